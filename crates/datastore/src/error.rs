@@ -1,0 +1,151 @@
+//! [`DatastoreError`]: the one error type of this crate, and URL redaction for messages.
+
+/// Everything a datastore operation can fail with.
+///
+/// Variants name the rule that was broken, so the server can map them to API status codes in one
+/// place (`AlreadyExists` → `ALREADY_EXISTS`, `NotFound`/`TokenNotFound` → `NOT_FOUND`, ...).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatastoreError {
+    /// An entry with the same SPIFFE ID, parent ID and selector set (or the same entry ID)
+    /// already exists; `id` is the existing entry's ID.
+    #[error(
+        "a registration entry with the same SPIFFE ID, parent ID and selectors already exists: {id}"
+    )]
+    AlreadyExists {
+        /// ID of the entry that already exists.
+        id: String,
+    },
+    /// The object to read, change or delete does not exist.
+    #[error("{what} not found: {id}")]
+    NotFound {
+        /// What kind of object was looked up ("registration entry", "agent", "authority").
+        what: &'static str,
+        /// The key that was looked up.
+        id: String,
+    },
+    /// An optimistic update named a revision that is no longer current.
+    #[error(
+        "registration entry {id} was changed concurrently: expected revision {expected}, found {actual}"
+    )]
+    RevisionMismatch {
+        /// The entry's ID.
+        id: String,
+        /// The revision the caller based its change on.
+        expected: i64,
+        /// The revision in the store.
+        actual: i64,
+    },
+    /// The agent is banned: it may not renew or re-attest until it is evicted.
+    #[error("agent {spiffe_id} is banned")]
+    AgentBanned {
+        /// The agent's SPIFFE ID.
+        spiffe_id: String,
+    },
+    /// The join token exists but its expiry has passed; it has been deleted.
+    #[error("join token has expired")]
+    TokenExpired,
+    /// The join token is unknown or was already used (tokens are single use).
+    #[error("join token not found or already used")]
+    TokenNotFound,
+    /// An entry (or its selectors) breaks a rule of the model.
+    #[error("invalid registration entry: {reason}")]
+    InvalidEntry {
+        /// The rule that was broken.
+        reason: String,
+    },
+    /// A page token that this datastore did not hand out.
+    #[error("invalid page token")]
+    InvalidPageToken,
+    /// The datastore URL has a scheme this crate does not support, or cannot be parsed.
+    #[error("invalid datastore URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
+    /// The datastore could not be opened or reached.
+    #[error("cannot connect to datastore {url}: {source}")]
+    Connect {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// Why the connection failed.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The embedded schema migrations could not be applied.
+    #[error("cannot apply datastore schema migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A statement failed (I/O, lock timeout, constraint, ...).
+    #[error("datastore query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// The system random number generator failed (entry IDs are random).
+    #[error("the system random number generator failed")]
+    Random,
+    /// A stored row does not parse back into the model (e.g. an invalid SPIFFE ID).
+    #[error("corrupt datastore row: {what}")]
+    Corrupt {
+        /// What failed to parse, and where.
+        what: String,
+    },
+}
+
+impl DatastoreError {
+    pub(crate) fn corrupt(what: impl Into<String>) -> Self {
+        Self::Corrupt { what: what.into() }
+    }
+}
+
+/// Returns `url` with the password of its userinfo and any `password=` query value replaced by
+/// `***`, so it can go into logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let auth_start = scheme_end + 3;
+        let auth_end = out[auth_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| auth_start + i);
+        if let Some(at) = out[auth_start..auth_end].rfind('@') {
+            let userinfo = &out[auth_start..auth_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = auth_start + colon + 1;
+                out.replace_range(start..auth_start + at, "***");
+            }
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (base, query) = out.split_at(q + 1);
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{base}{}", redacted.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_userinfo_password_and_query_password() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(
+            redact_url("postgres://u@db/x?password=s&sslmode=require"),
+            "postgres://u@db/x?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("/var/lib/lanyard/ds.db"),
+            "/var/lib/lanyard/ds.db"
+        );
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+    }
+}

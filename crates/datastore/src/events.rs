@@ -1,0 +1,173 @@
+//! The change log: how events are stored, read back and pruned, and how subscribers wake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lanyard_id::SpiffeId;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+
+use crate::db::{DbRow, Stmt, Tx, stmt};
+use crate::{ChangeEvent, ChangeKind, Datastore, DatastoreError};
+
+/// The PostgreSQL channel every event-writing transaction notifies.
+pub(crate) const CHANNEL: &str = "lanyard_events";
+
+/// The `INSERT` for one event (called by `Tx::commit`, inside the writing transaction).
+pub(crate) fn insert(seq: i64, kind: &ChangeKind, at: i64) -> Stmt {
+    let (name, subject, parent) = match kind {
+        ChangeKind::EntryUpserted { id } => ("entry_upserted", id.as_str(), ""),
+        ChangeKind::EntryDeleted { id, parent_id } => {
+            ("entry_deleted", id.as_str(), parent_id.as_str())
+        }
+        ChangeKind::AgentBanned { spiffe_id } => ("agent_banned", spiffe_id.as_str(), ""),
+        ChangeKind::AgentEvicted { spiffe_id } => ("agent_evicted", spiffe_id.as_str(), ""),
+        ChangeKind::BundleChanged => ("bundle_changed", "", ""),
+        ChangeKind::AuthorityTainted { id } => ("authority_tainted", id.as_str(), ""),
+    };
+    stmt("INSERT INTO events (seq, kind, subject, parent, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(seq)
+        .bind(name)
+        .bind(subject)
+        .bind(parent)
+        .bind(at)
+}
+
+fn decode(row: &DbRow) -> Result<ChangeEvent, DatastoreError> {
+    let seq: i64 = row.get("seq")?;
+    let name: String = row.get("kind")?;
+    let subject: String = row.get("subject")?;
+    let parent: String = row.get("parent")?;
+    let id = |s: &str| {
+        SpiffeId::parse(s).map_err(|e| DatastoreError::corrupt(format!("event {seq}: {s:?}: {e}")))
+    };
+    let kind = match name.as_str() {
+        "entry_upserted" => ChangeKind::EntryUpserted { id: subject },
+        "entry_deleted" => ChangeKind::EntryDeleted {
+            parent_id: id(&parent)?,
+            id: subject,
+        },
+        "agent_banned" => ChangeKind::AgentBanned {
+            spiffe_id: id(&subject)?,
+        },
+        "agent_evicted" => ChangeKind::AgentEvicted {
+            spiffe_id: id(&subject)?,
+        },
+        "bundle_changed" => ChangeKind::BundleChanged,
+        "authority_tainted" => ChangeKind::AuthorityTainted { id: subject },
+        other => {
+            return Err(DatastoreError::corrupt(format!(
+                "event {seq}: unknown kind {other:?}"
+            )));
+        }
+    };
+    Ok(ChangeEvent {
+        seq,
+        kind,
+        at: row.get("at")?,
+    })
+}
+
+impl Datastore {
+    /// Events with `seq > after`, oldest first, at most `limit` (0 = all).
+    ///
+    /// `seq` has no gaps, so if the first event returned is not `after + 1` the events in between
+    /// were pruned and the reader must resynchronize from the full state.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChangeEvent>, DatastoreError> {
+        let limit = if limit == 0 {
+            i64::MAX
+        } else {
+            i64::from(limit)
+        };
+        let mut tx = Tx::read(self).await?;
+        let rows = tx
+            .fetch_all(
+                stmt(
+                    "SELECT seq, kind, subject, parent, at FROM events \
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit),
+            )
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The `seq` of the last committed event (0 when nothing was ever logged). Pruning does not
+    /// lower it.
+    pub async fn latest_seq(&self) -> Result<i64, DatastoreError> {
+        let mut tx = Tx::read(self).await?;
+        let row = tx
+            .fetch_optional(stmt("SELECT value FROM event_counter WHERE id = 1"))
+            .await?
+            .ok_or_else(|| DatastoreError::corrupt("event_counter row is missing"))?;
+        tx.commit().await?;
+        row.get("value")
+    }
+
+    /// Deletes events committed before `before` (Unix seconds); returns how many.
+    pub async fn prune_events(&self, before: i64) -> Result<u64, DatastoreError> {
+        let mut tx = Tx::write(self).await?;
+        let n = tx
+            .execute(stmt("DELETE FROM events WHERE at < $1").bind(before))
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// Moves the watch to `seq` if that is newer, waking receivers only then.
+pub(crate) fn advance(tx: &watch::Sender<i64>, seq: i64) {
+    tx.send_if_modified(|cur| {
+        if seq > *cur {
+            *cur = seq;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// Opens the `LISTEN` connection (one pooled connection, held for the datastore's lifetime).
+pub(crate) async fn listen(pool: &PgPool) -> Result<PgListener, DatastoreError> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Wakes subscribers on every notification. The payload is not trusted: several schemas may
+/// share the channel, so the counter is re-read from this datastore's own schema. A lost
+/// connection (`Ok(None)`) may have dropped notifications, so it re-reads then too.
+pub(crate) async fn listen_loop(
+    mut listener: PgListener,
+    pool: PgPool,
+    seq: Arc<watch::Sender<i64>>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match listener.try_recv().await {
+            Ok(_) => {
+                backoff = Duration::from_millis(100);
+                let latest =
+                    sqlx::query_scalar::<_, i64>("SELECT value FROM event_counter WHERE id = 1")
+                        .fetch_one(&pool)
+                        .await;
+                match latest {
+                    Ok(latest) => advance(&seq, latest),
+                    Err(error) => tracing::warn!(%error, "cannot read the change-log counter"),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?backoff, "datastore LISTEN connection failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The stored model: plain structs, no protobuf types, so the server converts at its API edge.
+//!
+//! Times are Unix seconds (`i64`). IDs of entries are opaque strings (32 hex digits when the
+//! datastore makes them).
+
+use lanyard_id::SpiffeId;
+
+use crate::Selector;
+
+/// A registration entry: "workloads (or nodes) parented by `parent_id` that match all of
+/// `selectors` get the identity `spiffe_id`".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Entry ID. Leave empty on create to let the datastore generate one.
+    pub id: String,
+    /// The identity issued to matching workloads.
+    pub spiffe_id: SpiffeId,
+    /// The agent (or node-alias) ID under which the selectors are evaluated; the server's own ID
+    /// for node entries.
+    pub parent_id: SpiffeId,
+    /// Selectors, sorted and deduplicated by the datastore. At least one is required.
+    pub selectors: Vec<Selector>,
+    /// X.509-SVID TTL in seconds; 0 means the server default.
+    pub x509_svid_ttl: u32,
+    /// JWT-SVID TTL in seconds; 0 means the server default.
+    pub jwt_svid_ttl: u32,
+    /// DNS SANs for the X.509-SVID.
+    pub dns_names: Vec<String>,
+    /// Workload API hint (at most 1024 bytes per the Workload API).
+    pub hint: String,
+    /// Whether the identity may call the admin API.
+    pub admin: bool,
+    /// Whether the identity is a downstream CA.
+    pub downstream: bool,
+    /// When the entry stops being valid, if ever.
+    pub expires_at: Option<i64>,
+    /// Who manages the entry (e.g. a controller name), for bookkeeping only.
+    pub owner: String,
+    /// Free text.
+    pub description: String,
+    /// Set by the datastore on create.
+    pub created_at: i64,
+    /// Set by the datastore: 1 on create, +1 on every update.
+    pub revision: i64,
+}
+
+impl Entry {
+    /// An entry with the given identity, parent and selectors and every other field empty.
+    pub fn new(spiffe_id: SpiffeId, parent_id: SpiffeId, selectors: Vec<Selector>) -> Self {
+        Self {
+            id: String::new(),
+            spiffe_id,
+            parent_id,
+            selectors,
+            x509_svid_ttl: 0,
+            jwt_svid_ttl: 0,
+            dns_names: Vec::new(),
+            hint: String::new(),
+            admin: false,
+            downstream: false,
+            expires_at: None,
+            owner: String::new(),
+            description: String::new(),
+            created_at: 0,
+            revision: 0,
+        }
+    }
+}
+
+/// How [`EntryFilter::selectors`] is compared with an entry's selector set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMode {
+    /// The entry's set equals the given set.
+    Exact,
+    /// The entry's set is a subset of the given set (every entry selector is given).
+    Subset,
+    /// The entry's set is a superset of the given set (every given selector is in the entry).
+    Superset,
+    /// The sets share at least one selector.
+    Any,
+}
+
+/// A selector condition for listing entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorMatch {
+    /// The selectors to compare with (order and duplicates do not matter).
+    pub selectors: Vec<Selector>,
+    /// How to compare.
+    pub mode: MatchMode,
+}
+
+/// Conditions for listing or counting entries; all given conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// Only entries with exactly this SPIFFE ID.
+    pub spiffe_id: Option<SpiffeId>,
+    /// Only entries with exactly this parent ID.
+    pub parent_id: Option<SpiffeId>,
+    /// Only entries whose selectors match.
+    pub selectors: Option<SelectorMatch>,
+}
+
+/// Which page of a listing to return.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many items; 0 means all of them in one page.
+    pub page_size: u32,
+    /// The `next_page_token` of the previous page; `None` for the first page.
+    pub page_token: Option<String>,
+}
+
+/// One page of a listing, in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass this back for the next page; `None` when this is the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// What an agent may fetch SVIDs for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedEntries {
+    /// Node entries (parented by the server) whose selectors the agent's node selectors
+    /// satisfy; their SPIFFE IDs are the agent's node aliases.
+    pub aliases: Vec<Entry>,
+    /// Entries parented by the agent's own ID or one of its alias IDs, ordered by ID.
+    pub entries: Vec<Entry>,
+}
+
+/// An agent that has attested to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestedAgent {
+    /// The agent's SPIFFE ID.
+    pub spiffe_id: SpiffeId,
+    /// The node attestor that vouched for it, e.g. `join_token`, `k8s_psat`.
+    pub attestation_type: String,
+    /// Serial number (hex) of the agent's current X.509-SVID; empty once banned.
+    pub serial: String,
+    /// When that SVID expires.
+    pub expires_at: i64,
+    /// A banned agent may not renew or re-attest until it is evicted (deleted).
+    pub banned: bool,
+    /// Node selectors from attestation, sorted and deduplicated.
+    pub selectors: Vec<Selector>,
+    /// First attestation (kept across re-attestation).
+    pub created_at: i64,
+    /// Last attestation or renewal.
+    pub last_seen_at: i64,
+    /// Whether the attestor supports re-attestation (vs. renewal only).
+    pub can_reattest: bool,
+}
+
+/// A single-use join token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinToken {
+    /// The secret itself. The datastore keeps only its SHA-256, so a database dump does not
+    /// hold usable tokens.
+    pub token: String,
+    /// The agent ID to give the node, if the token was created for one.
+    pub spiffe_id: Option<SpiffeId>,
+    /// After this the token cannot be used.
+    pub expires_at: i64,
+}
+
+/// What kind of key an [`Authority`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthorityKind {
+    /// An X.509 CA certificate (`public_der` is the certificate, `id` its SKI in hex).
+    X509,
+    /// A JWT signing key (`public_der` is the SPKI, `id` the `kid`).
+    Jwt,
+}
+
+/// Where an authority is in its rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthorityState {
+    /// Published in the bundle, not yet signing.
+    Prepared,
+    /// Signing.
+    Active,
+    /// Rotated out; stays in the bundle until it expires.
+    Old,
+}
+
+/// A trust-bundle authority shared by all servers of the trust domain. Public data only:
+/// private keys never enter the datastore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// SKI hex for X.509, `kid` for JWT; unique across kinds.
+    pub id: String,
+    /// X.509 or JWT.
+    pub kind: AuthorityKind,
+    /// DER certificate (X.509) or SPKI DER (JWT).
+    pub public_der: Vec<u8>,
+    /// Rotation state.
+    pub state: AuthorityState,
+    /// A tainted authority is being replaced early: agents should rotate away from it.
+    pub tainted: bool,
+    /// Expiry of the key or certificate.
+    pub not_after: i64,
+    /// Set by the datastore on first insert.
+    pub created_at: i64,
+}
+
+/// What a committed write changed; the server tails these to push changes to agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// An entry was created or updated.
+    EntryUpserted {
+        /// The entry's ID.
+        id: String,
+    },
+    /// An entry was deleted.
+    EntryDeleted {
+        /// The entry's ID.
+        id: String,
+        /// Its parent, so the agents that held it can be told.
+        parent_id: SpiffeId,
+    },
+    /// An agent was banned.
+    AgentBanned {
+        /// The agent's ID.
+        spiffe_id: SpiffeId,
+    },
+    /// An agent was evicted (its record deleted).
+    AgentEvicted {
+        /// The agent's ID.
+        spiffe_id: SpiffeId,
+    },
+    /// An authority was added, changed state or was removed.
+    BundleChanged,
+    /// An authority was tainted.
+    AuthorityTainted {
+        /// The authority's ID.
+        id: String,
+    },
+}
+
+/// One row of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEvent {
+    /// Position in the log: gap-free, and in commit order across all servers.
+    pub seq: i64,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// When it was committed (Unix seconds, the writing server's clock).
+    pub at: i64,
+}

@@ -1,0 +1,9 @@
+//! Helpers shared by Lanyard's tests (never a dependency of a shipped binary).
+//!
+//! - [`python`]: a virtualenv with the pinned client packages of `tests/python/requirements.txt`
+//!   (py-spiffe, PyJWT), created on first use under the cargo target directory so that the
+//!   interoperability tests run the real Python SPIFFE client on a fresh machine.
+
+mod python;
+
+pub use python::{Python, python};

@@ -1,0 +1,199 @@
+//! rustls verifiers that apply SPIFFE rules, and the configs built on them.
+//!
+//! Web PKI name checks do not apply: a SPIFFE peer is authenticated by an X.509-SVID that verifies
+//! against the bundle of the trust domain of its own SPIFFE ID (X509-SVID.md §5), and authorized by
+//! that ID. The TLS handshake signatures are checked with ring's algorithms as usual.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use lanyard_id::SpiffeId;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::{ALPN_H2, Identity, TrustStore};
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn to_system_time(now: UnixTime) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs())
+}
+
+/// Verifies `end_entity` + `intermediates` as an X.509-SVID against `trust`; returns its ID.
+fn verify_svid(
+    trust: &TrustStore,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Result<SpiffeId, rustls::Error> {
+    let chain: Vec<&[u8]> = std::iter::once(end_entity.as_ref())
+        .chain(intermediates.iter().map(AsRef::as_ref))
+        .collect();
+    let bundles = trust.get();
+    lanyard_x509::verify_x509_svid(&chain, &*bundles, to_system_time(now))
+        .map(|svid| svid.spiffe_id)
+        .map_err(|e| {
+            tracing::debug!(error = %e, "peer X.509-SVID rejected");
+            rustls::Error::General(format!("peer X.509-SVID rejected: {e}"))
+        })
+}
+
+/// Server side: asks for a client certificate, accepts none (the client may be an agent that has
+/// not attested yet; each RPC decides), and verifies any presented one as an X.509-SVID.
+#[derive(Debug)]
+pub struct SpiffeClientVerifier {
+    trust: TrustStore,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl SpiffeClientVerifier {
+    /// A verifier over `trust`.
+    pub fn new(trust: TrustStore) -> Self {
+        Self {
+            trust,
+            algorithms: provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl ClientCertVerifier for SpiffeClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        verify_svid(&self.trust, end_entity, intermediates, now)?;
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Client side: the server must present an X.509-SVID with exactly the expected SPIFFE ID.
+#[derive(Debug)]
+pub struct SpiffeServerVerifier {
+    trust: TrustStore,
+    expected: SpiffeId,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl SpiffeServerVerifier {
+    /// A verifier that accepts only `expected`, verified against `trust`.
+    pub fn new(trust: TrustStore, expected: SpiffeId) -> Self {
+        Self {
+            trust,
+            expected,
+            algorithms: provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl ServerCertVerifier for SpiffeServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let id = verify_svid(&self.trust, end_entity, intermediates, now)?;
+        if id != self.expected {
+            return Err(rustls::Error::General(format!(
+                "server presented SPIFFE ID {id}, expected {}",
+                self.expected
+            )));
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// A TLS 1.3 server config presenting `identity` and verifying optional client SVIDs against
+/// `trust`, speaking h2.
+pub fn server_config(
+    identity: Identity,
+    trust: TrustStore,
+) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_client_cert_verifier(Arc::new(SpiffeClientVerifier::new(trust)))
+        .with_cert_resolver(Arc::new(identity));
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A TLS 1.3 client config that pins the server's SPIFFE ID and presents `identity` when it holds
+/// an SVID (after attestation), speaking h2.
+pub fn client_config(
+    identity: Identity,
+    trust: TrustStore,
+    server_id: SpiffeId,
+) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(SpiffeServerVerifier::new(trust, server_id)))
+        .with_client_cert_resolver(Arc::new(identity));
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(Arc::new(config))
+}

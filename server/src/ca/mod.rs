@@ -1,0 +1,558 @@
+//! The trust domain's X.509 certificate authority: key custody, rotation and signing.
+//!
+//! Each server holds the private keys of its own authorities in `<data_dir>/ca` (see
+//! [`keystore`]); the public half of every authority of every server sharing the datastore is a
+//! row in the datastore's authority table, which is what the trust bundle is built from. A row's
+//! state follows the reference implementation's schedule:
+//!
+//! - **Active** signs. A new server creates one at first start; after a restart it reuses it.
+//! - **Prepared** is created at half the active CA's lifetime and published in the bundle at once,
+//!   so that by the time it signs every agent and workload already trusts it.
+//! - When a sixth of the active CA's lifetime remains, the prepared CA becomes active and the
+//!   active one **Old**. Old authorities stay in the bundle until they expire, then leave it.
+//! - An operator may **taint** an old authority (agents re-sign everything it signed, at once)
+//!   and then **revoke** it (it leaves the bundle before it expires).
+//!
+//! Every change is a datastore write, which logs a change event in the same transaction; the
+//! push stream turns those into bundle updates and re-issue orders for agents.
+
+mod keystore;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lanyard_datastore::{Authority, AuthorityKind, AuthorityState, Datastore, DatastoreError};
+use lanyard_id::{SpiffeId, TrustDomain};
+use lanyard_x509::{
+    Bundle, CaParams, CertDer, CertInfo, IssueError, IssuedX509Svid, KeyError, KeyPair, KeyType,
+    SigningCa, Subject, SvidParams, self_signed_ca,
+};
+
+use keystore::KeyStore;
+
+/// How far certificates are backdated to tolerate clock skew between hosts.
+pub const BACKDATE: Duration = Duration::from_secs(10);
+
+/// Bundle refresh hint published to relying parties (SPIFFE bundle `spiffe_refresh_hint`).
+pub const REFRESH_HINT: Duration = Duration::from_secs(300);
+
+/// Why a CA operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaError {
+    /// The datastore refused or failed.
+    #[error(transparent)]
+    Datastore(#[from] DatastoreError),
+    /// Reading or writing key files failed.
+    #[error("CA key storage: {0}")]
+    Io(#[from] std::io::Error),
+    /// A key could not be generated or loaded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A certificate could not be issued.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    /// This server holds no active authority (it failed to create one).
+    #[error("no active X.509 authority on this server")]
+    NoActiveAuthority,
+    /// `activate` without a prepared authority.
+    #[error("no prepared X.509 authority to activate: run `localauthority x509 prepare` first")]
+    NothingPrepared,
+    /// `prepare` while one is already prepared.
+    #[error("X.509 authority {id} is already prepared: activate it first")]
+    AlreadyPrepared {
+        /// The prepared authority.
+        id: String,
+    },
+    /// No authority with that ID.
+    #[error("no X.509 authority with id {id}: see `localauthority x509 show`")]
+    NotFound {
+        /// The ID asked for.
+        id: String,
+    },
+    /// Only old authorities can be tainted.
+    #[error(
+        "X.509 authority {id} is {state}; only an old authority can be tainted (prepare and activate a new one first)"
+    )]
+    TaintNotOld {
+        /// The authority.
+        id: String,
+        /// Its state.
+        state: &'static str,
+    },
+    /// Only tainted authorities can be revoked.
+    #[error("X.509 authority {id} is not tainted; taint it first so agents move off it")]
+    RevokeNotTainted {
+        /// The authority.
+        id: String,
+    },
+}
+
+/// What an operator sees of one authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityInfo {
+    /// Subject Key Identifier, lowercase hex.
+    pub id: String,
+    /// Rotation state.
+    pub state: AuthorityState,
+    /// Whether it was tainted.
+    pub tainted: bool,
+    /// The CA certificate.
+    pub cert: CertDer,
+    /// Its NotAfter (Unix seconds).
+    pub not_after: i64,
+    /// Whether this server holds its private key.
+    pub local: bool,
+}
+
+/// Human name of a state.
+pub fn state_name(s: AuthorityState) -> &'static str {
+    match s {
+        AuthorityState::Prepared => "prepared",
+        AuthorityState::Active => "active",
+        AuthorityState::Old => "old",
+    }
+}
+
+struct Held {
+    signing: Arc<SigningCa>,
+    not_before: SystemTime,
+}
+
+struct Inner {
+    td: TrustDomain,
+    key_type: KeyType,
+    ttl: Duration,
+    keys: KeyStore,
+    ds: Datastore,
+    /// Authorities whose key this server holds, by ID.
+    held: RwLock<BTreeMap<String, Held>>,
+    /// The ID of the authority that signs now.
+    active: RwLock<Option<String>>,
+    /// Serialises state changes (rotation loop and admin calls).
+    ops: tokio::sync::Mutex<()>,
+}
+
+/// The CA. Cloning shares it.
+#[derive(Clone)]
+pub struct Ca {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ca")
+            .field("trust_domain", &self.inner.td)
+            .field("active", &self.active_id())
+            .finish()
+    }
+}
+
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Ca {
+    /// Loads this server's authorities (keys from `dir`, states from the datastore) and makes
+    /// sure one is active and valid at `now`, creating it if needed.
+    pub async fn open(
+        td: TrustDomain,
+        key_type: KeyType,
+        ttl: Duration,
+        dir: &std::path::Path,
+        ds: Datastore,
+        now: SystemTime,
+    ) -> Result<Ca, CaError> {
+        // Fail before touching anything if the key type cannot be generated.
+        if !key_type.can_generate() {
+            KeyPair::generate(key_type)?;
+        }
+        let ca = Ca {
+            inner: Arc::new(Inner {
+                td,
+                key_type,
+                ttl,
+                keys: KeyStore::open(dir)?,
+                ds,
+                held: RwLock::new(BTreeMap::new()),
+                active: RwLock::new(None),
+                ops: tokio::sync::Mutex::new(()),
+            }),
+        };
+        let _guard = ca.inner.ops.lock().await;
+        for row in ca.x509_rows().await? {
+            if let Some((key, cert)) = ca.inner.keys.load(&row.id)? {
+                let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
+                let signing = Arc::new(SigningCa::new(cert, key, vec![])?);
+                ca.held_mut().insert(
+                    row.id.clone(),
+                    Held {
+                        signing,
+                        not_before: info.not_before,
+                    },
+                );
+                if row.state == AuthorityState::Active && info.not_after > now {
+                    ca.set_active(Some(row.id.clone()));
+                }
+            }
+        }
+        if ca.active_id().is_none() {
+            let id = ca.create(now, AuthorityState::Active).await?;
+            tracing::info!(authority = %id, "created X.509 authority");
+            ca.set_active(Some(id));
+        }
+        drop(_guard);
+        Ok(ca)
+    }
+
+    fn held_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Held>> {
+        self.inner
+            .held
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn held(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Held>> {
+        self.inner
+            .held
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_active(&self, id: Option<String>) {
+        *self
+            .inner
+            .active
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+    }
+
+    /// The ID of the authority that signs now.
+    pub fn active_id(&self) -> Option<String> {
+        self.inner
+            .active
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The trust domain.
+    pub fn trust_domain(&self) -> &TrustDomain {
+        &self.inner.td
+    }
+
+    /// The datastore the CA publishes to.
+    pub fn datastore(&self) -> &Datastore {
+        &self.inner.ds
+    }
+
+    async fn x509_rows(&self) -> Result<Vec<Authority>, CaError> {
+        Ok(self
+            .inner
+            .ds
+            .list_authorities()
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == AuthorityKind::X509)
+            .collect())
+    }
+
+    /// Generates a key and self-signed CA certificate, stores the key, publishes the row.
+    async fn create(&self, now: SystemTime, state: AuthorityState) -> Result<String, CaError> {
+        let key = KeyPair::generate(self.inner.key_type)?;
+        let not_before = now - BACKDATE;
+        let params = CaParams {
+            trust_domain: self.inner.td.clone(),
+            subject: Subject {
+                country: Some("US".to_owned()),
+                organization: Some("SPIFFE".to_owned()),
+                common_name: Some(format!("Lanyard CA {}", self.inner.td)),
+            },
+            not_before,
+            not_after: now + self.inner.ttl,
+            path_len: None,
+        };
+        let cert = self_signed_ca(&params, &key)?;
+        let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
+        let id = match &info.subject_key_id {
+            Some(ski) => hex(ski),
+            None => info.serial_hex.clone(),
+        };
+        // Key first: a crash after it leaves an unused file, never a published key we lack.
+        self.inner.keys.save(&id, &key, &cert)?;
+        let signing = Arc::new(SigningCa::new(cert.clone(), key, vec![])?);
+        self.inner
+            .ds
+            .upsert_authority(Authority {
+                id: id.clone(),
+                kind: AuthorityKind::X509,
+                public_der: cert.into_vec(),
+                state,
+                tainted: false,
+                not_after: unix(info.not_after),
+                created_at: 0,
+            })
+            .await?;
+        self.held_mut().insert(
+            id.clone(),
+            Held {
+                signing,
+                not_before: info.not_before,
+            },
+        );
+        Ok(id)
+    }
+
+    /// The signing CA in force.
+    pub fn signing_ca(&self) -> Result<Arc<SigningCa>, CaError> {
+        let id = self.active_id().ok_or(CaError::NoActiveAuthority)?;
+        self.held()
+            .get(&id)
+            .map(|h| Arc::clone(&h.signing))
+            .ok_or(CaError::NoActiveAuthority)
+    }
+
+    /// Signs an X.509-SVID for `spki` with the active authority. The ID, DNS names and TTL are
+    /// the caller's (from a registration entry); NotBefore is backdated and NotAfter capped at
+    /// the CA's.
+    pub fn sign_x509_svid(
+        &self,
+        spki: &[u8],
+        spiffe_id: SpiffeId,
+        dns_names: Vec<String>,
+        ttl: Duration,
+        now: SystemTime,
+    ) -> Result<IssuedX509Svid, CaError> {
+        let ca = self.signing_ca()?;
+        Ok(ca.issue_x509_svid(
+            spki,
+            &SvidParams {
+                spiffe_id,
+                dns_names,
+                not_before: now,
+                not_after: now + ttl,
+                backdate: BACKDATE,
+            },
+        )?)
+    }
+
+    /// Every X.509 authority of the trust domain, as an operator sees it.
+    pub async fn authorities(&self) -> Result<Vec<AuthorityInfo>, CaError> {
+        let held = self.held().keys().cloned().collect::<Vec<_>>();
+        self.x509_rows()
+            .await?
+            .into_iter()
+            .map(|a| {
+                Ok(AuthorityInfo {
+                    local: held.contains(&a.id),
+                    cert: CertDer::from_der(a.public_der).map_err(IssueError::from)?,
+                    id: a.id,
+                    state: a.state,
+                    tainted: a.tainted,
+                    not_after: a.not_after,
+                })
+            })
+            .collect()
+    }
+
+    async fn info(&self, id: &str) -> Result<AuthorityInfo, CaError> {
+        self.authorities()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| CaError::NotFound { id: id.to_owned() })
+    }
+
+    fn local_in_state(rows: &[AuthorityInfo], state: AuthorityState) -> Option<&AuthorityInfo> {
+        rows.iter().find(|a| a.local && a.state == state)
+    }
+
+    /// Creates and publishes the next authority (state prepared).
+    pub async fn prepare(&self, now: SystemTime) -> Result<AuthorityInfo, CaError> {
+        let _guard = self.inner.ops.lock().await;
+        self.prepare_locked(now).await
+    }
+
+    async fn prepare_locked(&self, now: SystemTime) -> Result<AuthorityInfo, CaError> {
+        let rows = self.authorities().await?;
+        if let Some(p) = Self::local_in_state(&rows, AuthorityState::Prepared) {
+            return Err(CaError::AlreadyPrepared { id: p.id.clone() });
+        }
+        let id = self.create(now, AuthorityState::Prepared).await?;
+        tracing::info!(authority = %id, "prepared X.509 authority");
+        self.info(&id).await
+    }
+
+    /// Makes the prepared authority sign; the active one becomes old.
+    pub async fn activate(&self) -> Result<AuthorityInfo, CaError> {
+        let _guard = self.inner.ops.lock().await;
+        self.activate_locked().await
+    }
+
+    async fn activate_locked(&self) -> Result<AuthorityInfo, CaError> {
+        let rows = self.authorities().await?;
+        let prepared = Self::local_in_state(&rows, AuthorityState::Prepared)
+            .ok_or(CaError::NothingPrepared)?
+            .id
+            .clone();
+        let ds = &self.inner.ds;
+        if let Some(old) = Self::local_in_state(&rows, AuthorityState::Active) {
+            ds.set_authority_state(&old.id, AuthorityState::Old).await?;
+        }
+        ds.set_authority_state(&prepared, AuthorityState::Active)
+            .await?;
+        self.set_active(Some(prepared.clone()));
+        tracing::info!(authority = %prepared, "activated X.509 authority");
+        self.info(&prepared).await
+    }
+
+    /// Taints an old authority: agents re-sign everything it signed.
+    pub async fn taint(&self, id: &str) -> Result<AuthorityInfo, CaError> {
+        let _guard = self.inner.ops.lock().await;
+        let a = self.info(id).await?;
+        if a.state != AuthorityState::Old {
+            return Err(CaError::TaintNotOld {
+                id: id.to_owned(),
+                state: state_name(a.state),
+            });
+        }
+        self.inner.ds.taint_authority(id).await?;
+        tracing::warn!(authority = %id, "tainted X.509 authority");
+        self.info(id).await
+    }
+
+    /// Removes a tainted authority from the bundle and deletes its key.
+    pub async fn revoke(&self, id: &str) -> Result<AuthorityInfo, CaError> {
+        let _guard = self.inner.ops.lock().await;
+        let a = self.info(id).await?;
+        if !a.tainted {
+            return Err(CaError::RevokeNotTainted { id: id.to_owned() });
+        }
+        self.inner.ds.delete_authority(id).await?;
+        self.held_mut().remove(id);
+        self.inner.keys.remove(id)?;
+        tracing::warn!(authority = %id, "revoked X.509 authority");
+        Ok(a)
+    }
+
+    /// One step of automatic rotation at `now`; returns how long until the next step is due.
+    pub async fn rotate(&self, now: SystemTime) -> Result<Duration, CaError> {
+        let _guard = self.inner.ops.lock().await;
+        let ttl = self.inner.ttl;
+        let nowu = unix(now);
+        let rows = self.authorities().await?;
+        // Expired old authorities leave the bundle.
+        for a in rows
+            .iter()
+            .filter(|a| a.local && a.state == AuthorityState::Old)
+        {
+            if a.not_after <= nowu {
+                self.inner.ds.delete_authority(&a.id).await?;
+                self.held_mut().remove(&a.id);
+                self.inner.keys.remove(&a.id)?;
+                tracing::info!(authority = %a.id, "expired X.509 authority left the bundle");
+            }
+        }
+        let Some(active) = Self::local_in_state(&rows, AuthorityState::Active).cloned() else {
+            let id = self.create(now, AuthorityState::Active).await?;
+            self.set_active(Some(id));
+            return Ok(Duration::ZERO);
+        };
+        let not_before = self
+            .held()
+            .get(&active.id)
+            .map(|h| unix(h.not_before))
+            .unwrap_or(nowu);
+        let ttl_s = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let prepare_at = not_before + ttl_s / 2;
+        let activate_at = active.not_after - ttl_s / 6;
+        let prepared = Self::local_in_state(&rows, AuthorityState::Prepared).is_some();
+        if !prepared && nowu >= prepare_at {
+            self.prepare_locked(now).await?;
+            return Ok(Duration::ZERO);
+        }
+        if prepared && nowu >= activate_at {
+            self.activate_locked().await?;
+            return Ok(Duration::ZERO);
+        }
+        let next = if prepared { activate_at } else { prepare_at };
+        let oldest_expiry = rows
+            .iter()
+            .filter(|a| a.local && a.state == AuthorityState::Old)
+            .map(|a| a.not_after)
+            .min()
+            .unwrap_or(i64::MAX);
+        let next = next.min(oldest_expiry).max(nowu + 1);
+        Ok(Duration::from_secs(u64::try_from(next - nowu).unwrap_or(1)))
+    }
+
+    /// Runs automatic rotation until `shutdown` resolves.
+    pub async fn run_rotation(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let wait = match self.rotate(SystemTime::now()).await {
+                Ok(d) => d.min(Duration::from_secs(60)),
+                Err(e) => {
+                    tracing::error!(error = %e, "CA rotation step failed; retrying in 5s");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// The trust bundle as published in the datastore (every server's authorities).
+    pub async fn bundle(&self) -> Result<Bundle, CaError> {
+        load_bundle(&self.inner.ds, &self.inner.td).await
+    }
+}
+
+/// Builds the trust domain's bundle from the datastore's authority rows.
+pub async fn load_bundle(ds: &Datastore, td: &TrustDomain) -> Result<Bundle, CaError> {
+    let rows = ds.list_authorities().await?;
+    let seq = ds.latest_seq().await?;
+    let mut bundle = Bundle::new(td.clone());
+    for a in rows.into_iter().filter(|a| a.kind == AuthorityKind::X509) {
+        bundle.add_x509_authority(CertDer::from_der(a.public_der).map_err(IssueError::from)?);
+    }
+    bundle.sequence_number = u64::try_from(seq).unwrap_or(0);
+    bundle.refresh_hint = Some(REFRESH_HINT);
+    Ok(bundle)
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn self_signed(key: &KeyPair) -> CertDer {
+        let now = SystemTime::now();
+        self_signed_ca(
+            &CaParams {
+                trust_domain: TrustDomain::new("example.org").unwrap(),
+                subject: Subject {
+                    country: None,
+                    organization: Some("t".into()),
+                    common_name: None,
+                },
+                not_before: now,
+                not_after: now + Duration::from_secs(60),
+                path_len: None,
+            },
+            key,
+        )
+        .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests;

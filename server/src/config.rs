@@ -1,0 +1,368 @@
+//! `server.toml`: the server's strict configuration.
+//!
+//! Parsing (`ServerConfig::from_toml`) is separate from file I/O (`ServerConfig::load`) so tests
+//! feed strings. Unknown keys are errors naming the key (`deny_unknown_fields`); durations are
+//! human strings (`"90s"`, `"1h"`). Every key is documented in `deploy/conf/server.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lanyard_id::TrustDomain;
+use lanyard_observe::LogFormat;
+use serde::Deserialize;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Unreadable {
+        /// The path given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown key or a value of the wrong type.
+    #[error("invalid config: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value parsed but breaks a rule.
+    #[error("invalid config: `{field}` {problem}")]
+    Invalid {
+        /// Dotted key name, e.g. `svid.default_x509_ttl`.
+        field: &'static str,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+}
+
+/// Key algorithm of the CA (and of the keys it signs with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum CaKeyType {
+    /// ECDSA P-256 with SHA-256 (default, as SPIRE).
+    #[default]
+    #[serde(rename = "ec-p256")]
+    EcP256,
+    /// ECDSA P-384 with SHA-384.
+    #[serde(rename = "ec-p384")]
+    EcP384,
+    /// RSA 2048 with PKCS#1 v1.5 SHA-256.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+}
+
+/// The whole `server.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The trust domain this server is the authority for, e.g. `example.org`. Required.
+    #[serde(deserialize_with = "de_trust_domain")]
+    pub trust_domain: TrustDomain,
+    /// Directory for the CA keys and the default SQLite datastore.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// TCP address of the agent API (mTLS).
+    #[serde(default = "default_bind_address")]
+    pub bind_address: SocketAddr,
+    /// Unix socket of the admin API; its directory is created with mode 0700.
+    #[serde(default = "default_socket_path")]
+    pub socket_path: PathBuf,
+    /// `tracing` filter, e.g. `info` or `lanyard_server=debug,info`.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    /// `text` or `json`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// `[datastore]`.
+    #[serde(default)]
+    pub datastore: DatastoreConfig,
+    /// `[ca]`.
+    #[serde(default)]
+    pub ca: CaConfig,
+    /// `[svid]`.
+    #[serde(default)]
+    pub svid: SvidConfig,
+    /// `[health]`.
+    #[serde(default)]
+    pub health: HealthConfig,
+}
+
+/// `[datastore]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreConfig {
+    /// `sqlite://...` or `postgres://...`; unset means `<data_dir>/datastore.sqlite3`.
+    pub url: Option<String>,
+}
+
+/// `[ca]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaConfig {
+    /// `ec-p256` (default), `ec-p384` or `rsa-2048`.
+    #[serde(default)]
+    pub key_type: CaKeyType,
+    /// Lifetime of each CA certificate.
+    #[serde(default = "default_ca_ttl", with = "humantime_serde")]
+    pub ttl: Duration,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        Self {
+            key_type: CaKeyType::default(),
+            ttl: default_ca_ttl(),
+        }
+    }
+}
+
+/// `[svid]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SvidConfig {
+    /// X.509-SVID lifetime for entries that set none.
+    #[serde(default = "default_x509_ttl", with = "humantime_serde")]
+    pub default_x509_ttl: Duration,
+    /// JWT-SVID lifetime for entries that set none.
+    #[serde(default = "default_jwt_ttl", with = "humantime_serde")]
+    pub default_jwt_ttl: Duration,
+}
+
+impl Default for SvidConfig {
+    fn default() -> Self {
+        Self {
+            default_x509_ttl: default_x509_ttl(),
+            default_jwt_ttl: default_jwt_ttl(),
+        }
+    }
+}
+
+/// `[health]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// HTTP address serving `/live` and `/ready`.
+    #[serde(default = "default_health_address")]
+    pub bind_address: SocketAddr,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            bind_address: default_health_address(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/lanyard/server")
+}
+fn default_bind_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8081))
+}
+fn default_socket_path() -> PathBuf {
+    PathBuf::from("/tmp/lanyard-server/private/api.sock")
+}
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+fn default_ca_ttl() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_x509_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_jwt_ttl() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_health_address() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn de_trust_domain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustDomain, D::Error> {
+    let s = String::deserialize(d)?;
+    TrustDomain::new(&s).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
+}
+
+impl ServerConfig {
+    /// Parses and validates a config from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Checks the rules serde cannot express. Call again after applying command-line overrides.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if self.ca.ttl < Duration::from_secs(60) {
+            return invalid(
+                "ca.ttl",
+                format!(
+                    "is {}; a CA must live at least 1m",
+                    humantime::format_duration(self.ca.ttl)
+                ),
+            );
+        }
+        for (field, ttl) in [
+            ("svid.default_x509_ttl", self.svid.default_x509_ttl),
+            ("svid.default_jwt_ttl", self.svid.default_jwt_ttl),
+        ] {
+            if ttl.is_zero() {
+                return invalid(field, "must be greater than zero, e.g. \"1h\"".to_owned());
+            }
+            if ttl > self.ca.ttl {
+                return invalid(
+                    field,
+                    format!(
+                        "({}) exceeds the CA lifetime ca.ttl ({}); lower it or raise ca.ttl",
+                        humantime::format_duration(ttl),
+                        humantime::format_duration(self.ca.ttl)
+                    ),
+                );
+            }
+        }
+        if self.socket_path.is_relative() {
+            return invalid("socket_path", "must be an absolute path".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The datastore URL: the configured one, or an SQLite file in `data_dir`.
+    pub fn datastore_url(&self) -> String {
+        match &self.datastore.url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("datastore.sqlite3").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn minimal_config_gets_documented_defaults() {
+        let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
+        assert_eq!(c.trust_domain.name(), "example.org");
+        assert_eq!(c.bind_address.to_string(), "0.0.0.0:8081");
+        assert_eq!(
+            c.socket_path,
+            Path::new("/tmp/lanyard-server/private/api.sock")
+        );
+        assert_eq!(c.ca.key_type, CaKeyType::EcP256);
+        assert_eq!(c.ca.ttl, Duration::from_secs(86400));
+        assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(3600));
+        assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(300));
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
+    }
+
+    #[test]
+    fn durations_are_human_strings() {
+        let c = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\n[ca]\nttl = \"48h\"\nkey_type = \"ec-p384\"\n[svid]\ndefault_x509_ttl = \"90s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.ca.ttl, Duration::from_secs(48 * 3600));
+        assert_eq!(c.ca.key_type, CaKeyType::EcP384);
+        assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\nbind_adress = \"x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bind_adress"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_in_section_is_named() {
+        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nttll = \"1h\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ttll"), "{e}");
+    }
+
+    #[test]
+    fn missing_trust_domain_is_refused() {
+        let e = ServerConfig::from_toml("").unwrap_err().to_string();
+        assert!(e.contains("trust_domain"), "{e}");
+    }
+
+    #[test]
+    fn invalid_trust_domain_says_why() {
+        let e = ServerConfig::from_toml("trust_domain = \"Example.org\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("uppercase"), "{e}");
+    }
+
+    #[test]
+    fn zero_ttl_is_refused() {
+        let e = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\n[svid]\ndefault_x509_ttl = \"0s\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("svid.default_x509_ttl") && e.contains("zero"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ttl_beyond_ca_lifetime_is_refused() {
+        let e = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\n[ca]\nttl = \"1h\"\n[svid]\ndefault_x509_ttl = \"2h\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("exceeds the CA lifetime"), "{e}");
+    }
+
+    #[test]
+    fn bad_duration_is_refused() {
+        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nttl = \"soon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ttl"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_type_is_refused() {
+        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nkey_type = \"dsa\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ec-p256"), "{e}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_path() {
+        let e = ServerConfig::load(Path::new("/nonexistent/server.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/server.toml"), "{e}");
+    }
+
+    #[test]
+    fn example_config_in_deploy_parses() {
+        let text = include_str!("../../deploy/conf/server.toml");
+        ServerConfig::from_toml(text).unwrap();
+    }
+}
