@@ -3,7 +3,23 @@
 //!
 //! Modules:
 //! - [`config`]: the strict `server.toml`.
+//! - [`state`]: [`state::ServerState`], shared by every handler.
+//! - [`convert`]: datastore model <-> protobuf, and entry validation.
+//! - [`cache`]: every entry in memory, following the datastore's change log.
+//! - [`attest`]: node attestors (join token).
+//! - [`agent_api`]: the agent API: attest, renew, the Sync push stream, signing.
 //! - [`ca`]: the X.509 CA: key custody, rotation, signing.
+//! - [`admin`]: the admin API (gRPC on the Unix admin socket): [`admin::serve_admin`].
+//! - [`run`]: starts everything: `lanyard-server run`.
+//! - [`cli`]: the admin CLI, a client of that socket: [`cli::AdminCommand`], [`cli::run`].
 
+pub mod admin;
+pub mod agent_api;
+pub mod attest;
 pub mod ca;
+pub mod cache;
+pub mod cli;
 pub mod config;
+pub mod convert;
+pub mod run;
+pub mod state;

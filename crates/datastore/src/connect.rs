@@ -80,7 +80,8 @@ pub(crate) async fn sqlite(
     url: &str,
     opts: SqliteConnectOptions,
 ) -> Result<SqlitePool, DatastoreError> {
-    let in_memory = opts.get_filename().as_os_str() == ":memory:";
+    let lower = url.to_ascii_lowercase();
+    let in_memory = lower.contains(":memory:") || lower.contains("mode=memory");
     let opts = opts
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)

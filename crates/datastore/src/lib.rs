@@ -162,6 +162,9 @@ impl Datastore {
     /// A receiver of the latest committed change-log `seq`. It changes after every commit that
     /// logged events through this handle (or a clone) and, on PostgreSQL, after other servers'
     /// commits. Await `changed()`, then read [`Datastore::events_after`] from your last `seq`.
+    ///
+    /// Copy the value out (`*rx.borrow_and_update()`); never hold the borrow across an `.await`,
+    /// as that blocks the datastore's writers from publishing.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
         self.inner.seq.subscribe()
     }

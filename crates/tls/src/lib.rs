@@ -19,7 +19,10 @@ mod verify;
 
 pub use identity::{Identity, IdentityError};
 pub use trust::TrustStore;
-pub use verify::{SpiffeClientVerifier, SpiffeServerVerifier, client_config, server_config};
+pub use verify::{
+    InsecureServerVerifier, SpiffeClientVerifier, SpiffeServerVerifier, client_config,
+    insecure_client_config, server_config,
+};
 
 /// The ALPN protocol gRPC runs on.
 pub const ALPN_H2: &[u8] = b"h2";

@@ -57,3 +57,15 @@ async fn sqlite_url_with_mode_rwc_creates_the_file() {
     ds.close().await;
     assert!(path.exists());
 }
+
+#[tokio::test]
+async fn sqlite_in_memory_works_for_quick_tools() {
+    let ds = Datastore::connect("sqlite::memory:").await.unwrap();
+    let token = lanyard_datastore::JoinToken {
+        token: "t".into(),
+        spiffe_id: None,
+        expires_at: i64::MAX,
+    };
+    ds.create_join_token(&token).await.unwrap();
+    assert_eq!(ds.consume_join_token("t", 0).await.unwrap(), token);
+}

@@ -149,7 +149,9 @@ async fn another_handle_sees_commits(h: &Harness) {
             .await
             .expect("a commit on another handle wakes subscribers via NOTIFY")
             .unwrap();
-        assert_eq!(*rx.borrow(), h.ds.latest_seq().await.unwrap());
+        // Never hold a watch borrow across an await: it blocks the sender.
+        let latest = h.ds.latest_seq().await.unwrap();
+        assert_eq!(*rx.borrow(), latest);
     } else {
         assert_eq!(other.backend(), Backend::Sqlite);
     }

@@ -303,6 +303,10 @@ pub struct X509AuthorityInfo {
     /// Whether it has been tainted.
     #[prost(bool, tag = "5")]
     pub tainted: bool,
+    /// Whether the answering server holds its private key (with several servers sharing a datastore,
+    /// each holds its own authorities).
+    #[prost(bool, tag = "6")]
+    pub local: bool,
 }
 /// One JWT signing key of the server.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2598,7 +2602,8 @@ pub mod local_authority_client {
                 );
             self.inner.unary(req, path, codec).await
         }
-        /// Creates a new PREPARED X.509 authority, replacing any existing prepared one.
+        /// Creates a new PREPARED X.509 authority and publishes it in the bundle. Errors:
+        /// FailedPrecondition if this server already has a prepared one (activate it first).
         pub async fn prepare_x509_authority(
             &mut self,
             request: impl tonic::IntoRequest<super::PrepareX509AuthorityRequest>,
@@ -2894,7 +2899,8 @@ pub mod local_authority_server {
             tonic::Response<super::GetX509AuthoritiesResponse>,
             tonic::Status,
         >;
-        /// Creates a new PREPARED X.509 authority, replacing any existing prepared one.
+        /// Creates a new PREPARED X.509 authority and publishes it in the bundle. Errors:
+        /// FailedPrecondition if this server already has a prepared one (activate it first).
         async fn prepare_x509_authority(
             &self,
             request: tonic::Request<super::PrepareX509AuthorityRequest>,

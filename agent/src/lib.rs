@@ -1,0 +1,20 @@
+//! The Lanyard agent library: everything `lanyard-agent` does, so the binary stays thin and
+//! tests drive the same code in-process.
+//!
+//! Modules:
+//! - [`config`]: the strict `agent.toml`.
+//! - [`store`]: the current SVIDs and bundles, published to the Workload API as snapshots.
+//! - [`node`]: the server-facing side: node attestation, the agent's own identity on disk,
+//!   the Sync stream, workload key generation, signing and rotation.
+//! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
+//!   the PID-reuse defence.
+//! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
+//!   API client.
+//! - [`run`]: starts everything: `lanyard-agent run`.
+
+pub mod cli;
+pub mod config;
+pub mod node;
+pub mod run;
+pub mod store;
+pub mod workload;

@@ -1,0 +1,160 @@
+//! Talking to the server: the mTLS channel, node attestation and agent SVID renewal.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use lanyard_id::{SpiffeId, TrustDomain};
+use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_proto::lanyard::agent::v1::agent_service_client::AgentServiceClient;
+use lanyard_tls::{Identity, TrustStore};
+use lanyard_x509::{Bundle, CertDer, KeyPair, KeyType, build_csr};
+use tonic::transport::Channel;
+
+use super::NodeError;
+
+/// The path of the server's SPIFFE ID, which the agent pins.
+pub const SERVER_ID_PATH: &str = "/lanyard/server";
+
+/// The server's SPIFFE ID in `td`.
+pub fn server_id(td: &TrustDomain) -> SpiffeId {
+    match td.id_with_path(SERVER_ID_PATH) {
+        Ok(id) => id,
+        Err(_) => unreachable!("{SERVER_ID_PATH} is a valid path"),
+    }
+}
+
+/// A client over a fresh mTLS channel presenting `identity` (if it holds an SVID).
+pub fn connect(
+    addr: SocketAddr,
+    td: &TrustDomain,
+    identity: Identity,
+    trust: TrustStore,
+) -> Result<AgentServiceClient<Channel>, NodeError> {
+    let config = lanyard_tls::client_config(identity, trust, server_id(td))
+        .map_err(|e| NodeError::Tls(e.to_string()))?;
+    Ok(AgentServiceClient::new(lanyard_tls::transport::connect(
+        addr, config,
+    )))
+}
+
+/// The agent's own SVID and key.
+#[derive(Debug, Clone)]
+pub struct AgentSvid {
+    /// The agent's SPIFFE ID.
+    pub spiffe_id: SpiffeId,
+    /// Chain, leaf first.
+    pub chain: Vec<CertDer>,
+    /// PKCS#8 DER key.
+    pub key_pkcs8: Vec<u8>,
+    /// NotBefore of the leaf.
+    pub not_before: SystemTime,
+    /// NotAfter of the leaf.
+    pub not_after: SystemTime,
+}
+
+impl AgentSvid {
+    /// Reads ID and validity out of a chain.
+    pub fn new(chain: Vec<CertDer>, key_pkcs8: Vec<u8>) -> Result<Self, NodeError> {
+        let parsed =
+            lanyard_x509::parse_x509_svid(&chain).map_err(|e| NodeError::BadSvid(e.to_string()))?;
+        Ok(Self {
+            spiffe_id: parsed.spiffe_id,
+            chain,
+            key_pkcs8,
+            not_before: parsed.not_before,
+            not_after: parsed.not_after,
+        })
+    }
+
+    /// Half-life: when the agent renews.
+    pub fn renew_at(&self) -> SystemTime {
+        let life = self
+            .not_after
+            .duration_since(self.not_before)
+            .unwrap_or_default();
+        self.not_before + life / 2
+    }
+
+    /// Installs this SVID as the TLS identity.
+    pub fn install(&self, identity: &Identity) -> Result<(), NodeError> {
+        let chain: Vec<Vec<u8>> = self.chain.iter().map(|c| c.as_bytes().to_vec()).collect();
+        identity
+            .set(&chain, &self.key_pkcs8)
+            .map_err(|e| NodeError::Tls(e.to_string()))
+    }
+}
+
+fn svid_from_pb(
+    svid: Option<lanyard_proto::lanyard::types::v1::X509Svid>,
+) -> Result<Vec<CertDer>, NodeError> {
+    let svid = svid.ok_or_else(|| NodeError::Protocol("server sent no SVID".into()))?;
+    svid.cert_chain
+        .into_iter()
+        .map(|c| CertDer::from_der(c).map_err(|e| NodeError::BadSvid(e.to_string())))
+        .collect()
+}
+
+/// Converts a protobuf bundle.
+pub fn bundle_from_pb(b: &lanyard_proto::lanyard::types::v1::Bundle) -> Result<Bundle, NodeError> {
+    let td = TrustDomain::new(&b.trust_domain)
+        .map_err(|e| NodeError::Protocol(format!("bundle trust domain: {e}")))?;
+    let mut bundle = Bundle::new(td);
+    for a in &b.x509_authorities {
+        bundle.add_x509_authority(
+            CertDer::from_der(a.asn1.clone())
+                .map_err(|e| NodeError::Protocol(format!("bundle authority: {e}")))?,
+        );
+    }
+    bundle.sequence_number = b.sequence_number;
+    Ok(bundle)
+}
+
+/// Attests with a join token; returns the agent SVID and the server's bundle.
+pub async fn attest_join_token(
+    client: &mut AgentServiceClient<Channel>,
+    token: &str,
+) -> Result<(AgentSvid, Bundle), NodeError> {
+    let key = KeyPair::generate(KeyType::EcP256).map_err(|e| NodeError::Key(e.to_string()))?;
+    let csr = build_csr(&key).map_err(|e| NodeError::Key(e.to_string()))?;
+    let first = pb::AttestRequest {
+        step: Some(pb::attest_request::Step::Params(pb::AttestParams {
+            attestation_type: "join_token".into(),
+            payload: token.as_bytes().to_vec(),
+            csr,
+        })),
+    };
+    let mut stream = client
+        .attest(tokio_stream::iter([first]))
+        .await
+        .map_err(NodeError::Rpc)?
+        .into_inner();
+    match stream.message().await.map_err(NodeError::Rpc)? {
+        Some(pb::AttestResponse {
+            step: Some(pb::attest_response::Step::Result(r)),
+        }) => {
+            let chain = svid_from_pb(r.svid)?;
+            let svid = AgentSvid::new(chain, key.pkcs8_der().to_vec())?;
+            let bundle =
+                bundle_from_pb(r.bundle.as_ref().ok_or_else(|| {
+                    NodeError::Protocol("attestation result without bundle".into())
+                })?)?;
+            Ok((svid, bundle))
+        }
+        Some(_) => Err(NodeError::Protocol(
+            "join_token attestation needs no challenge, but the server sent one".into(),
+        )),
+        None => Err(NodeError::Protocol("attestation stream ended early".into())),
+    }
+}
+
+/// Renews the agent SVID (the channel must present the current one).
+pub async fn renew(client: &mut AgentServiceClient<Channel>) -> Result<AgentSvid, NodeError> {
+    let key = KeyPair::generate(KeyType::EcP256).map_err(|e| NodeError::Key(e.to_string()))?;
+    let csr = build_csr(&key).map_err(|e| NodeError::Key(e.to_string()))?;
+    let resp = client
+        .renew_agent(pb::RenewAgentRequest { csr })
+        .await
+        .map_err(NodeError::Rpc)?
+        .into_inner();
+    AgentSvid::new(svid_from_pb(resp.svid)?, key.pkcs8_der().to_vec())
+}

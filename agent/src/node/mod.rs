@@ -1,0 +1,346 @@
+//! The server-facing side of the agent: attest once, keep the agent's identity, hold the Sync
+//! stream, sign and rotate workload SVIDs, and publish snapshots to the Workload API.
+//!
+//! Outage behaviour: when the server is unreachable the agent keeps serving the SVIDs and
+//! bundles it holds until they expire, reports `degraded` on `/ready`, reconnects with jittered
+//! exponential backoff, and on reconnection re-syncs and catches up on every rotation it missed.
+//! When the server says the agent is unknown, evicted or banned, the agent stops getting new
+//! SVIDs, says why in its log and health status, and (unless banned) forgets its identity so that
+//! a restart with a new join token works.
+
+pub mod client;
+pub mod disk;
+pub mod workloads;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use lanyard_id::TrustDomain;
+use lanyard_observe::{Health, Readiness};
+use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_tls::{Identity, TrustStore};
+use lanyard_x509::{Bundle, BundleSet, CertDer, CertInfo};
+use tonic::{Code, Status};
+
+use crate::store::SvidStore;
+use client::AgentSvid;
+use disk::DataDir;
+use workloads::{Applied, Workloads, until};
+
+/// Why the node side stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// An RPC failed.
+    #[error("server call failed: {}", .0.message())]
+    Rpc(Status),
+    /// TLS setup failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// Key generation failed.
+    #[error("key generation: {0}")]
+    Key(String),
+    /// The server sent an unusable SVID.
+    #[error("unusable SVID: {0}")]
+    BadSvid(String),
+    /// The server broke the protocol.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// The data directory failed.
+    #[error("data_dir: {0}")]
+    Disk(#[from] std::io::Error),
+    /// The agent has no identity and no way to get one.
+    #[error("{0}")]
+    CannotAttest(String),
+}
+
+/// What the node side needs to run.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The trust domain.
+    pub trust_domain: TrustDomain,
+    /// `host:port` of the server's agent API.
+    pub server_address: String,
+    /// Where the agent's identity lives.
+    pub data_dir: PathBuf,
+    /// The server's CA certificates for first contact.
+    pub bootstrap_bundle: Option<Vec<CertDer>>,
+    /// Accept any server on first contact.
+    pub insecure_bootstrap: bool,
+    /// Join token for the first attestation.
+    pub join_token: Option<String>,
+}
+
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const MIN: Duration = Duration::from_millis(250);
+    const MAX: Duration = Duration::from_secs(30);
+
+    fn new() -> Self {
+        Self { next: Self::MIN }
+    }
+    fn reset(&mut self) {
+        self.next = Self::MIN;
+    }
+    /// The next delay, ±20 % jitter.
+    fn step(&mut self) -> Duration {
+        let mut b = [0u8; 1];
+        let r = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+            .map(|()| b[0])
+            .unwrap_or(128);
+        let d = self.next.mul_f64(0.8 + 0.4 * f64::from(r) / 255.0);
+        self.next = (self.next * 2).min(Self::MAX);
+        d
+    }
+}
+
+async fn resolve(addr: &str) -> Result<SocketAddr, NodeError> {
+    tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| NodeError::Protocol(format!("server_address {addr} resolves to nothing")))
+}
+
+fn bundle_set(b: &Bundle) -> BundleSet {
+    BundleSet::from_iter([b.clone()])
+}
+
+/// Gets the agent's identity: from disk, or by attesting with the join token.
+async fn identity(
+    cfg: &NodeConfig,
+    dd: &DataDir,
+    addr: SocketAddr,
+    shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
+) -> Result<Option<(AgentSvid, Bundle)>, NodeError> {
+    if let Some(stored) = dd.load()? {
+        let svid = AgentSvid::new(stored.chain, stored.key_pkcs8)?;
+        if svid.not_after > SystemTime::now() {
+            let mut bundle = Bundle::new(cfg.trust_domain.clone());
+            for a in stored.bundle {
+                bundle.add_x509_authority(a);
+            }
+            tracing::info!(agent = %svid.spiffe_id, "resuming with the stored agent identity");
+            return Ok(Some((svid, bundle)));
+        }
+        tracing::warn!(agent = %svid.spiffe_id, "stored agent SVID has expired; attesting again");
+    }
+    let Some(token) = cfg.join_token.clone() else {
+        return Err(NodeError::CannotAttest(format!(
+            "no stored identity in {} and no join token: start with --join-token (from `lanyard-server token generate`)",
+            cfg.data_dir.display()
+        )));
+    };
+    let tls = if cfg.insecure_bootstrap && cfg.bootstrap_bundle.is_none() {
+        tracing::warn!(
+            "INSECURE BOOTSTRAP: the server is not authenticated on first contact; set trust_bundle_path in production"
+        );
+        lanyard_tls::insecure_client_config().map_err(|e| NodeError::Tls(e.to_string()))?
+    } else {
+        let mut b = Bundle::new(cfg.trust_domain.clone());
+        for a in cfg.bootstrap_bundle.clone().unwrap_or_default() {
+            b.add_x509_authority(a);
+        }
+        lanyard_tls::client_config(
+            Identity::new(),
+            TrustStore::new(bundle_set(&b)),
+            client::server_id(&cfg.trust_domain),
+        )
+        .map_err(|e| NodeError::Tls(e.to_string()))?
+    };
+    let mut backoff = Backoff::new();
+    loop {
+        let mut c = pb::agent_service_client::AgentServiceClient::new(
+            lanyard_tls::transport::connect(addr, tls.clone()),
+        );
+        match client::attest_join_token(&mut c, &token).await {
+            Ok((svid, bundle)) => {
+                dd.save_identity(&svid.chain, &svid.key_pkcs8)?;
+                dd.save_bundle(&bundle.x509_authorities)?;
+                tracing::info!(agent = %svid.spiffe_id, "node attested with join token");
+                return Ok(Some((svid, bundle)));
+            }
+            Err(NodeError::Rpc(s))
+                if s.code() == Code::Unavailable || s.code() == Code::Unknown =>
+            {
+                let d = backoff.step();
+                tracing::warn!(reason = %s.message(), retry_in = ?d, "server unreachable for attestation");
+                tokio::select! {
+                    () = &mut *shutdown => return Ok(None),
+                    () = tokio::time::sleep(d) => {}
+                }
+            }
+            Err(NodeError::Rpc(s)) => {
+                return Err(NodeError::CannotAttest(format!(
+                    "attestation refused: {}",
+                    s.message()
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Runs the node side until `shutdown` resolves.
+pub async fn run(
+    cfg: NodeConfig,
+    store: SvidStore,
+    health: Health,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), NodeError> {
+    tokio::pin!(shutdown);
+    let dd = DataDir::open(&cfg.data_dir)?;
+    let addr = resolve(&cfg.server_address).await?;
+    let Some((mut me, bundle)) = identity(&cfg, &dd, addr, &mut shutdown).await? else {
+        return Ok(());
+    };
+    let tls_identity = Identity::new();
+    me.install(&tls_identity)?;
+    let trust = TrustStore::new(bundle_set(&bundle));
+    let connect = || client::connect(addr, &cfg.trust_domain, tls_identity.clone(), trust.clone());
+    let mut api = connect()?;
+    let mut workloads = Workloads::default();
+    let mut stream: Option<tonic::Streaming<pb::SyncMessage>> = None;
+    let mut backoff = Backoff::new();
+    let mut next_connect = tokio::time::Instant::now();
+    let mut renew_at = me.renew_at();
+    let mut sign_retry: Option<SystemTime> = None;
+    let mut stopped: Option<String> = None;
+
+    loop {
+        if stream.is_none() && stopped.is_none() && tokio::time::Instant::now() >= next_connect {
+            match api.sync(pb::SyncRequest { resume_revision: 0 }).await {
+                Ok(s) => {
+                    stream = Some(s.into_inner());
+                    backoff.reset();
+                }
+                Err(s) if s.code() == Code::PermissionDenied => {
+                    stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
+                }
+                Err(s) => {
+                    let d = backoff.step();
+                    health.set(Readiness::Degraded(format!(
+                        "server unreachable ({}); serving cached SVIDs",
+                        s.message()
+                    )));
+                    tracing::warn!(reason = %s.message(), retry_in = ?d, "sync stream unavailable");
+                    next_connect = tokio::time::Instant::now() + d;
+                }
+            }
+        }
+
+        let now = SystemTime::now();
+        let mut wake = [workloads.next_wake(), Some(renew_at), sign_retry]
+            .into_iter()
+            .flatten()
+            .map(until)
+            .min()
+            .unwrap_or(Duration::from_secs(3600));
+        if stream.is_none() && stopped.is_none() {
+            wake = wake.min(next_connect.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        let mut changed = false;
+        let mut renew_now = false;
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = tokio::time::sleep(wake) => {}
+            msg = async { match stream.as_mut() { Some(s) => s.message().await, None => std::future::pending().await } } => {
+                match msg {
+                    Ok(Some(m)) => match workloads.apply(m, now)? {
+                        Applied::Changed => {
+                            changed = true;
+                            if let Some(b) = workloads.bundle() {
+                                trust.set(bundle_set(b));
+                                dd.save_bundle(&b.x509_authorities)?;
+                            }
+                            if health.get() != Readiness::Ready {
+                                health.set(Readiness::Ready);
+                            }
+                        }
+                        Applied::Nothing => {}
+                        Applied::Tainted(ski) => {
+                            changed = true;
+                            let mine = me.chain.first().and_then(|l| CertInfo::from_der(l.as_bytes()).ok()).and_then(|i| i.authority_key_id);
+                            renew_now = mine.as_deref() == Some(ski.as_slice());
+                        }
+                        Applied::Evicted { banned, message } => {
+                            stream = None;
+                            stopped = Some(stop(&dd, &health, banned, message));
+                        }
+                    },
+                    Ok(None) | Err(_) => {
+                        let reason = match &msg { Err(s) => s.message().to_owned(), _ => "stream ended".into() };
+                        if let Err(s) = &msg && s.code() == Code::PermissionDenied {
+                            stopped = Some(stop(&dd, &health, false, reason));
+                        } else {
+                            health.set(Readiness::Degraded(format!("lost the server ({reason}); serving cached SVIDs")));
+                            tracing::warn!(%reason, "sync stream lost; reconnecting");
+                            next_connect = tokio::time::Instant::now() + backoff.step();
+                        }
+                        stream = None;
+                    }
+                }
+            }
+        }
+
+        let now = SystemTime::now();
+        if stopped.is_none() && stream.is_some() && (renew_now || now >= renew_at) {
+            match client::renew(&mut api).await {
+                Ok(new) => {
+                    dd.save_identity(&new.chain, &new.key_pkcs8)?;
+                    new.install(&tls_identity)?;
+                    tracing::info!(agent = %new.spiffe_id, "agent SVID renewed");
+                    me = new;
+                    renew_at = me.renew_at();
+                    // Connections authenticate once: open new ones with the new SVID.
+                    api = connect()?;
+                    stream = None;
+                    next_connect = tokio::time::Instant::now();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "agent SVID renewal failed; retrying");
+                    renew_at = now + backoff.step();
+                }
+            }
+        }
+        if stopped.is_none() && stream.is_some() {
+            let due = workloads.due(now);
+            if !due.is_empty() {
+                match workloads.sign(&mut api, &due).await {
+                    Ok(n) => {
+                        changed |= n > 0;
+                        sign_retry = (n < due.len()).then(|| now + Duration::from_secs(5));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "signing failed; retrying");
+                        sign_retry = Some(now + Duration::from_secs(1));
+                    }
+                }
+            } else {
+                sign_retry = None;
+            }
+        }
+        changed |= workloads.prune_expired(now);
+        if changed {
+            store.publish(workloads.snapshot());
+        }
+    }
+}
+
+/// Records that the server no longer serves this agent; returns the reason.
+fn stop(dd: &DataDir, health: &Health, banned: bool, message: String) -> String {
+    tracing::error!(banned, reason = %message, "the server no longer serves this agent; no new SVIDs will be issued");
+    if !banned && let Err(e) = dd.forget_identity() {
+        tracing::error!(error = %e, "could not forget the stored identity");
+    }
+    let what = if banned {
+        "agent banned"
+    } else {
+        "agent not attested"
+    };
+    health.set(Readiness::NotReady(format!("{what}: {message}")));
+    message
+}

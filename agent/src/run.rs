@@ -1,0 +1,131 @@
+//! `lanyard-agent run`: the node side, the Workload API and health, started and stopped together.
+//!
+//! When the Workload API socket and the health endpoint listen, one line goes to stdout:
+//! `lanyard-agent listening socket=<path> health=<addr>`. Workloads may connect at once: until
+//! the first sync they get `Unavailable` (retryable), then their SVIDs.
+
+use std::sync::Arc;
+
+use lanyard_observe::{Health, Shutdown, serve_health};
+use lanyard_x509::certificates_from_pem;
+use tokio::net::TcpListener;
+
+use crate::config::AgentConfig;
+use crate::node::{self, NodeConfig, NodeError};
+use crate::store::SvidStore;
+use crate::workload::attestor::{UnixAttestor, UnixAttestorConfig};
+use crate::workload::{bind_workload_socket, serve_workload_api_on};
+
+/// Why the agent could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The bootstrap bundle could not be read.
+    #[error("trust_bundle_path {path}: {reason}")]
+    Bundle {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A listener could not be bound.
+    #[error("cannot listen on {what}: {reason}")]
+    Bind {
+        /// Which listener.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The node side failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// Runs the agent until `shutdown` fires or the node side fails for good.
+pub async fn run(
+    config: AgentConfig,
+    join_token: Option<String>,
+    shutdown: Shutdown,
+) -> Result<(), RunError> {
+    let bootstrap_bundle = match &config.trust_bundle_path {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| RunError::Bundle {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let certs = certificates_from_pem(&text).map_err(|e| RunError::Bundle {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            if certs.is_empty() {
+                return Err(RunError::Bundle {
+                    path: path.display().to_string(),
+                    reason: "holds no CERTIFICATE block: write it with `lanyard-server bundle show --format pem`".into(),
+                });
+            }
+            Some(certs)
+        }
+        None => None,
+    };
+    let health = Health::new();
+    let store = SvidStore::new();
+
+    let health_listener = TcpListener::bind(config.health.bind_address)
+        .await
+        .map_err(|e| RunError::Bind {
+            what: format!("health {}", config.health.bind_address),
+            reason: e.to_string(),
+        })?;
+    let health_addr = health_listener.local_addr().ok();
+    let h = health.clone();
+    let stop = shutdown.wait();
+    let health_task = tokio::spawn(async move {
+        if let Err(e) = serve_health(health_listener, h, stop).await {
+            tracing::error!(error = %e, "health endpoint failed");
+        }
+    });
+
+    let unix = &config.workload_attestors.unix;
+    let attestor = Arc::new(UnixAttestor::new(UnixAttestorConfig {
+        discover_workload_path: unix.discover_workload_path,
+        workload_size_limit: unix.workload_size_limit,
+    }));
+    let listener = bind_workload_socket(&config.socket_path).map_err(|e| RunError::Bind {
+        what: format!("Workload API socket {}", config.socket_path.display()),
+        reason: e.to_string(),
+    })?;
+    let socket = config.socket_path.clone();
+    let workload_store = store.clone();
+    let stop = shutdown.wait();
+    let workload_task = tokio::spawn(async move {
+        if let Err(e) =
+            serve_workload_api_on(listener, &socket, workload_store, attestor, stop).await
+        {
+            tracing::error!(error = %e, "Workload API failed");
+        }
+    });
+    println!(
+        "lanyard-agent listening socket={} health={}",
+        config.socket_path.display(),
+        health_addr.map(|a| a.to_string()).unwrap_or_default()
+    );
+
+    let node_config = NodeConfig {
+        trust_domain: config.trust_domain.clone(),
+        server_address: config.server_address.clone(),
+        data_dir: config.data_dir.clone(),
+        bootstrap_bundle,
+        insecure_bootstrap: config.insecure_bootstrap,
+        join_token: join_token.or(config.join_token.clone()),
+    };
+    let result = node::run(node_config, store, health, shutdown.wait()).await;
+    if result.is_err() {
+        // Nothing more will be issued; stop serving so supervisors restart us.
+        workload_task.abort();
+        health_task.abort();
+    } else {
+        let _ = workload_task.await;
+        let _ = health_task.await;
+    }
+    Ok(result?)
+}

@@ -1,0 +1,203 @@
+//! The `SpiffeWorkloadAPI` gRPC service: per call, check the security header, identify and
+//! attest the caller, re-check it is the same process, then stream its full state from the
+//! [`SvidStore`] (SPIFFE Workload API §4.3: every message carries the full set; the first is
+//! sent at once).
+//!
+//! Status codes (SPIFFE Workload Endpoint §6): header missing → `InvalidArgument`; agent not
+//! synced yet or attestation failed → `Unavailable`; no matching entry → `PermissionDenied`
+//! "no identity issued" (the text clients key on); caller process changed during attestation →
+//! `PermissionDenied`; JWT profile → `Unimplemented` for now.
+
+use std::sync::Arc;
+
+use lanyard_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApi;
+use lanyard_proto::workload::{
+    JwtBundlesRequest, JwtBundlesResponse, JwtsvidRequest, JwtsvidResponse, ValidateJwtsvidRequest,
+    ValidateJwtsvidResponse, X509BundlesRequest, X509BundlesResponse, X509svidRequest,
+    X509svidResponse,
+};
+use tokio::sync::watch;
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+
+use super::attestor::WorkloadAttestor;
+use super::peer::PeerInfo;
+use super::response;
+use super::stream::{Caller, ResponseStream, stream_updates};
+use crate::store::SvidStore;
+
+/// The metadata key every Workload API request must carry with the value `true`
+/// (SPIFFE Workload Endpoint §3).
+pub const SECURITY_HEADER: &str = "workload.spiffe.io";
+
+const JWT_UNSUPPORTED: &str = "JWT-SVIDs are not supported by this lanyard-agent version yet";
+
+/// The Workload API service over an [`SvidStore`] and a [`WorkloadAttestor`].
+#[derive(Clone)]
+pub struct WorkloadHandler {
+    store: SvidStore,
+    attestor: Arc<dyn WorkloadAttestor>,
+    /// Turns true at shutdown, ending every open stream.
+    stop: Arc<watch::Sender<bool>>,
+}
+
+impl std::fmt::Debug for WorkloadHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkloadHandler").finish_non_exhaustive()
+    }
+}
+
+impl WorkloadHandler {
+    /// A handler serving `store` to callers identified by `attestor`.
+    pub fn new(store: SvidStore, attestor: Arc<dyn WorkloadAttestor>) -> WorkloadHandler {
+        WorkloadHandler {
+            store,
+            attestor,
+            stop: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Ends every open stream of this handler (and its clones) with `Unavailable`: tonic's
+    /// graceful shutdown waits for open calls, and Workload API streams never end by themselves.
+    pub fn stop_streams(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Header check, peer lookup, attestation and the PID-reuse re-check.
+    async fn caller<T>(
+        &self,
+        request: &Request<T>,
+        method: &'static str,
+    ) -> Result<Caller, Status> {
+        check_security_header(request.metadata())?;
+        let process = match request.extensions().get::<PeerInfo>() {
+            Some(PeerInfo(Ok(process))) => Arc::clone(process),
+            Some(PeerInfo(Err(e))) => {
+                tracing::warn!(method, error = %e, "denied: cannot identify the caller");
+                return Err(Status::internal(format!("cannot identify the caller: {e}")));
+            }
+            None => {
+                tracing::error!(method, "denied: no peer credentials on the connection");
+                return Err(Status::internal("caller credentials unavailable"));
+            }
+        };
+        let cred = process.cred();
+        let selectors = match self.attestor.attest(&cred).await {
+            Ok(selectors) => selectors,
+            Err(e) => {
+                tracing::warn!(method, pid = cred.pid, error = %e, "denied: workload attestation failed");
+                return Err(Status::unavailable("workload attestation failed"));
+            }
+        };
+        if let Err(changed) = process.check_unchanged() {
+            tracing::warn!(
+                method,
+                pid = cred.pid,
+                reason = %changed,
+                "denied: caller process changed during attestation (pid reuse?)"
+            );
+            return Err(Status::permission_denied(
+                "caller process changed during attestation",
+            ));
+        }
+        Ok(Caller {
+            method,
+            pid: cred.pid,
+            uid: cred.uid,
+            selectors,
+        })
+    }
+}
+
+/// SPIFFE Workload Endpoint §6: a request without the header gets `InvalidArgument`. Exactly one
+/// value, `true`, is accepted (as SPIRE does).
+fn check_security_header(metadata: &MetadataMap) -> Result<(), Status> {
+    let mut values = metadata.get_all(SECURITY_HEADER).iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) if v == "true" => Ok(()),
+        _ => Err(Status::invalid_argument(
+            "security header missing from request",
+        )),
+    }
+}
+
+#[tonic::async_trait]
+impl SpiffeWorkloadApi for WorkloadHandler {
+    type FetchX509SVIDStream = ResponseStream<X509svidResponse>;
+    type FetchX509BundlesStream = ResponseStream<X509BundlesResponse>;
+    type FetchJWTBundlesStream = ResponseStream<JwtBundlesResponse>;
+
+    async fn fetch_x509svid(
+        &self,
+        request: Request<X509svidRequest>,
+    ) -> Result<Response<Self::FetchX509SVIDStream>, Status> {
+        let caller = self.caller(&request, "FetchX509SVID").await?;
+        let stream = stream_updates(
+            self.store.subscribe(),
+            self.stop.subscribe(),
+            caller,
+            response::x509_svid_response,
+        )?;
+        Ok(Response::new(stream))
+    }
+
+    async fn fetch_x509_bundles(
+        &self,
+        request: Request<X509BundlesRequest>,
+    ) -> Result<Response<Self::FetchX509BundlesStream>, Status> {
+        let caller = self.caller(&request, "FetchX509Bundles").await?;
+        let stream = stream_updates(
+            self.store.subscribe(),
+            self.stop.subscribe(),
+            caller,
+            response::x509_bundles_response,
+        )?;
+        Ok(Response::new(stream))
+    }
+
+    async fn fetch_jwtsvid(
+        &self,
+        request: Request<JwtsvidRequest>,
+    ) -> Result<Response<JwtsvidResponse>, Status> {
+        check_security_header(request.metadata())?;
+        Err(Status::unimplemented(JWT_UNSUPPORTED))
+    }
+
+    async fn fetch_jwt_bundles(
+        &self,
+        request: Request<JwtBundlesRequest>,
+    ) -> Result<Response<Self::FetchJWTBundlesStream>, Status> {
+        check_security_header(request.metadata())?;
+        Err(Status::unimplemented(JWT_UNSUPPORTED))
+    }
+
+    async fn validate_jwtsvid(
+        &self,
+        request: Request<ValidateJwtsvidRequest>,
+    ) -> Result<Response<ValidateJwtsvidResponse>, Status> {
+        check_security_header(request.metadata())?;
+        Err(Status::unimplemented(JWT_UNSUPPORTED))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::metadata::MetadataValue;
+
+    use super::*;
+
+    #[test]
+    fn security_header_must_be_exactly_true() {
+        let mut md = MetadataMap::new();
+        assert_eq!(
+            check_security_header(&md).unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+        md.insert(SECURITY_HEADER, MetadataValue::from_static("false"));
+        assert!(check_security_header(&md).is_err());
+        md.insert(SECURITY_HEADER, MetadataValue::from_static("true"));
+        check_security_header(&md).unwrap();
+        md.append(SECURITY_HEADER, MetadataValue::from_static("true"));
+        assert!(check_security_header(&md).is_err(), "two values");
+    }
+}

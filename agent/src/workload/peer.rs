@@ -1,0 +1,367 @@
+//! Who is at the other end of a Workload API connection, and whether it is still the same
+//! process after attestation.
+//!
+//! SPIFFE Workload Endpoint §5: the endpoint identifies callers out of band, here with the
+//! socket's peer credentials (`SO_PEERCRED`: pid, uid, gid, as of `connect(2)`). A pid is only a
+//! name: between `connect` and the moment the attestor reads `/proc/<pid>`, the caller may exit
+//! and another process may get its pid, and would then be attested in its place. The defence
+//! (SPIRE's `pkg/common/peertracker` does the start-time part; a pidfd goes further):
+//!
+//! - at accept, take a pidfd for the peer with `SO_PEERPIDFD` (Linux 6.5+). It refers to the
+//!   process that called `connect`, not to whatever holds the pid later, and becomes readable
+//!   when that process exits;
+//! - at accept, also record the process start time (`/proc/<pid>/stat` field 22) and effective
+//!   uid, which catch reuse on kernels without `SO_PEERPIDFD`;
+//! - after attestation, [`PeerProcess::check_unchanged`]: the pidfd has not signalled exit, the
+//!   pid still exists and is not a zombie, and its start time and uid are unchanged. Otherwise
+//!   the request is dropped.
+//!
+//! Without `SO_PEERPIDFD`, a caller that exits and whose pid is reused *before accept* is not
+//! detectable; the window is the listen backlog wait, and pid reuse needs the pid space to wrap.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::UnixStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tonic::transport::server::Connected;
+
+use super::procfs::{self, ProcError};
+
+/// The credentials of a Workload API caller, as the kernel reported them at accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerCred {
+    /// The process id (in the agent's pid namespace).
+    pub pid: i32,
+    /// The user id.
+    pub uid: u32,
+    /// The group id.
+    pub gid: u32,
+}
+
+/// A caller's process as first seen at accept, to tell later whether it is still the same one.
+#[derive(Debug)]
+pub struct PeerProcess {
+    cred: PeerCred,
+    /// `SO_PEERPIDFD`, when the kernel offers it.
+    pidfd: Option<OwnedFd>,
+    start_time: u64,
+    uid: u32,
+}
+
+/// How a caller's process differs from the one that connected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessChanged {
+    /// The process has exited (pidfd readable, `/proc/<pid>` gone, or a zombie).
+    #[error("process {pid} has exited")]
+    Exited {
+        /// The pid.
+        pid: i32,
+    },
+    /// The pid now names a process with another start time.
+    #[error("pid {pid} was reused (start time {was} became {now})")]
+    PidReused {
+        /// The pid.
+        pid: i32,
+        /// The start time at accept.
+        was: u64,
+        /// The start time now.
+        now: u64,
+    },
+    /// The process's effective uid changed.
+    #[error("process {pid} changed uid from {was} to {now}")]
+    UidChanged {
+        /// The pid.
+        pid: i32,
+        /// The uid at accept.
+        was: u32,
+        /// The uid now.
+        now: u32,
+    },
+    /// The process could not be inspected.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+impl PeerProcess {
+    /// Records the process `cred.pid` as it is now, with `pidfd` if one was obtained.
+    pub fn record(cred: PeerCred, pidfd: Option<OwnedFd>) -> Result<PeerProcess, ProcError> {
+        let start_time = procfs::read_stat(cred.pid)?.start_time;
+        let uid = procfs::read_status(cred.pid)?.effective_uid();
+        Ok(PeerProcess {
+            cred,
+            pidfd,
+            start_time,
+            uid,
+        })
+    }
+
+    /// Reads the peer of `stream`: `SO_PEERCRED`, `SO_PEERPIDFD` if available, and the
+    /// process's start time and uid.
+    pub fn from_stream(stream: &UnixStream) -> Result<PeerProcess, PeerError> {
+        let ucred = stream.peer_cred().map_err(PeerError::PeerCred)?;
+        let pid = ucred.pid().filter(|pid| *pid > 0).ok_or(PeerError::NoPid)?;
+        let cred = PeerCred {
+            pid,
+            uid: ucred.uid(),
+            gid: ucred.gid(),
+        };
+        let pidfd = nix::sys::socket::getsockopt(
+            &stream.as_fd(),
+            nix::sys::socket::sockopt::PeerPidfd,
+        )
+        .map_err(
+            |e| tracing::debug!(pid, error = %e, "SO_PEERPIDFD unavailable; relying on start time"),
+        )
+        .ok();
+        PeerProcess::record(cred, pidfd).map_err(PeerError::Proc)
+    }
+
+    /// The credentials captured at accept.
+    pub fn cred(&self) -> PeerCred {
+        self.cred
+    }
+
+    /// Whether a pidfd guards this process.
+    pub fn has_pidfd(&self) -> bool {
+        self.pidfd.is_some()
+    }
+
+    /// Checks that the process is still the one recorded: alive, same start time, same uid.
+    /// Call it after attestation; on `Err` the selectors describe some other process (or none).
+    pub fn check_unchanged(&self) -> Result<(), ProcessChanged> {
+        let pid = self.cred.pid;
+        if let Some(pidfd) = &self.pidfd {
+            // A pidfd polls readable once its process has exited (pidfd_open(2)).
+            let mut fds = [nix::poll::PollFd::new(
+                pidfd.as_fd(),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
+                Ok(0) => {}
+                Ok(_) => return Err(ProcessChanged::Exited { pid }),
+                Err(e) => {
+                    return Err(ProcessChanged::Unreadable(format!(
+                        "poll pidfd of {pid}: {e}"
+                    )));
+                }
+            }
+        }
+        let stat = procfs::read_stat(pid).map_err(|e| gone_or_unreadable(pid, e))?;
+        if stat.has_exited() {
+            return Err(ProcessChanged::Exited { pid });
+        }
+        if stat.start_time != self.start_time {
+            return Err(ProcessChanged::PidReused {
+                pid,
+                was: self.start_time,
+                now: stat.start_time,
+            });
+        }
+        let uid = procfs::read_status(pid)
+            .map_err(|e| gone_or_unreadable(pid, e))?
+            .effective_uid();
+        if uid != self.uid {
+            return Err(ProcessChanged::UidChanged {
+                pid,
+                was: self.uid,
+                now: uid,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn gone_or_unreadable(pid: i32, e: ProcError) -> ProcessChanged {
+    match e {
+        ProcError::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            ProcessChanged::Exited { pid }
+        }
+        other => ProcessChanged::Unreadable(other.to_string()),
+    }
+}
+
+/// Why a connection's peer could not be identified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerError {
+    /// `SO_PEERCRED` failed.
+    #[error("cannot read the caller's peer credentials: {0}")]
+    PeerCred(io::Error),
+    /// The kernel gave no pid, e.g. the caller is in a pid namespace the agent cannot see
+    /// (run the agent in the host pid namespace).
+    #[error(
+        "the caller's pid is not visible to the agent (is the agent in the host pid namespace?)"
+    )]
+    NoPid,
+    /// The caller's `/proc` entry could not be read.
+    #[error(transparent)]
+    Proc(ProcError),
+}
+
+/// What every request of a connection carries (tonic `ConnectInfo`): the peer recorded at
+/// accept, or why it could not be.
+#[derive(Debug, Clone)]
+pub struct PeerInfo(pub Result<Arc<PeerProcess>, Arc<PeerError>>);
+
+/// An accepted Workload API connection with its peer recorded at accept.
+#[derive(Debug)]
+pub(crate) struct PeerStream {
+    inner: UnixStream,
+    info: PeerInfo,
+    /// Held for the connection's lifetime: the server's connection limit.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl PeerStream {
+    pub(crate) fn new(inner: UnixStream, permit: OwnedSemaphorePermit) -> PeerStream {
+        let info = PeerInfo(
+            PeerProcess::from_stream(&inner)
+                .map(Arc::new)
+                .map_err(Arc::new),
+        );
+        PeerStream {
+            inner,
+            info,
+            _permit: permit,
+        }
+    }
+}
+
+impl Connected for PeerStream {
+    type ConnectInfo = PeerInfo;
+
+    fn connect_info(&self) -> PeerInfo {
+        self.info.clone()
+    }
+}
+
+impl AsyncRead for PeerStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for PeerStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_cred() -> PeerCred {
+        PeerCred {
+            pid: i32::try_from(std::process::id()).unwrap(),
+            uid: nix::unistd::geteuid().as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_socket_peer_is_recorded_with_a_pidfd_and_passes_the_check() {
+        // Both ends of a socketpair belong to this process, which is therefore the peer.
+        let (a, _b) = UnixStream::pair().unwrap();
+        let peer = PeerProcess::from_stream(&a).unwrap();
+        assert_eq!(peer.cred(), own_cred());
+        assert!(peer.has_pidfd(), "this kernel offers SO_PEERPIDFD");
+        peer.check_unchanged().unwrap();
+    }
+
+    #[test]
+    fn an_exited_and_reaped_child_is_reported_changed() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let cred = PeerCred {
+            pid: i32::try_from(child.id()).unwrap(),
+            ..own_cred()
+        };
+        let peer = PeerProcess::record(cred, None).unwrap();
+        peer.check_unchanged().unwrap();
+
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            peer.check_unchanged(),
+            Err(ProcessChanged::Exited { pid: cred.pid })
+        );
+    }
+
+    #[test]
+    fn an_exited_but_unreaped_child_is_reported_changed() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let cred = PeerCred {
+            pid: i32::try_from(child.id()).unwrap(),
+            ..own_cred()
+        };
+        let peer = PeerProcess::record(cred, None).unwrap();
+        child.kill().unwrap();
+        // Wait for the exit without reaping: the pid stays a zombie.
+        nix::sys::wait::waitid(
+            nix::sys::wait::Id::Pid(nix::unistd::Pid::from_raw(cred.pid)),
+            nix::sys::wait::WaitPidFlag::WEXITED | nix::sys::wait::WaitPidFlag::WNOWAIT,
+        )
+        .unwrap();
+        assert_eq!(
+            peer.check_unchanged(),
+            Err(ProcessChanged::Exited { pid: cred.pid })
+        );
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn a_different_start_time_or_uid_is_pid_reuse() {
+        let mut peer = PeerProcess::record(own_cred(), None).unwrap();
+        peer.start_time -= 1;
+        assert!(matches!(
+            peer.check_unchanged(),
+            Err(ProcessChanged::PidReused { .. })
+        ));
+        peer.start_time += 1;
+        peer.uid = peer.uid.wrapping_add(1);
+        assert!(matches!(
+            peer.check_unchanged(),
+            Err(ProcessChanged::UidChanged { .. })
+        ));
+    }
+}

@@ -1,0 +1,255 @@
+//! A caller's server stream: the full state now, then again whenever it changes (SPIFFE Workload
+//! API §4.3: "Every stream response message sent by the server MUST include the full set of
+//! information"; "the first response message ... MUST be sent as soon as possible").
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use lanyard_proto::workload::{X509BundlesResponse, X509svidResponse};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use super::response::Denial;
+use crate::store::{Selector, Snapshot};
+
+/// A server-streaming response.
+pub(super) type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// An attested caller.
+#[derive(Debug, Clone)]
+pub(super) struct Caller {
+    pub(super) method: &'static str,
+    pub(super) pid: i32,
+    pub(super) uid: u32,
+    pub(super) selectors: Vec<Selector>,
+}
+
+impl Caller {
+    fn selectors_text(&self) -> String {
+        let all: Vec<String> = self.selectors.iter().map(Selector::to_string).collect();
+        all.join(",")
+    }
+}
+
+fn denial_status(denial: Denial) -> Status {
+    match denial {
+        Denial::NotReady => Status::unavailable("the agent has not synced with the server yet"),
+        Denial::NoIdentity => Status::permission_denied("no identity issued"),
+    }
+}
+
+fn log_denied(caller: &Caller, denial: Denial) {
+    tracing::warn!(
+        method = caller.method,
+        pid = caller.pid,
+        uid = caller.uid,
+        selectors = %caller.selectors_text(),
+        reason = ?denial,
+        "denied"
+    );
+}
+
+/// What a response hands out, for the log: SPIFFE IDs or trust domains.
+pub(super) trait Served: PartialEq + Clone + Send + 'static {
+    fn served(&self) -> Vec<String>;
+}
+
+impl Served for X509svidResponse {
+    fn served(&self) -> Vec<String> {
+        self.svids.iter().map(|s| s.spiffe_id.clone()).collect()
+    }
+}
+
+impl Served for X509BundlesResponse {
+    fn served(&self) -> Vec<String> {
+        let mut tds: Vec<String> = self.bundles.keys().cloned().collect();
+        tds.sort();
+        tds
+    }
+}
+
+fn log_issued<R: Served>(caller: &Caller, resp: &R, update: bool) {
+    tracing::info!(
+        method = caller.method,
+        pid = caller.pid,
+        uid = caller.uid,
+        selectors = %caller.selectors_text(),
+        served = ?resp.served(),
+        update,
+        "issued"
+    );
+}
+
+/// The caller's stream: the first response now (or the denial as the call's status), then a new
+/// full response whenever a store publish changes it. A denial later ends the stream with its
+/// status, e.g. when the caller's last entry is removed; `stop` turning true ends it with
+/// `Unavailable`.
+pub(super) fn stream_updates<R: Served>(
+    mut rx: watch::Receiver<Arc<Snapshot>>,
+    mut stop: watch::Receiver<bool>,
+    caller: Caller,
+    compose: fn(&Snapshot, &[Selector]) -> Result<R, Denial>,
+) -> Result<ResponseStream<R>, Status> {
+    let snapshot = Arc::clone(&rx.borrow_and_update());
+    let first = compose(&snapshot, &caller.selectors).map_err(|denial| {
+        log_denied(&caller, denial);
+        denial_status(denial)
+    })?;
+    log_issued(&caller, &first, false);
+    let (tx, out) = mpsc::channel(4);
+    if tx.try_send(Ok(first.clone())).is_err() {
+        return Err(Status::internal("response channel closed"));
+    }
+    tokio::spawn(async move {
+        let mut last = first;
+        loop {
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { return },
+                () = tx.closed() => return,
+                stopping = async { stop.wait_for(|stop| *stop).await.is_ok() } => if stopping {
+                    // Graceful shutdown waits for open calls: end them, clients reconnect.
+                    let _ = tx.send(Err(Status::unavailable("the agent is shutting down"))).await;
+                    return;
+                },
+            }
+            let snapshot = Arc::clone(&rx.borrow_and_update());
+            match compose(&snapshot, &caller.selectors) {
+                Ok(resp) if resp == last => {}
+                Ok(resp) => {
+                    log_issued(&caller, &resp, true);
+                    if tx.send(Ok(resp.clone())).await.is_err() {
+                        return;
+                    }
+                    last = resp;
+                }
+                // A store that stops being ready keeps serving what the caller already has.
+                Err(Denial::NotReady) => {}
+                Err(denial) => {
+                    log_denied(&caller, denial);
+                    let _ = tx.send(Err(denial_status(denial))).await;
+                    return;
+                }
+            }
+        }
+    });
+    Ok(Box::pin(ReceiverStream::new(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use lanyard_id::SpiffeId;
+    use tokio_stream::StreamExt as _;
+
+    use super::*;
+    use crate::store::WorkloadSvid;
+
+    fn snapshot(svids: usize, ready: bool) -> Arc<Snapshot> {
+        let svid = Arc::new(WorkloadSvid {
+            entry_id: "e".into(),
+            spiffe_id: SpiffeId::parse("spiffe://example.org/w").unwrap(),
+            selectors: vec![],
+            hint: String::new(),
+            chain: vec![],
+            key_pkcs8: Arc::from(Vec::new()),
+            not_after: SystemTime::now(),
+            created_at: 0,
+        });
+        Arc::new(Snapshot {
+            svids: vec![svid; svids],
+            ready,
+            ..Snapshot::default()
+        })
+    }
+
+    /// A response that only says how many SVIDs the snapshot holds.
+    fn count(s: &Snapshot, _: &[Selector]) -> Result<X509BundlesResponse, Denial> {
+        match (s.ready, s.svids.len()) {
+            (false, _) => Err(Denial::NotReady),
+            (true, 0) => Err(Denial::NoIdentity),
+            (true, n) => Ok(X509BundlesResponse {
+                crl: vec![vec![u8::try_from(n).unwrap()]],
+                ..X509BundlesResponse::default()
+            }),
+        }
+    }
+
+    /// Lets the (current-thread) runtime run the stream's task, then checks nothing was sent.
+    async fn assert_nothing_sent(stream: &mut ResponseStream<X509BundlesResponse>) {
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        let pending = tokio::time::timeout(Duration::ZERO, stream.next()).await;
+        assert!(pending.is_err(), "unexpected message: {pending:?}");
+    }
+
+    async fn next(
+        stream: &mut ResponseStream<X509BundlesResponse>,
+    ) -> Option<Result<X509BundlesResponse, Status>> {
+        tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stream_sends_only_changes_and_ends_on_denial() {
+        let (tx, rx) = watch::channel(snapshot(1, true));
+        let (_stop, stop_rx) = watch::channel(false);
+        let caller = Caller {
+            method: "test",
+            pid: 1,
+            uid: 0,
+            selectors: vec![],
+        };
+        let mut stream = stream_updates(rx, stop_rx.clone(), caller, count).unwrap();
+
+        assert_eq!(next(&mut stream).await.unwrap().unwrap().crl, [[1]]);
+        tx.send(snapshot(1, true)).unwrap();
+        assert_nothing_sent(&mut stream).await;
+        tx.send(snapshot(2, true)).unwrap();
+        assert_eq!(next(&mut stream).await.unwrap().unwrap().crl, [[2]]);
+        tx.send(snapshot(2, false)).unwrap();
+        assert_nothing_sent(&mut stream).await;
+        tx.send(snapshot(0, true)).unwrap();
+        let status = next(&mut stream).await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+        assert_eq!(status.message(), "no identity issued");
+        assert!(next(&mut stream).await.is_none(), "the stream ends");
+    }
+
+    #[tokio::test]
+    async fn stopping_ends_open_streams_with_unavailable() {
+        let (_tx, rx) = watch::channel(snapshot(1, true));
+        let (stop, stop_rx) = watch::channel(false);
+        let caller = Caller {
+            method: "test",
+            pid: 1,
+            uid: 0,
+            selectors: vec![],
+        };
+        let mut stream = stream_updates(rx, stop_rx, caller, count).unwrap();
+        next(&mut stream).await.unwrap().unwrap();
+        stop.send(true).unwrap();
+        let status = next(&mut stream).await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(next(&mut stream).await.is_none());
+    }
+
+    #[test]
+    fn a_denied_first_response_is_the_calls_status() {
+        let (_tx, rx) = watch::channel(snapshot(0, false));
+        let (_stop, stop_rx) = watch::channel(false);
+        let caller = Caller {
+            method: "test",
+            pid: 1,
+            uid: 0,
+            selectors: vec![],
+        };
+        let status = stream_updates(rx, stop_rx.clone(), caller, count)
+            .err()
+            .unwrap();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+    }
+}

@@ -1,0 +1,52 @@
+//! The `Bundles` service: the trust domain's bundle as agents and relying parties see it.
+
+use lanyard_id::TrustDomain;
+use lanyard_proto::lanyard::admin::v1 as api;
+use tonic::{Request, Response, Status};
+
+use super::error::status;
+use crate::convert::bundle_to_pb;
+use crate::state::ServerState;
+
+/// Implements [`api::bundles_server::Bundles`].
+#[derive(Debug, Clone)]
+pub(super) struct BundlesService {
+    pub(super) state: ServerState,
+}
+
+#[tonic::async_trait]
+impl api::bundles_server::Bundles for BundlesService {
+    async fn get_bundle(
+        &self,
+        req: Request<api::GetBundleRequest>,
+    ) -> Result<Response<api::GetBundleResponse>, Status> {
+        let name = req.into_inner().trust_domain;
+        let ours = self.state.trust_domain();
+        if !name.is_empty() {
+            let td = TrustDomain::new(&name).map_err(|e| {
+                Status::invalid_argument(format!(
+                    "`trust_domain` {name:?} is not a trust domain name: {e}"
+                ))
+            })?;
+            if td != *ours {
+                return Err(Status::not_found(format!(
+                    "no bundle for trust domain {td}: this server holds only its own ({ours})"
+                )));
+            }
+        }
+        let ca = self.state.ca();
+        let bundle = ca.bundle().await.map_err(status)?;
+        let tainted: Vec<Vec<u8>> = ca
+            .authorities()
+            .await
+            .map_err(status)?
+            .into_iter()
+            .filter(|a| a.tainted)
+            .map(|a| a.cert.into_vec())
+            .collect();
+        let is_tainted = |der: &[u8]| tainted.iter().any(|t| t.as_slice() == der);
+        Ok(Response::new(api::GetBundleResponse {
+            bundle: Some(bundle_to_pb(&bundle, &is_tainted)),
+        }))
+    }
+}

@@ -1,0 +1,166 @@
+//! The agent API (`lanyard.agent.v1.AgentService`) over SPIFFE mTLS.
+//!
+//! Every RPC but `Attest` identifies the agent by its client X.509-SVID (verified in the TLS
+//! handshake against the trust bundle), then checks the datastore: the agent must be attested,
+//! not banned, and present its *current* SVID (the serial recorded at attestation or renewal).
+//! Authorization comes from the [`EntryCache`]: an agent gets only entries parented by its ID or
+//! its node aliases, and every SVID's ID, DNS names and TTL come from the entry, never from the CSR.
+
+mod attest;
+mod sign;
+mod sync;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lanyard_datastore::{AttestedAgent, DatastoreError};
+use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_proto::lanyard::agent::v1::agent_service_server::AgentService;
+use lanyard_tls::transport::PeerInfo;
+use lanyard_x509::CertInfo;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::attest::NodeAttestor;
+use crate::ca::CaError;
+use crate::cache::EntryCache;
+use crate::state::ServerState;
+
+/// Most items one signing call may carry.
+pub const MAX_BATCH: usize = 500;
+
+/// How often an idle Sync stream carries a heartbeat.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// The `AgentService` implementation.
+#[derive(Debug, Clone)]
+pub struct AgentApi {
+    state: ServerState,
+    cache: EntryCache,
+    attestors: Arc<HashMap<&'static str, Arc<dyn NodeAttestor>>>,
+}
+
+impl AgentApi {
+    /// The service over `state` and `cache`, accepting the given attestation methods.
+    pub fn new(
+        state: ServerState,
+        cache: EntryCache,
+        attestors: Vec<Arc<dyn NodeAttestor>>,
+    ) -> Self {
+        Self {
+            state,
+            cache,
+            attestors: Arc::new(attestors.into_iter().map(|a| (a.name(), a)).collect()),
+        }
+    }
+
+    /// Identifies and checks the calling agent.
+    async fn authenticate<T>(&self, req: &Request<T>) -> Result<AttestedAgent, Status> {
+        let peer = req.extensions().get::<PeerInfo>();
+        let (Some(id), Some(leaf)) = (
+            peer.and_then(|p| p.spiffe_id.clone()),
+            peer.and_then(|p| p.leaf.clone()),
+        ) else {
+            return Err(Status::unauthenticated(
+                "no agent X.509-SVID presented: attest first",
+            ));
+        };
+        let serial = CertInfo::from_der(&leaf)
+            .map_err(|e| Status::unauthenticated(format!("unreadable client certificate: {e}")))?
+            .serial_hex;
+        let agent = self
+            .state
+            .datastore()
+            .get_agent(&id)
+            .await
+            .map_err(datastore_status)?
+            .ok_or_else(|| {
+                Status::permission_denied(format!(
+                    "agent {id} is not attested (it may have been evicted): attest again"
+                ))
+            })?;
+        if agent.banned {
+            return Err(Status::permission_denied(format!(
+                "agent {id} is banned: an operator must evict it before it can attest again"
+            )));
+        }
+        if agent.serial != serial {
+            return Err(Status::permission_denied(format!(
+                "the presented SVID (serial {serial}) is not agent {id}'s current SVID: attest again"
+            )));
+        }
+        Ok(agent)
+    }
+}
+
+/// Unix seconds.
+pub(crate) fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Maps a datastore failure to a status (details stay in the server log).
+pub(crate) fn datastore_status(e: DatastoreError) -> Status {
+    tracing::error!(error = %e, "datastore failure in agent API");
+    Status::unavailable(format!("datastore unavailable: {e}"))
+}
+
+/// Maps a CA failure to a status.
+pub(crate) fn ca_status(e: CaError) -> Status {
+    match e {
+        CaError::Issue(e) => Status::invalid_argument(e.to_string()),
+        other => {
+            tracing::error!(error = %other, "CA failure in agent API");
+            Status::unavailable(other.to_string())
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl AgentService for AgentApi {
+    type AttestStream = attest::AttestStream;
+
+    async fn attest(
+        &self,
+        request: Request<Streaming<pb::AttestRequest>>,
+    ) -> Result<Response<Self::AttestStream>, Status> {
+        attest::attest(self, request).await
+    }
+
+    async fn renew_agent(
+        &self,
+        request: Request<pb::RenewAgentRequest>,
+    ) -> Result<Response<pb::RenewAgentResponse>, Status> {
+        let agent = self.authenticate(&request).await?;
+        attest::renew(self, agent, request.into_inner()).await
+    }
+
+    type SyncStream = sync::SyncStream;
+
+    async fn sync(
+        &self,
+        request: Request<pb::SyncRequest>,
+    ) -> Result<Response<Self::SyncStream>, Status> {
+        let agent = self.authenticate(&request).await?;
+        Ok(Response::new(sync::open(self.clone(), agent)))
+    }
+
+    async fn batch_sign_x509_svids(
+        &self,
+        request: Request<pb::BatchSignX509SvidsRequest>,
+    ) -> Result<Response<pb::BatchSignX509SvidsResponse>, Status> {
+        let agent = self.authenticate(&request).await?;
+        sign::batch_sign(self, agent, request.into_inner()).await
+    }
+
+    async fn mint_jwt_svids(
+        &self,
+        request: Request<pb::MintJwtSvidsRequest>,
+    ) -> Result<Response<pb::MintJwtSvidsResponse>, Status> {
+        self.authenticate(&request).await?;
+        Err(Status::unimplemented(
+            "JWT-SVIDs are not supported by this server version yet",
+        ))
+    }
+}

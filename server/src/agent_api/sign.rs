@@ -1,0 +1,118 @@
+//! `BatchSignX509Svids`: workload X.509-SVIDs for authorized entries.
+
+use std::time::{Duration, SystemTime};
+
+use lanyard_datastore::AttestedAgent;
+use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_proto::lanyard::types::v1 as types;
+use lanyard_x509::{CertInfo, parse_csr};
+use tonic::{Code, Response, Status};
+
+use super::attest::svid_to_pb;
+use super::{AgentApi, MAX_BATCH, unix};
+
+fn item_error(code: Code, message: String) -> pb::sign_x509_svid_result::Result {
+    pb::sign_x509_svid_result::Result::Error(types::Status {
+        code: code as i32,
+        message,
+    })
+}
+
+pub(super) async fn batch_sign(
+    api: &AgentApi,
+    agent: AttestedAgent,
+    req: pb::BatchSignX509SvidsRequest,
+) -> Result<Response<pb::BatchSignX509SvidsResponse>, Status> {
+    if req.items.is_empty() {
+        return Err(Status::invalid_argument("items is empty: nothing to sign"));
+    }
+    if req.items.len() > MAX_BATCH {
+        return Err(Status::invalid_argument(format!(
+            "{} items in one call; at most {MAX_BATCH} are allowed: split the batch",
+            req.items.len()
+        )));
+    }
+    let parents = api
+        .cache
+        .authorized_parents(&agent.spiffe_id, &agent.selectors);
+    let api = api.clone();
+    // Signing is CPU-bound: keep it off the async workers.
+    let results = tokio::task::spawn_blocking(move || {
+        let now = SystemTime::now();
+        req.items
+            .into_iter()
+            .map(|item| sign_one(&api, &agent, &parents, item, now))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| Status::internal(format!("signing task failed: {e}")))?;
+    Ok(Response::new(pb::BatchSignX509SvidsResponse { results }))
+}
+
+fn sign_one(
+    api: &AgentApi,
+    agent: &AttestedAgent,
+    parents: &std::collections::BTreeSet<lanyard_id::SpiffeId>,
+    item: pb::SignX509SvidItem,
+    now: SystemTime,
+) -> pb::SignX509SvidResult {
+    let entry_id = item.entry_id;
+    let denied = || {
+        item_error(
+            Code::PermissionDenied,
+            format!(
+                "entry {entry_id:?} does not exist, has expired or is not authorized for agent {}",
+                agent.spiffe_id
+            ),
+        )
+    };
+    let result = match api.cache.get(&entry_id) {
+        Some(e) if parents.contains(&e.parent_id) && e.expires_at.is_none_or(|t| t > unix(now)) => {
+            match parse_csr(&item.csr) {
+                Err(err) => item_error(
+                    Code::InvalidArgument,
+                    format!("CSR for entry {entry_id:?} rejected: {err}"),
+                ),
+                Ok(spki) => {
+                    let ttl = match e.x509_svid_ttl {
+                        0 => api.state.default_x509_ttl(),
+                        s => Duration::from_secs(u64::from(s)),
+                    };
+                    match api.state.ca().sign_x509_svid(
+                        &spki,
+                        e.spiffe_id.clone(),
+                        e.dns_names.clone(),
+                        ttl,
+                        now,
+                    ) {
+                        Ok(svid) => {
+                            let serial = CertInfo::from_der(svid.leaf.as_bytes())
+                                .map(|i| i.serial_hex)
+                                .unwrap_or_default();
+                            tracing::info!(
+                                target: "audit",
+                                event = "x509_svid_issued",
+                                agent = %agent.spiffe_id,
+                                entry = %entry_id,
+                                spiffe_id = %e.spiffe_id,
+                                serial = %serial,
+                                expires_at = unix(svid.not_after),
+                                "X.509-SVID issued"
+                            );
+                            pb::sign_x509_svid_result::Result::Svid(svid_to_pb(&svid))
+                        }
+                        Err(err) => {
+                            tracing::error!(entry = %entry_id, error = %err, "signing failed");
+                            item_error(Code::Unavailable, format!("signing failed: {err}"))
+                        }
+                    }
+                }
+            }
+        }
+        _ => denied(),
+    };
+    pb::SignX509SvidResult {
+        entry_id,
+        result: Some(result),
+    }
+}

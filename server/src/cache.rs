@@ -1,0 +1,348 @@
+//! [`EntryCache`]: every registration entry in memory, kept in step with the datastore's change
+//! log, and fanned out to the push streams.
+//!
+//! One tailer task per server process follows the log ([`Datastore::subscribe`] wakes it on
+//! this server's commits and, on PostgreSQL, on other servers' commits): no polling. For each
+//! event it updates the index and broadcasts a [`CacheEvent`] tagged with the event's `seq`.
+//! A push stream subscribes to the broadcast *before* it takes its snapshot, then ignores
+//! events at or below the snapshot's `seq`, so it never misses a change. A stream that falls
+//! behind the broadcast buffer recomputes its full authorized set and sends the difference.
+//!
+//! Authorization (the rule every RPC applies): an agent may have the entries whose `parent_id`
+//! is its own ID or one of its node-alias IDs; a node alias is the SPIFFE ID of a node entry
+//! (`parent_id` = the server's ID) whose selectors are all among the agent's node selectors.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use lanyard_datastore::{ChangeKind, Datastore, Entry, EntryFilter, PageRequest, Selector};
+use lanyard_id::{SpiffeId, TrustDomain};
+use lanyard_x509::{Bundle, CertInfo};
+use tokio::sync::broadcast;
+
+use crate::ca::{CaError, load_bundle};
+
+/// What changed, as a push stream needs to know it.
+#[derive(Debug, Clone)]
+pub enum CacheEvent {
+    /// An entry was created, updated or deleted: `old` is what it was (if it existed), `new`
+    /// what it is now (if it still exists).
+    Entry {
+        /// Before.
+        old: Option<Arc<Entry>>,
+        /// After.
+        new: Option<Arc<Entry>>,
+    },
+    /// The trust bundle changed.
+    Bundle(Arc<Bundle>),
+    /// An authority was tainted; its Subject Key Identifier.
+    Tainted(Vec<u8>),
+    /// An agent was banned (`banned`) or evicted.
+    AgentGone {
+        /// The agent.
+        spiffe_id: SpiffeId,
+        /// Banned rather than evicted.
+        banned: bool,
+    },
+}
+
+/// A [`CacheEvent`] with the change-log position it brings the cache to.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    /// The change-log `seq` after this event.
+    pub seq: i64,
+    /// The change.
+    pub event: CacheEvent,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    seq: i64,
+    entries: HashMap<String, Arc<Entry>>,
+    by_parent: HashMap<SpiffeId, BTreeSet<String>>,
+    bundle: Option<Arc<Bundle>>,
+}
+
+impl Index {
+    fn insert(&mut self, e: Arc<Entry>) -> Option<Arc<Entry>> {
+        let old = self.remove(&e.id);
+        self.by_parent
+            .entry(e.parent_id.clone())
+            .or_default()
+            .insert(e.id.clone());
+        self.entries.insert(e.id.clone(), e);
+        old
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Arc<Entry>> {
+        let old = self.entries.remove(id)?;
+        if let Some(set) = self.by_parent.get_mut(&old.parent_id) {
+            set.remove(id);
+            if set.is_empty() {
+                self.by_parent.remove(&old.parent_id);
+            }
+        }
+        Some(old)
+    }
+}
+
+/// The in-memory entry index and bundle. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct EntryCache {
+    index: Arc<RwLock<Index>>,
+    events: broadcast::Sender<Arc<Tagged>>,
+    server_id: SpiffeId,
+    td: TrustDomain,
+    ds: Datastore,
+}
+
+/// Broadcast buffer per stream before it must resynchronize.
+const BROADCAST_CAPACITY: usize = 4096;
+/// Page size of the initial load.
+const LOAD_PAGE: u32 = 5000;
+
+impl EntryCache {
+    /// Loads every entry and the bundle. Call [`EntryCache::run`] to follow changes.
+    pub async fn load(
+        ds: Datastore,
+        td: TrustDomain,
+        server_id: SpiffeId,
+    ) -> Result<Self, CaError> {
+        // The log position first: events after it are replayed by the tailer, and replaying an
+        // upsert or delete that the load already saw is harmless.
+        let seq = ds.latest_seq().await?;
+        let mut index = Index {
+            seq,
+            ..Index::default()
+        };
+        let mut page = PageRequest {
+            page_size: LOAD_PAGE,
+            page_token: None,
+        };
+        loop {
+            let p = ds.list_entries(&EntryFilter::default(), &page).await?;
+            for e in p.items {
+                index.insert(Arc::new(e));
+            }
+            match p.next_page_token {
+                Some(t) => page.page_token = Some(t),
+                None => break,
+            }
+        }
+        let bundle = load_bundle(&ds, &td).await?;
+        index.bundle = Some(Arc::new(bundle));
+        let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+        Ok(Self {
+            index: Arc::new(RwLock::new(index)),
+            events,
+            server_id,
+            td,
+            ds,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Subscribes to changes. Subscribe before reading a snapshot.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Tagged>> {
+        self.events.subscribe()
+    }
+
+    /// The change-log position the cache reflects.
+    pub fn seq(&self) -> i64 {
+        self.read().seq
+    }
+
+    /// The current trust bundle.
+    pub fn bundle(&self) -> Arc<Bundle> {
+        self.read()
+            .bundle
+            .clone()
+            .unwrap_or_else(|| Arc::new(Bundle::new(self.td.clone())))
+    }
+
+    /// One entry by ID.
+    pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
+        self.read().entries.get(id).cloned()
+    }
+
+    /// The IDs under which `agent` with `node_selectors` is authorized: itself and its aliases.
+    pub fn authorized_parents(
+        &self,
+        agent: &SpiffeId,
+        node_selectors: &[Selector],
+    ) -> BTreeSet<SpiffeId> {
+        let index = self.read();
+        let mut parents = BTreeSet::from([agent.clone()]);
+        if let Some(node_entries) = index.by_parent.get(&self.server_id) {
+            for id in node_entries {
+                if let Some(e) = index.entries.get(id)
+                    && e.selectors.iter().all(|s| node_selectors.contains(s))
+                {
+                    parents.insert(e.spiffe_id.clone());
+                }
+            }
+        }
+        parents
+    }
+
+    /// The entries authorized for an agent whose authorized parents are `parents`, by ID, and
+    /// the cache position they reflect.
+    pub fn authorized(&self, parents: &BTreeSet<SpiffeId>) -> (BTreeMap<String, Arc<Entry>>, i64) {
+        let index = self.read();
+        let mut out = BTreeMap::new();
+        for p in parents {
+            for id in index.by_parent.get(p).into_iter().flatten() {
+                if let Some(e) = index.entries.get(id) {
+                    out.insert(id.clone(), Arc::clone(e));
+                }
+            }
+        }
+        (out, index.seq)
+    }
+
+    /// Whether `e` is a node entry (parented by the server), which changes aliases.
+    pub fn is_node_entry(&self, e: &Entry) -> bool {
+        e.parent_id == self.server_id
+    }
+
+    /// Follows the change log until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut wake = self.ds.subscribe();
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.catch_up().await {
+                tracing::error!(error = %e, "following the datastore change log failed; retrying");
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                changed = wake.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies every event after the cache's position.
+    pub async fn catch_up(&self) -> Result<(), CaError> {
+        loop {
+            let after = self.seq();
+            let events = self.ds.events_after(after, 1000).await?;
+            if events.is_empty() {
+                return Ok(());
+            }
+            if events.first().map(|e| e.seq) != Some(after + 1) {
+                // Events were pruned under us: reload everything and let streams resync.
+                tracing::warn!(after, "change log has a gap; reloading all entries");
+                let fresh =
+                    Self::load(self.ds.clone(), self.td.clone(), self.server_id.clone()).await?;
+                let fresh_index = std::mem::take(&mut *fresh.write());
+                let old = std::mem::replace(&mut *self.write(), fresh_index);
+                for (id, e) in old.entries {
+                    let new = self.get(&id);
+                    self.publish(self.seq(), CacheEvent::Entry { old: Some(e), new });
+                }
+                let ids: Vec<_> = self.read().entries.values().cloned().collect();
+                for e in ids {
+                    self.publish(
+                        self.seq(),
+                        CacheEvent::Entry {
+                            old: None,
+                            new: Some(e),
+                        },
+                    );
+                }
+                self.publish(self.seq(), CacheEvent::Bundle(self.bundle()));
+                continue;
+            }
+            for ev in events {
+                self.apply(ev.seq, ev.kind).await?;
+            }
+        }
+    }
+
+    async fn apply(&self, seq: i64, kind: ChangeKind) -> Result<(), CaError> {
+        let event = match kind {
+            ChangeKind::EntryUpserted { id } => {
+                let new = self.ds.get_entry(&id).await?.map(Arc::new);
+                let mut index = self.write();
+                let old = match &new {
+                    Some(e) => index.insert(Arc::clone(e)),
+                    None => index.remove(&id),
+                };
+                index.seq = seq;
+                drop(index);
+                Some(CacheEvent::Entry { old, new })
+            }
+            ChangeKind::EntryDeleted { id, .. } => {
+                let mut index = self.write();
+                let old = index.remove(&id);
+                index.seq = seq;
+                drop(index);
+                old.map(|old| CacheEvent::Entry {
+                    old: Some(old),
+                    new: None,
+                })
+            }
+            ChangeKind::BundleChanged => {
+                let bundle = Arc::new(load_bundle(&self.ds, &self.td).await?);
+                let mut index = self.write();
+                index.bundle = Some(Arc::clone(&bundle));
+                index.seq = seq;
+                Some(CacheEvent::Bundle(bundle))
+            }
+            ChangeKind::AuthorityTainted { id } => {
+                self.write().seq = seq;
+                let ski = self
+                    .ds
+                    .list_authorities()
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id)
+                    .and_then(|a| CertInfo::from_der(&a.public_der).ok())
+                    .and_then(|i| i.subject_key_id);
+                ski.map(CacheEvent::Tainted)
+            }
+            ChangeKind::AgentBanned { spiffe_id } => {
+                self.write().seq = seq;
+                Some(CacheEvent::AgentGone {
+                    spiffe_id,
+                    banned: true,
+                })
+            }
+            ChangeKind::AgentEvicted { spiffe_id } => {
+                self.write().seq = seq;
+                Some(CacheEvent::AgentGone {
+                    spiffe_id,
+                    banned: false,
+                })
+            }
+        };
+        if let Some(event) = event {
+            self.publish(seq, event);
+        }
+        Ok(())
+    }
+
+    fn publish(&self, seq: i64, event: CacheEvent) {
+        // No receivers is fine: no agent is connected.
+        let _ = self.events.send(Arc::new(Tagged { seq, event }));
+    }
+}

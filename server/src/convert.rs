@@ -1,0 +1,311 @@
+//! Conversions between the datastore model and protobuf messages, and the validation of entries
+//! that arrive over the admin API. Every error names the field and the rule.
+
+use lanyard_datastore::{Entry, Selector};
+use lanyard_id::{SpiffeId, TrustDomain};
+use lanyard_proto::lanyard::types::v1 as pb;
+use lanyard_x509::Bundle;
+
+/// Maximum hint length (Workload API: "hints ... at most 1024 bytes").
+pub const MAX_HINT_LEN: usize = 1024;
+
+/// Why an entry from the API is invalid; `Display` names the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid entry: `{field}` {problem}")]
+pub struct InvalidEntry {
+    /// The offending field.
+    pub field: &'static str,
+    /// What is wrong and what to do.
+    pub problem: String,
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidEntry {
+    InvalidEntry {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// Parses a SPIFFE ID field that must belong to `td`.
+pub fn parse_member_id(
+    field: &'static str,
+    value: &str,
+    td: &TrustDomain,
+) -> Result<SpiffeId, InvalidEntry> {
+    if value.is_empty() {
+        return Err(invalid(field, "is required, e.g. spiffe://example.org/web"));
+    }
+    let id = SpiffeId::parse(value).map_err(|e| invalid(field, format!("{value:?}: {e}")))?;
+    if !id.is_member_of(td) {
+        return Err(invalid(
+            field,
+            format!("{value:?} is outside this server's trust domain {td}; use spiffe://{td}/..."),
+        ));
+    }
+    Ok(id)
+}
+
+/// Validates and converts an entry from the admin API. `max_ttl_seconds` is the CA lifetime.
+pub fn entry_from_pb(
+    e: pb::Entry,
+    td: &TrustDomain,
+    max_ttl_seconds: u64,
+) -> Result<Entry, InvalidEntry> {
+    let spiffe_id = parse_member_id("spiffe_id", &e.spiffe_id, td)?;
+    if spiffe_id.is_root() {
+        return Err(invalid(
+            "spiffe_id",
+            "must have a path: the trust domain's own ID cannot be issued to a workload",
+        ));
+    }
+    let parent_id = parse_member_id("parent_id", &e.parent_id, td)?;
+    if e.selectors.is_empty() {
+        return Err(invalid(
+            "selectors",
+            "must have at least one selector, e.g. unix:uid:1000",
+        ));
+    }
+    let selectors = e
+        .selectors
+        .into_iter()
+        .map(|s| {
+            Selector::new(s.r#type.clone(), s.value.clone()).map_err(|err| {
+                invalid(
+                    "selectors",
+                    format!("{:?}: {err}", format!("{}:{}", s.r#type, s.value)),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (field, ttl) in [
+        ("x509_svid_ttl", e.x509_svid_ttl_seconds),
+        ("jwt_svid_ttl", e.jwt_svid_ttl_seconds),
+    ] {
+        if u64::from(ttl) > max_ttl_seconds {
+            return Err(invalid(
+                field,
+                format!(
+                    "is {ttl}s, beyond the CA lifetime of {max_ttl_seconds}s; use a shorter TTL"
+                ),
+            ));
+        }
+    }
+    for name in &e.dns_names {
+        if !valid_dns_name(name) {
+            return Err(invalid(
+                "dns_names",
+                format!("{name:?} is not a valid DNS name"),
+            ));
+        }
+    }
+    if e.hint.len() > MAX_HINT_LEN {
+        return Err(invalid(
+            "hint",
+            format!(
+                "is {} bytes; at most {MAX_HINT_LEN} are allowed",
+                e.hint.len()
+            ),
+        ));
+    }
+    if e.expires_at < 0 {
+        return Err(invalid("expires_at", "must be a Unix time or 0 for never"));
+    }
+    Ok(Entry {
+        id: e.id,
+        spiffe_id,
+        parent_id,
+        selectors,
+        x509_svid_ttl: e.x509_svid_ttl_seconds,
+        jwt_svid_ttl: e.jwt_svid_ttl_seconds,
+        dns_names: e.dns_names,
+        hint: e.hint,
+        admin: e.admin,
+        downstream: e.downstream,
+        expires_at: (e.expires_at > 0).then_some(e.expires_at),
+        owner: e.owner,
+        description: e.description,
+        created_at: 0,
+        revision: i64::try_from(e.revision).unwrap_or(0),
+    })
+}
+
+/// A DNS name as X.509 dNSName allows: labels of letters, digits and '-', optional leading
+/// `*.` wildcard, at most 253 bytes.
+fn valid_dns_name(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// The protobuf form of a stored entry.
+pub fn entry_to_pb(e: &Entry) -> pb::Entry {
+    pb::Entry {
+        id: e.id.clone(),
+        spiffe_id: e.spiffe_id.to_string(),
+        parent_id: e.parent_id.to_string(),
+        selectors: e
+            .selectors
+            .iter()
+            .map(|s| pb::Selector {
+                r#type: s.kind.clone(),
+                value: s.value.clone(),
+            })
+            .collect(),
+        x509_svid_ttl_seconds: e.x509_svid_ttl,
+        jwt_svid_ttl_seconds: e.jwt_svid_ttl,
+        dns_names: e.dns_names.clone(),
+        hint: e.hint.clone(),
+        admin: e.admin,
+        downstream: e.downstream,
+        expires_at: e.expires_at.unwrap_or(0),
+        owner: e.owner.clone(),
+        description: e.description.clone(),
+        created_at: e.created_at,
+        revision: u64::try_from(e.revision).unwrap_or(0),
+        federates_with: Vec::new(),
+    }
+}
+
+/// The protobuf form of a bundle. `tainted` lists the IDs (SKI hex) of tainted authorities.
+pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
+    pb::Bundle {
+        trust_domain: b.trust_domain.name().to_owned(),
+        x509_authorities: b
+            .x509_authorities
+            .iter()
+            .map(|c| pb::X509Authority {
+                asn1: c.as_bytes().to_vec(),
+                tainted: tainted(c.as_bytes()),
+            })
+            .collect(),
+        jwt_authorities: b
+            .jwt_authorities
+            .iter()
+            .map(|(kid, a)| pb::JwtAuthority {
+                key_id: kid.clone(),
+                public_key: a.public_key.clone(),
+                expires_at: a
+                    .expires_at
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .and_then(|d| i64::try_from(d.as_secs()).ok())
+                    .unwrap_or(0),
+                tainted: false,
+            })
+            .collect(),
+        sequence_number: b.sequence_number,
+        refresh_hint_seconds: b
+            .refresh_hint
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn td() -> TrustDomain {
+        TrustDomain::new("example.org").unwrap()
+    }
+
+    fn entry() -> pb::Entry {
+        pb::Entry {
+            spiffe_id: "spiffe://example.org/web".into(),
+            parent_id: "spiffe://example.org/host".into(),
+            selectors: vec![pb::Selector {
+                r#type: "unix".into(),
+                value: "uid:1000".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn err(e: pb::Entry) -> String {
+        entry_from_pb(e, &td(), 86400).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn valid_entry_round_trips() {
+        let e = entry_from_pb(entry(), &td(), 86400).unwrap();
+        let back = entry_to_pb(&e);
+        assert_eq!(back.spiffe_id, "spiffe://example.org/web");
+        assert_eq!(back.selectors, entry().selectors);
+    }
+
+    #[test]
+    fn malformed_spiffe_id_names_field_and_rule() {
+        let m = err(pb::Entry {
+            spiffe_id: "spiffe://example.org/a/../b".into(),
+            ..entry()
+        });
+        assert!(m.contains("`spiffe_id`") && m.contains(".."), "{m}");
+    }
+
+    #[test]
+    fn foreign_trust_domain_is_refused() {
+        let m = err(pb::Entry {
+            spiffe_id: "spiffe://other.org/web".into(),
+            ..entry()
+        });
+        assert!(m.contains("outside this server's trust domain"), "{m}");
+        let m = err(pb::Entry {
+            parent_id: "spiffe://other.org/host".into(),
+            ..entry()
+        });
+        assert!(m.contains("`parent_id`"), "{m}");
+    }
+
+    #[test]
+    fn selector_without_type_or_value_is_refused() {
+        for (t, v) in [("", "uid:1"), ("unix", "")] {
+            let m = err(pb::Entry {
+                selectors: vec![pb::Selector {
+                    r#type: t.into(),
+                    value: v.into(),
+                }],
+                ..entry()
+            });
+            assert!(m.contains("`selectors`"), "{m}");
+        }
+        let m = err(pb::Entry {
+            selectors: vec![],
+            ..entry()
+        });
+        assert!(m.contains("at least one selector"), "{m}");
+    }
+
+    #[test]
+    fn ttl_beyond_ca_lifetime_is_refused() {
+        let m = err(pb::Entry {
+            x509_svid_ttl_seconds: 90000,
+            ..entry()
+        });
+        assert!(
+            m.contains("`x509_svid_ttl`") && m.contains("CA lifetime"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn bad_dns_name_and_long_hint_are_refused() {
+        let m = err(pb::Entry {
+            dns_names: vec!["bad name".into()],
+            ..entry()
+        });
+        assert!(m.contains("`dns_names`"), "{m}");
+        let m = err(pb::Entry {
+            hint: "x".repeat(1025),
+            ..entry()
+        });
+        assert!(m.contains("`hint`"), "{m}");
+    }
+}

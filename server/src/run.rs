@@ -1,0 +1,255 @@
+//! `lanyard-server run`: start every part of the server and stop them together.
+//!
+//! Order: data directory (0700) → datastore (migrations) → CA (create or reuse) → entry cache →
+//! the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health → ready.
+//! When everything listens, one line goes to stdout:
+//! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`, which scripts and tests
+//! wait for. A shutdown signal stops accepting, ends streams and returns.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use lanyard_datastore::Datastore;
+use lanyard_observe::{Health, Readiness, Shutdown, serve_health};
+use lanyard_proto::lanyard::agent::v1::agent_service_server::AgentServiceServer;
+use lanyard_tls::{Identity, TrustStore};
+use lanyard_x509::{BundleSet, KeyPair, KeyType};
+use tokio::net::TcpListener;
+
+use crate::agent_api::AgentApi;
+use crate::attest::join_token::JoinTokenAttestor;
+use crate::ca::{Ca, CaError};
+use crate::cache::{CacheEvent, EntryCache};
+use crate::config::{CaKeyType, ServerConfig};
+use crate::state::ServerState;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The data directory could not be created.
+    #[error("cannot create data_dir {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The datastore did not open.
+    #[error(transparent)]
+    Datastore(#[from] lanyard_datastore::DatastoreError),
+    /// The CA did not open.
+    #[error("certificate authority: {0}")]
+    Ca(#[from] CaError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {what} {addr}: {source}")]
+    Bind {
+        /// Which listener.
+        what: &'static str,
+        /// Where.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The admin API failed.
+    #[error("admin API: {0}")]
+    Admin(String),
+    /// The agent API failed.
+    #[error("agent API: {0}")]
+    Serve(String),
+}
+
+fn key_type(k: CaKeyType) -> KeyType {
+    match k {
+        CaKeyType::EcP256 => KeyType::EcP256,
+        CaKeyType::EcP384 => KeyType::EcP384,
+        CaKeyType::Rsa2048 => KeyType::Rsa2048,
+    }
+}
+
+/// Issues the server's own SVID from the active CA into `identity`; returns the CA's ID and the
+/// time the SVID should be renewed.
+fn issue_server_svid(
+    state: &ServerState,
+    identity: &Identity,
+) -> Result<(Option<String>, SystemTime), CaError> {
+    let now = SystemTime::now();
+    let key = KeyPair::generate(KeyType::EcP256)?;
+    let svid = state.ca().sign_x509_svid(
+        &key.public_key_spki_der(),
+        state.server_id().clone(),
+        Vec::new(),
+        state.default_x509_ttl(),
+        now,
+    )?;
+    let chain: Vec<Vec<u8>> = svid.chain.iter().map(|c| c.as_bytes().to_vec()).collect();
+    identity
+        .set(&chain, key.pkcs8_der())
+        .map_err(|e| CaError::Io(std::io::Error::other(e.to_string())))?;
+    let life = svid.not_after.duration_since(now).unwrap_or_default();
+    Ok((state.ca().active_id(), now + life / 2))
+}
+
+/// Keeps the server SVID fresh and the TLS trust store equal to the bundle.
+async fn maintain_tls(
+    state: ServerState,
+    cache: EntryCache,
+    identity: Identity,
+    trust: TrustStore,
+    mut signed_by: Option<String>,
+    mut renew_at: SystemTime,
+    shutdown: Shutdown,
+) {
+    let mut events = cache.subscribe();
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        let wait = renew_at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(wait) => {}
+            ev = events.recv() => {
+                match ev {
+                    Ok(t) if matches!(t.event, CacheEvent::Bundle(_)) => {}
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+                trust.set(BundleSet::from_iter([(*cache.bundle()).clone()]));
+                if state.ca().active_id() == signed_by {
+                    continue;
+                }
+            }
+        }
+        match issue_server_svid(&state, &identity) {
+            Ok((by, at)) => {
+                signed_by = by;
+                renew_at = at;
+                tracing::info!(authority = ?signed_by, "server SVID renewed");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "server SVID renewal failed; retrying in 5s");
+                renew_at = SystemTime::now() + Duration::from_secs(5);
+            }
+        }
+    }
+}
+
+/// Runs the server until `shutdown` fires.
+pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunError> {
+    let health = Health::new();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.data_dir)
+        .map_err(|source| RunError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+    let ds = Datastore::connect(&config.datastore_url()).await?;
+    tracing::info!(backend = ?ds.backend(), "datastore open");
+    let ca = Ca::open(
+        config.trust_domain.clone(),
+        key_type(config.ca.key_type),
+        config.ca.ttl,
+        &config.data_dir.join("ca"),
+        ds.clone(),
+        SystemTime::now(),
+    )
+    .await?;
+    let state = ServerState::new(
+        ds.clone(),
+        ca.clone(),
+        config.svid.default_x509_ttl,
+        config.svid.default_jwt_ttl,
+        config.ca.ttl,
+    );
+    let cache = EntryCache::load(
+        ds.clone(),
+        config.trust_domain.clone(),
+        state.server_id().clone(),
+    )
+    .await?;
+
+    let identity = Identity::new();
+    let (signed_by, renew_at) = issue_server_svid(&state, &identity)?;
+    let trust = TrustStore::new(BundleSet::from_iter([(*cache.bundle()).clone()]));
+    let tls = lanyard_tls::server_config(identity.clone(), trust.clone())
+        .map_err(|e| RunError::Serve(e.to_string()))?;
+
+    let bind = |what, addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Bind {
+                what,
+                addr: addr.to_string(),
+                source,
+            })
+    };
+    let agent_listener = bind("agent API", config.bind_address).await?;
+    let health_listener = bind("health", config.health.bind_address).await?;
+    let agent_addr = agent_listener.local_addr().ok();
+    let health_addr = health_listener.local_addr().ok();
+
+    let attestors: Vec<Arc<dyn crate::attest::NodeAttestor>> = vec![Arc::new(
+        JoinTokenAttestor::new(ds.clone(), config.trust_domain.clone()),
+    )];
+    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(cache.clone().run(shutdown.wait()));
+    tasks.spawn(ca.clone().run_rotation(shutdown.wait()));
+    tasks.spawn(maintain_tls(
+        state.clone(),
+        cache.clone(),
+        identity,
+        trust,
+        signed_by,
+        renew_at,
+        shutdown.clone(),
+    ));
+    let h = health.clone();
+    let stop = shutdown.wait();
+    tasks.spawn(async move {
+        if let Err(e) = serve_health(health_listener, h, stop).await {
+            tracing::error!(error = %e, "health endpoint failed");
+        }
+    });
+
+    let incoming = lanyard_tls::transport::incoming(agent_listener, tls);
+    let agent_server = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .add_service(AgentServiceServer::new(agent_api))
+        .serve_with_incoming_shutdown(incoming, shutdown.wait());
+    let admin_server =
+        crate::admin::serve_admin(state.clone(), &config.socket_path, shutdown.wait());
+
+    health.set(Readiness::Ready);
+    let addr = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    println!(
+        "lanyard-server ready agent_api={} health={} admin={}",
+        addr(agent_addr),
+        addr(health_addr),
+        config.socket_path.display()
+    );
+    tracing::info!(
+        trust_domain = %config.trust_domain,
+        agent_api = ?agent_addr,
+        health = ?health_addr,
+        admin = %config.socket_path.display(),
+        "lanyard-server ready"
+    );
+
+    let (agent_res, admin_res) = tokio::join!(agent_server, admin_server);
+    health.set(Readiness::NotReady("shutting down".into()));
+    while tasks.join_next().await.is_some() {}
+    ds.close().await;
+    agent_res.map_err(|e| RunError::Serve(e.to_string()))?;
+    admin_res.map_err(|e| RunError::Admin(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! [`ServerState`]: what every API handler of one server process shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lanyard_datastore::Datastore;
+use lanyard_id::{SpiffeId, TrustDomain};
+
+use crate::ca::Ca;
+
+/// The path of the server's own SPIFFE ID (agents pin it when they connect).
+pub const SERVER_ID_PATH: &str = "/lanyard/server";
+
+/// Shared, immutable-after-start server context. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    td: TrustDomain,
+    server_id: SpiffeId,
+    ds: Datastore,
+    ca: Ca,
+    default_x509_ttl: Duration,
+    default_jwt_ttl: Duration,
+    ca_ttl: Duration,
+}
+
+impl ServerState {
+    /// Bundles the parts. `ca_ttl` bounds every TTL an entry may ask for.
+    pub fn new(
+        ds: Datastore,
+        ca: Ca,
+        default_x509_ttl: Duration,
+        default_jwt_ttl: Duration,
+        ca_ttl: Duration,
+    ) -> Self {
+        let td = ca.trust_domain().clone();
+        let server_id = server_id(&td);
+        Self {
+            inner: Arc::new(Inner {
+                td,
+                server_id,
+                ds,
+                ca,
+                default_x509_ttl,
+                default_jwt_ttl,
+                ca_ttl,
+            }),
+        }
+    }
+
+    /// The trust domain.
+    pub fn trust_domain(&self) -> &TrustDomain {
+        &self.inner.td
+    }
+    /// `spiffe://<td>/lanyard/server`: the server's ID, and the parent of node entries.
+    pub fn server_id(&self) -> &SpiffeId {
+        &self.inner.server_id
+    }
+    /// The datastore.
+    pub fn datastore(&self) -> &Datastore {
+        &self.inner.ds
+    }
+    /// The CA.
+    pub fn ca(&self) -> &Ca {
+        &self.inner.ca
+    }
+    /// X.509-SVID TTL for entries that set none.
+    pub fn default_x509_ttl(&self) -> Duration {
+        self.inner.default_x509_ttl
+    }
+    /// JWT-SVID TTL for entries that set none.
+    pub fn default_jwt_ttl(&self) -> Duration {
+        self.inner.default_jwt_ttl
+    }
+    /// The CA lifetime: the upper bound of any SVID TTL.
+    pub fn ca_ttl(&self) -> Duration {
+        self.inner.ca_ttl
+    }
+}
+
+/// The server's SPIFFE ID in `td`.
+pub fn server_id(td: &TrustDomain) -> SpiffeId {
+    match td.id_with_path(SERVER_ID_PATH) {
+        Ok(id) => id,
+        Err(_) => unreachable!("{SERVER_ID_PATH} is a valid path"),
+    }
+}

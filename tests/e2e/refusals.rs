@@ -1,0 +1,166 @@
+//! Invalid input is refused with a non-zero exit and a message naming the field and the rule it
+//! breaks, and nothing is stored: entries the admin API must refuse, and server configurations
+//! `lanyard-server run` must refuse to start with.
+
+use crate::harness::{CliOutput, Server, lanyard_server};
+use crate::store::Store;
+
+/// `entry create` with the given SPIFFE ID, selectors and extra flags.
+async fn create(server: &Server, spiffe_id: &str, selectors: &[&str], extra: &[&str]) -> CliOutput {
+    let mut args = vec![
+        "entry",
+        "create",
+        "--spiffe-id",
+        spiffe_id,
+        "--parent-id",
+        "spiffe://example.org/node",
+    ];
+    for s in selectors {
+        args.extend(["--selector", s]);
+    }
+    args.extend(extra);
+    server.cli(&args).await
+}
+
+/// Asserts that `out` failed with `code` and its stderr mentions each of `words`.
+fn refused(out: CliOutput, code: i32, words: &[&str]) {
+    let out = out.failed_with(code);
+    for w in words {
+        assert!(out.stderr.contains(w), "stderr lacks {w:?}:\n{out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_entries_are_refused_and_not_stored() {
+    let server = Server::start(Store::Sqlite).await;
+    let uid = &["unix:uid:1000"][..];
+
+    // Server-side checks: exit 1, "<what> : invalid entry: `<field>` <rule>".
+    refused(
+        create(&server, "spiffe://example.org/a/../admin", uid, &[]).await,
+        1,
+        &["`spiffe_id`", "'..' segment"],
+    );
+    refused(
+        create(&server, "spiffe://example.org//web", uid, &[]).await,
+        1,
+        &["`spiffe_id`", "empty segment"],
+    );
+    refused(
+        create(&server, "spiffe://other.org/web", uid, &[]).await,
+        1,
+        &[
+            "`spiffe_id`",
+            "outside this server's trust domain example.org",
+        ],
+    );
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--x509-svid-ttl", "90000"],
+        )
+        .await,
+        1,
+        &["`x509_svid_ttl`", "beyond the CA lifetime of 86400s"],
+    );
+
+    // Client-side checks: exit 2 (usage) before anything is sent.
+    for bad in [":1000", "unix:", "unix"] {
+        refused(
+            create(&server, "spiffe://example.org/web", &[bad], &[]).await,
+            2,
+            &[&format!("selector {bad:?}"), "must be type:value"],
+        );
+    }
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--x509-svid-ttl", "0"],
+        )
+        .await,
+        2,
+        &["--x509-svid-ttl", "must be greater than zero"],
+    );
+    refused(
+        create(&server, "spiffe://example.org/web", &[], &[]).await,
+        2,
+        &["--selector", "at least one"],
+    );
+
+    let count = server
+        .cli(&["entry", "count", "--output", "json"])
+        .await
+        .json();
+    assert_eq!(count["count"], 0, "a refused entry was stored");
+}
+
+/// `lanyard-server run --config <path> <extra>`, which must exit (not start).
+async fn run_refused(config: &std::path::Path, extra: &[&str]) -> CliOutput {
+    let config = config.to_str().unwrap();
+    let args: Vec<&str> = ["run", "--config", config]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let out = lanyard_server(&args).await;
+    assert!(
+        !out.stdout.contains("lanyard-server ready"),
+        "the server started:\n{out}"
+    );
+    assert!(!out.status.success(), "{out}");
+    out
+}
+
+/// A valid config in `dir` with `extra` appended at the top level.
+fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("server.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "trust_domain = \"example.org\"\n\
+             data_dir = \"{}\"\n\
+             bind_address = \"127.0.0.1:0\"\n\
+             socket_path = \"{}\"\n\
+             {extra}\n\
+             [health]\nbind_address = \"127.0.0.1:0\"\n",
+            dir.join("data").display(),
+            dir.join("admin/api.sock").display(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_config_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_refused(&config(dir.path(), "trust_bundle_colour = \"blue\""), &[]).await;
+    assert!(out.stderr.contains("trust_bundle_colour"), "{out}");
+    assert!(out.stderr.contains("unknown field"), "{out}");
+    assert!(!dir.path().join("data").exists(), "data_dir created anyway");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_config_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let out = run_refused(&missing, &[]).await;
+    assert!(out.stderr.contains("cannot read config file"), "{out}");
+    assert!(out.stderr.contains(missing.to_str().unwrap()), "{out}");
+    // A directory where the file should be.
+    let out = run_refused(dir.path(), &[]).await;
+    assert!(out.stderr.contains("cannot read config file"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datastore_that_does_not_connect_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let out = run_refused(&cfg, &["--datastore-url", "postgres://127.0.0.1:1/x"]).await;
+    assert!(out.stderr.contains("cannot connect"), "{out}");
+    assert!(out.stderr.contains("127.0.0.1:1"), "{out}");
+    assert!(!dir.path().join("admin/api.sock").exists());
+}
