@@ -226,8 +226,15 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(AgentServiceServer::new(agent_api))
         .serve_with_incoming_shutdown(incoming, shutdown.wait());
-    let admin_server =
-        crate::admin::serve_admin(state.clone(), &config.socket_path, shutdown.wait());
+    let admin_listener = crate::admin::bind_admin(&config.socket_path)
+        .await
+        .map_err(|e| RunError::Admin(e.to_string()))?;
+    let admin_server = crate::admin::serve_admin_on(
+        admin_listener,
+        state.clone(),
+        &config.socket_path,
+        shutdown.wait(),
+    );
 
     health.set(Readiness::Ready);
     let addr = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();

@@ -7,7 +7,8 @@
 //!   127.0.0.1:0, started by waiting for its one stdout line
 //!   `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`; it can be killed with
 //!   SIGKILL, stopped with SIGTERM and restarted on the same directories.
-//! - [`Server::cli`]: `lanyard-server <admin command> --socket-path <its socket>`.
+//! - [`Server::cli`]: `lanyard-server <admin command> --socket-path <its socket>` (see
+//!   [`crate::cli`]).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead as _, BufReader};
@@ -19,13 +20,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::cli::{CliOutput, lanyard_server};
 use crate::store::Store;
 
 /// Guard for awaits that should complete promptly; a hang fails the test instead of the run.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Variables the server and CLI read that must not leak in from the caller's environment.
-const SERVER_ENV: &[&str] = &[
+pub(crate) const SERVER_ENV: &[&str] = &[
     "LANYARD_SERVER_CONFIG",
     "LANYARD_SERVER_SOCKET_PATH",
     "LANYARD_SERVER_BIND_ADDRESS",
@@ -84,66 +86,6 @@ fn build() -> Result<PathBuf, String> {
     Ok(profile_dir.to_path_buf())
 }
 
-/// What an admin command did.
-#[derive(Debug)]
-pub(crate) struct CliOutput {
-    /// `lanyard-server <args>`, for messages.
-    pub(crate) command: String,
-    pub(crate) status: ExitStatus,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-}
-
-impl CliOutput {
-    /// Panics with everything the command printed unless it succeeded.
-    pub(crate) fn ok(self) -> Self {
-        assert!(self.status.success(), "{self}");
-        self
-    }
-
-    /// Panics unless the command failed with `code`.
-    pub(crate) fn failed_with(self, code: i32) -> Self {
-        assert_eq!(self.status.code(), Some(code), "{self}");
-        self
-    }
-
-    /// The JSON document the command printed (it must have succeeded).
-    pub(crate) fn json(self) -> Value {
-        let out = self.ok();
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{out}\nnot JSON: {e}"))
-    }
-}
-
-impl std::fmt::Display for CliOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` exited with {}\n--- stdout\n{}--- stderr\n{}",
-            self.command, self.status, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `lanyard-server <args>` (no extra flags), killed if it outlives [`PATIENCE`].
-pub(crate) async fn lanyard_server(args: &[&str]) -> CliOutput {
-    let mut cmd = tokio::process::Command::new(bin("lanyard-server"));
-    cmd.args(args).kill_on_drop(true).stdin(Stdio::null());
-    for v in SERVER_ENV {
-        cmd.env_remove(v);
-    }
-    let command = format!("lanyard-server {}", args.join(" "));
-    let out = tokio::time::timeout(PATIENCE, cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("`{command}` still running after {PATIENCE:?}"))
-        .unwrap_or_else(|e| panic!("`{command}`: {e}"));
-    CliOutput {
-        command,
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// A `lanyard-server run` process and the directories it keeps across restarts.
 pub(crate) struct Server {
     /// The agent API (mTLS) of the current process.
@@ -155,6 +97,8 @@ pub(crate) struct Server {
     config: PathBuf,
     log: PathBuf,
     child: Option<Child>,
+    /// Whether the admin socket refused connections right after the last ready line.
+    admin_late: bool,
     /// Declared after `child`, which `Drop` kills first: the schema is dropped once no server
     /// holds connections to it, and the tempdir last.
     store: Store,
@@ -188,6 +132,7 @@ impl Server {
             config,
             log: dir.path().join("server.log"),
             child: None,
+            admin_late: false,
             store,
             _dir: dir,
         };
@@ -258,6 +203,9 @@ impl Server {
             }
         }
         assert_ne!(self.agent_addr.port(), 0, "{ready}");
+        // The ready line promises that everything listens (server/src/run.rs): the admin socket
+        // must accept at once. `startup.rs` fails if it ever did not.
+        self.admin_late = std::os::unix::net::UnixStream::connect(&self.socket).is_err();
     }
 
     /// `kill -9`: no chance to flush or clean up.
@@ -302,6 +250,11 @@ impl Server {
     /// Starts the server again after [`Server::kill9`].
     pub(crate) async fn start_again(&mut self) {
         self.spawn().await;
+    }
+
+    /// Whether the admin socket did not yet accept connections when the last ready line came.
+    pub(crate) fn admin_was_late(&self) -> bool {
+        self.admin_late
     }
 
     /// Everything the server has logged so far (all runs).

@@ -40,6 +40,9 @@ macro_rules! datastore_tests {
 }
 
 mod agent;
+mod agent_client;
+mod agent_harness;
+mod cli;
 mod harness;
 mod store;
 
@@ -49,3 +52,10 @@ mod join_token;
 mod persistence;
 mod push;
 mod refusals;
+mod startup;
+
+mod agent_interop;
+mod agent_outage;
+mod agent_readme;
+mod agent_soak;
+mod agent_workload_api;

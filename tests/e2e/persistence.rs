@@ -128,7 +128,7 @@ async fn kill9_loses_no_acknowledged_entry(store: Store) {
         let socket = socket.to_str().unwrap().to_owned();
         for i in 0.. {
             let spiffe_id = format!("spiffe://example.org/crash/{i}");
-            let out = crate::harness::lanyard_server(&[
+            let out = crate::cli::lanyard_server(&[
                 "entry",
                 "create",
                 "--spiffe-id",

@@ -2,7 +2,8 @@
 //! breaks, and nothing is stored: entries the admin API must refuse, and server configurations
 //! `lanyard-server run` must refuse to start with.
 
-use crate::harness::{CliOutput, Server, lanyard_server};
+use crate::cli::{CliOutput, lanyard_server};
+use crate::harness::Server;
 use crate::store::Store;
 
 /// `entry create` with the given SPIFFE ID, selectors and extra flags.

@@ -25,6 +25,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use lanyard_h2_authority::NormalizeAuthority;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::UnixStream;
 use tokio::sync::OwnedSemaphorePermit;
@@ -210,9 +211,13 @@ pub enum PeerError {
 pub struct PeerInfo(pub Result<Arc<PeerProcess>, Arc<PeerError>>);
 
 /// An accepted Workload API connection with its peer recorded at accept.
+///
+/// Reads go through [`NormalizeAuthority`]: gRPC clients in C-core (Python's grpcio, so
+/// py-spiffe) and Java send the Unix socket path as HTTP/2 `:authority`, which h2 rejects with
+/// PROTOCOL_ERROR; the wrapper turns such an authority into `localhost`, as SPIRE accepts them.
 #[derive(Debug)]
 pub(crate) struct PeerStream {
-    inner: UnixStream,
+    inner: NormalizeAuthority<UnixStream>,
     info: PeerInfo,
     /// Held for the connection's lifetime: the server's connection limit.
     _permit: OwnedSemaphorePermit,
@@ -226,7 +231,7 @@ impl PeerStream {
                 .map_err(Arc::new),
         );
         PeerStream {
-            inner,
+            inner: NormalizeAuthority::new(inner),
             info,
             _permit: permit,
         }
@@ -277,7 +282,7 @@ impl AsyncWrite for PeerStream {
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.inner.get_ref().is_write_vectored()
     }
 }
 

@@ -42,4 +42,5 @@ pub use error::{
 pub use info::CertInfo;
 pub use issue::{CaParams, IssuedX509Svid, SigningCa, Subject, SvidParams, self_signed_ca};
 pub use key::{KeyPair, KeyType};
+pub use spki::{PublicKeyAlgorithm, spki_raw_public_key};
 pub use verify::{ParsedX509Svid, VerifiedX509Svid, parse_x509_svid, verify_x509_svid};

@@ -186,6 +186,51 @@ impl PublicKeyParams {
     }
 }
 
+/// The algorithm of a public key, as needed to pick a signature verification algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PublicKeyAlgorithm {
+    /// ECDSA key on NIST P-256.
+    EcP256,
+    /// ECDSA key on NIST P-384.
+    EcP384,
+    /// ECDSA key on NIST P-521.
+    EcP521,
+    /// RSA key with a modulus of `bits` bits.
+    Rsa {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+}
+
+/// Splits a DER SubjectPublicKeyInfo into its algorithm and the raw public key that signature
+/// libraries such as ring expect: for EC keys the uncompressed point (`04 || x || y`, SEC 1
+/// §2.3.3), for RSA keys the DER `RSAPublicKey` (RFC 8017 §A.1.1), both in canonical form.
+pub fn spki_raw_public_key(spki: &[u8]) -> Result<(PublicKeyAlgorithm, Vec<u8>), KeyError> {
+    let params = PublicKeyParams::from_spki_der(spki)?;
+    let rsa_bits = params.rsa_bits().unwrap_or(0);
+    match params {
+        PublicKeyParams::Ec { curve, x, y } => {
+            let alg = match curve {
+                Curve::P256 => PublicKeyAlgorithm::EcP256,
+                Curve::P384 => PublicKeyAlgorithm::EcP384,
+                Curve::P521 => PublicKeyAlgorithm::EcP521,
+            };
+            let mut point = Vec::with_capacity(1 + x.len() + y.len());
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            Ok((alg, point))
+        }
+        PublicKeyParams::Rsa { n, e } => {
+            let mut content = unsigned_integer(&n);
+            content.extend_from_slice(&unsigned_integer(&e));
+            let alg = PublicKeyAlgorithm::Rsa { bits: rsa_bits };
+            Ok((alg, tlv(0x30, &content)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -211,6 +256,35 @@ mod tests {
         let der = params.to_spki_der();
         assert_eq!(PublicKeyParams::from_spki_der(&der).unwrap(), params);
         assert_eq!(params.rsa_bits(), Some(2048));
+    }
+
+    #[test]
+    fn raw_public_key_is_the_point_or_the_rsa_public_key() {
+        for (kt, alg) in [
+            (KeyType::EcP256, PublicKeyAlgorithm::EcP256),
+            (KeyType::EcP384, PublicKeyAlgorithm::EcP384),
+        ] {
+            let spki = KeyPair::generate(kt).unwrap().public_key_spki_der();
+            let (got, raw) = spki_raw_public_key(&spki).unwrap();
+            assert_eq!(got, alg);
+            assert_eq!(raw[0], 0x04);
+            // The point is the tail of the SPKI's BIT STRING.
+            assert!(spki.ends_with(&raw));
+        }
+        let params = PublicKeyParams::Rsa {
+            n: vec![0xc3; 256],
+            e: vec![0x01, 0x00, 0x01],
+        };
+        let spki = params.to_spki_der();
+        let (alg, raw) = spki_raw_public_key(&spki).unwrap();
+        assert_eq!(alg, PublicKeyAlgorithm::Rsa { bits: 2048 });
+        // The SPKI's BIT STRING holds exactly the RSAPublicKey DER.
+        assert!(spki.ends_with(&raw));
+        assert_eq!(raw[0], 0x30);
+        assert_eq!(
+            spki_raw_public_key(b"junk"),
+            Err(KeyError::MalformedPublicKey)
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod tokens;
 #[cfg(test)]
 mod tests;
 
-pub use serve::{AdminServeError, serve_admin};
+pub use serve::{AdminServeError, bind_admin, serve_admin, serve_admin_on};
 
 use tonic::transport::server::UdsConnectInfo;
 

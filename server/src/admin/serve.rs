@@ -154,6 +154,13 @@ pub async fn serve_admin(
     socket_path: &Path,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AdminServeError> {
+    let listener = bind_admin(socket_path).await?;
+    serve_admin_on(listener, state, socket_path, shutdown).await
+}
+
+/// Prepares the directory, clears a stale socket and binds the admin socket, so that a caller
+/// can announce readiness only once the socket accepts connections.
+pub async fn bind_admin(socket_path: &Path) -> Result<UnixListener, AdminServeError> {
     let dir = socket_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -163,7 +170,16 @@ pub async fn serve_admin(
     let listener =
         UnixListener::bind(socket_path).map_err(io_err("bind the admin socket", socket_path))?;
     tracing::info!(socket = %socket_path.display(), "admin API listening");
+    Ok(listener)
+}
 
+/// [`serve_admin`] on a listener from [`bind_admin`].
+pub async fn serve_admin_on(
+    listener: UnixListener,
+    state: ServerState,
+    socket_path: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AdminServeError> {
     let authority = LocalAuthorityService {
         state: state.clone(),
     };

@@ -1,0 +1,211 @@
+//! HPACK side of the rewrite: decode a client header block with the connection's decoder, replace
+//! an invalid `:authority`, and re-encode the block without touching any dynamic table.
+//!
+//! Why always re-encode, even when nothing changes: our decoder has applied the block's dynamic
+//! table insertions and size updates (RFC 7541 §2.3.2, §6.3). Passing an unchanged block through
+//! would require the server's decoder to have seen every earlier block in its original form too,
+//! which is false once one block was rewritten. Re-encoding every block statelessly keeps a single
+//! invariant instead: the server's dynamic table stays empty and never needs to agree with the
+//! client's.
+
+use std::borrow::Cow;
+
+use http::uri::Authority;
+use loona_hpack::Decoder;
+
+/// What an invalid `:authority` becomes: the value h2, grpc-go and Kubernetes use for Unix sockets.
+const REPLACEMENT_AUTHORITY: &[u8] = b"localhost";
+
+/// SETTINGS_HEADER_TABLE_SIZE initial value (RFC 9113 §6.5.2). h2 advertises nothing else unless
+/// configured (hyper and tonic don't), so a client may not grow its table beyond this (RFC 7541
+/// §4.2); a block that tries is malformed for the server too.
+const MAX_DYNAMIC_TABLE_SIZE: usize = 4096;
+
+/// Upper bound on a decoded header list (RFC 9113 §6.5.2 size: name + value + 32 per field),
+/// h2's own default SETTINGS_MAX_HEADER_LIST_SIZE. Indexed fields let a few bytes decode to
+/// kilobytes, so this caps what one block can make us allocate.
+const MAX_HEADER_LIST_SIZE: usize = 16 << 20;
+
+/// Per RFC 7541 §6.2.3, "Literal Header Field Never Indexed" with a new name (4-bit index 0).
+/// Never-indexed rather than without-indexing because an intermediary "MUST use the same
+/// representation" for fields the client marked so, and we don't track which ones were; h2's
+/// decoder treats both the same.
+const LITERAL_NEVER_INDEXED_NEW_NAME: u8 = 0x10;
+
+/// A header block we could not decode (or would not, past our limits). The caller falls back to
+/// passing the connection's bytes through, so the server reports the problem itself.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Undecodable;
+
+/// The client's HPACK context for one connection.
+pub(crate) struct HeaderRewriter {
+    decoder: Decoder<'static>,
+}
+
+impl HeaderRewriter {
+    pub(crate) fn new() -> Self {
+        let mut decoder = Decoder::new();
+        decoder.set_max_allowed_table_size(MAX_DYNAMIC_TABLE_SIZE);
+        Self { decoder }
+    }
+
+    /// Decodes one complete header block and returns it re-encoded without the dynamic table,
+    /// with an `:authority` that `http` cannot parse replaced by `localhost`.
+    pub(crate) fn rewrite(&mut self, block: &[u8]) -> Result<Vec<u8>, Undecodable> {
+        let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut list_size = 0usize;
+        self.decoder
+            .decode_with_cb(block, |name, value| {
+                list_size = list_size.saturating_add(name.len() + value.len() + 32);
+                if list_size <= MAX_HEADER_LIST_SIZE {
+                    fields.push((name.into_owned(), value.into_owned()));
+                }
+            })
+            .map_err(|_| Undecodable)?;
+        if list_size > MAX_HEADER_LIST_SIZE {
+            return Err(Undecodable);
+        }
+
+        let mut out = Vec::with_capacity(list_size);
+        for (name, value) in &fields {
+            let value = normalize(name, value);
+            encode_field(name, &value, &mut out);
+        }
+        Ok(out)
+    }
+}
+
+/// The field value to forward: `localhost` for an `:authority` h2 would reject as malformed.
+fn normalize<'a>(name: &[u8], value: &'a [u8]) -> Cow<'a, [u8]> {
+    if name == b":authority" && Authority::try_from(value).is_err() {
+        Cow::Borrowed(REPLACEMENT_AUTHORITY)
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// RFC 7541 §6.2.3 with a literal name: `0001 0000`, name string, value string.
+fn encode_field(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
+    out.push(LITERAL_NEVER_INDEXED_NEW_NAME);
+    encode_string(name, out);
+    encode_string(value, out);
+}
+
+/// RFC 7541 §5.2 string literal without Huffman coding: H = 0, 7-bit prefix length, octets.
+fn encode_string(s: &[u8], out: &mut Vec<u8>) {
+    encode_integer(s.len(), 7, 0x00, out);
+    out.extend_from_slice(s);
+}
+
+/// RFC 7541 §5.1: values below `2^N - 1` fit in the N-bit prefix; larger ones fill the prefix and
+/// continue in 7-bit groups, least significant first, with the high bit marking "more follows".
+/// `first` carries the representation bits above the prefix.
+fn encode_integer(value: usize, prefix_bits: u8, first: u8, out: &mut Vec<u8>) {
+    let max_prefix = (1usize << prefix_bits) - 1;
+    if value < max_prefix {
+        out.push(first | value as u8);
+        return;
+    }
+    out.push(first | max_prefix as u8);
+    let mut rest = value - max_prefix;
+    while rest >= 128 {
+        out.push((rest % 128) as u8 | 0x80);
+        rest /= 128;
+    }
+    out.push(rest as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+    use super::*;
+
+    fn int(value: usize, prefix_bits: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_integer(value, prefix_bits, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn integers_match_rfc7541_appendix_c1() {
+        // C.1.1: 10 with a 5-bit prefix; C.1.2: 1337 with a 5-bit prefix; C.1.3: 42 with 8 bits.
+        assert_eq!(int(10, 5), [0b01010]);
+        assert_eq!(int(1337, 5), [0b11111, 0b1001_1010, 0b0000_1010]);
+        assert_eq!(int(42, 8), [42]);
+        // Boundaries: 2^N - 1 needs a continuation octet of 0; 127 + 128 needs two.
+        assert_eq!(int(127, 7), [0x7f, 0x00]);
+        assert_eq!(int(126, 7), [0x7e]);
+        assert_eq!(int(255, 7), [0x7f, 0x80, 0x01]);
+    }
+
+    #[test]
+    fn field_encoding_is_a_never_indexed_literal() {
+        let mut out = Vec::new();
+        encode_field(b"a", b"bc", &mut out);
+        assert_eq!(out, [0x10, 1, b'a', 2, b'b', b'c']);
+    }
+
+    #[test]
+    fn output_decodes_with_a_fresh_decoder_and_inserts_nothing() {
+        let mut encoder = loona_hpack::Encoder::new();
+        let long = vec![b'x'; 300];
+        let headers: [(&[u8], &[u8]); 4] = [
+            (b":method", b"POST"),
+            (b":authority", b"tmp%2Fh2test.sock"),
+            (b"x-long", &long),
+            (b"x-empty", b""),
+        ];
+        let mut rewriter = HeaderRewriter::new();
+        for _ in 0..2 {
+            // The second pass is all dynamic-table references on the client side.
+            let block = encoder.encode(headers.iter().copied());
+            let out = rewriter.rewrite(&block).unwrap();
+            let mut fresh = Decoder::new();
+            fresh.set_max_allowed_table_size(0);
+            let decoded = fresh.decode(&out).unwrap();
+            assert_eq!(decoded[1], (b":authority".to_vec(), b"localhost".to_vec()));
+            assert_eq!(decoded[2].1, long);
+            assert_eq!(decoded.len(), 4);
+        }
+    }
+
+    #[test]
+    fn only_unparsable_authorities_are_replaced() {
+        for bad in [&b"tmp%2Fh2test.sock"[..], b"/tmp/agent.sock", b"", b"a b"] {
+            assert_eq!(&*normalize(b":authority", bad), b"localhost", "{bad:?}");
+        }
+        for good in [
+            &b"localhost"[..],
+            b"example.org:443",
+            b"[::1]:8081",
+            b"unix",
+        ] {
+            assert_eq!(&*normalize(b":authority", good), good);
+        }
+        assert_eq!(&*normalize(b"host", b"a%2Fb"), b"a%2Fb");
+    }
+
+    #[test]
+    fn bad_hpack_and_oversized_table_updates_are_undecodable() {
+        let mut rewriter = HeaderRewriter::new();
+        // Indexed field 70: the dynamic table is empty.
+        assert_eq!(rewriter.rewrite(&[0x80 | 70]), Err(Undecodable));
+        // Dynamic table size update to 8192 (> 4096), then `:method: GET`.
+        let mut block = Vec::new();
+        encode_integer(8192, 5, 0x20, &mut block);
+        block.push(0x82);
+        assert_eq!(HeaderRewriter::new().rewrite(&block), Err(Undecodable));
+    }
+
+    #[test]
+    fn amplified_header_lists_are_refused() {
+        let mut rewriter = HeaderRewriter::new();
+        // One 4000-byte insertion, then 5000 one-byte references to it: ~20 MB decoded.
+        let mut block = vec![0x40];
+        encode_string(b"x", &mut block);
+        encode_string(&[b'v'; 4000], &mut block);
+        block.extend(std::iter::repeat_n(0x80 | 62, 5000));
+        assert_eq!(rewriter.rewrite(&block), Err(Undecodable));
+    }
+}

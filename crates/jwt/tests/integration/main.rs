@@ -1,0 +1,16 @@
+//! Integration tests of lanyard-jwt, in one binary (one link). Every token is minted at test
+//! time with our own keys; the only fixture is an RSA key (ring cannot generate RSA keys).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+mod interop;
+mod props;
+mod rejections;
+mod round_trip;
+mod support;

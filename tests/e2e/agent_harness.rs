@@ -1,0 +1,347 @@
+//! Real `lanyard-agent run` processes next to a [`Server`].
+//!
+//! - [`Agent`]: an agent in a tempdir of its own (agent.toml, bundle.pem, data_dir, the Workload
+//!   API socket, a stderr log), attested with a fresh join token and started by waiting for its
+//!   one stdout line `lanyard-agent listening socket=<path> health=<addr>`. It can be killed with
+//!   SIGKILL, stopped with SIGTERM and restarted on the same data_dir without a token.
+//! - The agent reaches the server through a [`Relay`] (a TCP forwarder in the test) because
+//!   [`Server`] restarts on a new port (`127.0.0.1:0`) while an agent's `server_address` is fixed
+//!   for its lifetime: [`Agent::follow`] points the relay at the restarted server, which to the
+//!   agent looks like its server coming back at the same address.
+//! - [`Agent::wait_readiness`]: polls `GET /ready` until it reports a status (a guarded await:
+//!   the agent publishes no event a test could subscribe to).
+
+use std::fs::OpenOptions;
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::harness::{PATIENCE, Server, bin};
+
+/// Variables the agent reads that must not leak in from the caller's environment.
+const AGENT_ENV: &[&str] = &[
+    "LANYARD_AGENT_CONFIG",
+    "LANYARD_JOIN_TOKEN",
+    "SPIFFE_ENDPOINT_SOCKET",
+];
+
+/// A TCP forwarder from a fixed local port to a target that can change.
+pub(crate) struct Relay {
+    /// Where the relay listens.
+    pub(crate) addr: SocketAddr,
+    target: Arc<Mutex<SocketAddr>>,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    /// Listens on 127.0.0.1:0 and forwards every connection to `target`.
+    pub(crate) async fn start(target: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let target = Arc::new(Mutex::new(target));
+        let to = Arc::clone(&target);
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = *to.lock().unwrap();
+                tokio::spawn(async move {
+                    // A refused upstream (server down) drops the inbound connection: the agent
+                    // sees what it would see without the relay, a failed connection.
+                    if let Ok(mut upstream) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        Relay { addr, target, task }
+    }
+
+    /// Forwards new connections to `target` from now on.
+    pub(crate) fn retarget(&self, target: SocketAddr) {
+        *self.target.lock().unwrap() = target;
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A `lanyard-agent run` process and the directory it keeps across restarts.
+pub(crate) struct Agent {
+    /// The agent's SPIFFE ID, as `token generate` announced it.
+    pub(crate) id: String,
+    /// The Workload API socket.
+    pub(crate) socket: PathBuf,
+    /// The health endpoint of the current process.
+    pub(crate) health_addr: SocketAddr,
+    config: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    relay: Relay,
+    _dir: tempfile::TempDir,
+}
+
+impl Agent {
+    /// Writes agent.toml (trust bundle from `bundle show --format pem`, the server reached
+    /// through a [`Relay`]) into a fresh tempdir and starts the agent with a new join token.
+    pub(crate) async fn start(server: &Server) -> Agent {
+        let (token, id, _) = server.token(&[]).await;
+        let dir = tempfile::tempdir().unwrap();
+        // Workloads of other uids must reach the socket inside (tempdirs are 0700).
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bundle = dir.path().join("bundle.pem");
+        std::fs::write(&bundle, server.bundle_pem().await).unwrap();
+        let relay = Relay::start(server.agent_addr).await;
+        let socket = dir.path().join("public").join("api.sock");
+        let config = dir.path().join("agent.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "trust_domain = \"example.org\"\n\
+                 server_address = \"{}\"\n\
+                 data_dir = \"{}\"\n\
+                 socket_path = \"{}\"\n\
+                 trust_bundle_path = \"{}\"\n\
+                 log_level = \"info\"\n\
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
+                relay.addr,
+                dir.path().join("data").display(),
+                socket.display(),
+                bundle.display(),
+            ),
+        )
+        .unwrap();
+        let mut agent = Agent {
+            id,
+            socket,
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config,
+            log: dir.path().join("agent.log"),
+            child: None,
+            relay,
+            _dir: dir,
+        };
+        agent.spawn(Some(&token)).await;
+        agent
+    }
+
+    /// The socket as `SPIFFE_ENDPOINT_SOCKET` names it: `unix:///...`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// The pid of the running process.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the agent is not running").id()
+    }
+
+    /// Points the agent's server address at `server`'s current agent API (after a restart).
+    pub(crate) fn follow(&self, server: &Server) {
+        self.relay.retarget(server.agent_addr);
+    }
+
+    /// Starts the process on the same config and data_dir, with `token` if given.
+    async fn spawn(&mut self, token: Option<&str>) {
+        assert!(self.child.is_none(), "the agent is already running");
+        let mut cmd = Command::new(bin("lanyard-agent"));
+        cmd.arg("run").arg("--config").arg(&self.config);
+        if let Some(token) = token {
+            cmd.args(["--join-token", token]);
+        }
+        for v in AGENT_ENV {
+            cmd.env_remove(v);
+        }
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Reads the listening line, then drains stdout so the agent never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("lanyard-agent listening ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(rest.to_owned());
+                }
+            }
+        });
+        self.child = Some(child);
+        let line = match tokio::time::timeout(PATIENCE, rx).await {
+            Ok(Ok(line)) => line,
+            Ok(Err(_)) => {
+                let status = self.child.take().map(|mut c| c.wait());
+                panic!(
+                    "lanyard-agent exited before it listened ({status:?}):\n{}",
+                    self.log_text()
+                );
+            }
+            Err(_) => {
+                self.kill9();
+                panic!(
+                    "lanyard-agent not listening after {PATIENCE:?}:\n{}",
+                    self.log_text()
+                );
+            }
+        };
+        for field in line.split_whitespace() {
+            match field.split_once('=') {
+                Some(("socket", s)) => assert_eq!(Path::new(s), self.socket, "{line}"),
+                Some(("health", a)) => self.health_addr = a.parse().unwrap(),
+                _ => {}
+            }
+        }
+        assert_ne!(self.health_addr.port(), 0, "{line}");
+    }
+
+    /// `kill -9`: no chance to clean up.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit; returns its status.
+    pub(crate) async fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("the agent is not running");
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, Signal::SIGTERM).unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        match tokio::time::timeout(PATIENCE, rx).await {
+            Ok(status) => status.unwrap().unwrap(),
+            Err(_) => {
+                let _ = kill(pid, Signal::SIGKILL);
+                panic!(
+                    "lanyard-agent still running {PATIENCE:?} after SIGTERM:\n{}",
+                    self.log_text()
+                );
+            }
+        }
+    }
+
+    /// Stops the agent with SIGTERM (asserting a clean exit) and starts it again on the same
+    /// data_dir without a join token.
+    pub(crate) async fn restart(&mut self) {
+        let status = self.stop().await;
+        assert!(
+            status.success(),
+            "SIGTERM exit: {status}\n{}",
+            self.log_text()
+        );
+        self.spawn(None).await;
+    }
+
+    /// Everything the agent has logged so far (all runs).
+    pub(crate) fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `GET /ready`: the `status` of its JSON body (`starting`, `ready`, `degraded`, ...) and
+    /// the whole body.
+    pub(crate) async fn readiness(&self) -> (String, String) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut conn = TcpStream::connect(self.health_addr).await.unwrap();
+        conn.write_all(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut resp = String::new();
+        tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
+            .await
+            .expect("the health endpoint did not answer")
+            .unwrap();
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        let status = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["status"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Polls `GET /ready` until its status is `want`; panics with the log after [`PATIENCE`].
+    pub(crate) async fn wait_readiness(&self, want: &str) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let (status, body) = self.readiness().await;
+            if status == want {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "/ready still says {body} after {PATIENCE:?}, expected {want:?}:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the agent has synced with the server (`/ready` says `ready`).
+    pub(crate) async fn wait_ready(&self) {
+        self.wait_readiness("ready").await;
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// `entry create --output json` for `spiffe_id` under `parent_id`, selecting `unix:uid:<uid>`,
+/// with extra flags; returns the entry's ID.
+pub(crate) async fn create_uid_entry(
+    server: &Server,
+    spiffe_id: &str,
+    parent_id: &str,
+    uid: u32,
+    extra: &[&str],
+) -> String {
+    let selector = format!("unix:uid:{uid}");
+    let mut args = vec![
+        "entry",
+        "create",
+        "--spiffe-id",
+        spiffe_id,
+        "--parent-id",
+        parent_id,
+        "--selector",
+        &selector,
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let entry = server.cli(&args).await.json();
+    entry["id"].as_str().unwrap().to_owned()
+}
+
+/// The uid of this test process: the workload the Rust clients in the tests are.
+pub(crate) fn my_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
