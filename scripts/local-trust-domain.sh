@@ -4,7 +4,7 @@
 # user's uid the identity spiffe://example.org/local/<user>. Prints the Workload API socket and
 # the command to fetch the SVID. Ctrl-C stops everything.
 #
-# State lives in ./.lanyard-local (deleted and recreated on each run).
+# State lives in ./.lanyard-local (deleted and recreated on each run), or in $LANYARD_LOCAL_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ echo "== building lanyard-server and lanyard-agent"
 cargo build -q -p lanyard-server -p lanyard-agent --bins
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
 
-dir="$PWD/.lanyard-local"
+dir="${LANYARD_LOCAL_DIR:-$PWD/.lanyard-local}"
 rm -rf "$dir"
 mkdir -p "$dir"
 chmod 700 "$dir"

@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use lanyard_datastore::{ChangeKind, Datastore, Entry, EntryFilter, PageRequest, Selector};
+use lanyard_datastore::{
+    AuthorityKind, ChangeKind, Datastore, Entry, EntryFilter, PageRequest, Selector,
+};
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{Bundle, CertInfo};
 use tokio::sync::broadcast;
@@ -38,6 +40,8 @@ pub enum CacheEvent {
     Bundle(Arc<Bundle>),
     /// An authority was tainted; its Subject Key Identifier.
     Tainted(Vec<u8>),
+    /// A JWT signing key was tainted; its `kid`.
+    TaintedJwtKey(String),
     /// An agent was banned (`banned`) or evicted.
     AgentGone {
         /// The agent.
@@ -310,15 +314,22 @@ impl EntryCache {
             }
             ChangeKind::AuthorityTainted { id } => {
                 self.write().seq = seq;
-                let ski = self
+                let row = self
                     .ds
                     .list_authorities()
                     .await?
                     .into_iter()
-                    .find(|a| a.id == id)
-                    .and_then(|a| CertInfo::from_der(&a.public_der).ok())
-                    .and_then(|i| i.subject_key_id);
-                ski.map(CacheEvent::Tainted)
+                    .find(|a| a.id == id);
+                match row {
+                    Some(a) if a.kind == AuthorityKind::Jwt => {
+                        Some(CacheEvent::TaintedJwtKey(a.id))
+                    }
+                    Some(a) => CertInfo::from_der(&a.public_der)
+                        .ok()
+                        .and_then(|i| i.subject_key_id)
+                        .map(CacheEvent::Tainted),
+                    None => None,
+                }
             }
             ChangeKind::AgentBanned { spiffe_id } => {
                 self.write().seq = seq;

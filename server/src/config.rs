@@ -83,6 +83,9 @@ pub struct ServerConfig {
     /// `[svid]`.
     #[serde(default)]
     pub svid: SvidConfig,
+    /// `[jwt]`.
+    #[serde(default)]
+    pub jwt: JwtConfig,
     /// `[health]`.
     #[serde(default)]
     pub health: HealthConfig,
@@ -136,6 +139,16 @@ impl Default for SvidConfig {
             default_jwt_ttl: default_jwt_ttl(),
         }
     }
+}
+
+/// `[jwt]`: the JWT-SVID signing keys (their lifetime and rotation follow `[ca] ttl`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// Key algorithm of the signing keys: `ec-p256` (default, ES256), `ec-p384` (ES384) or
+    /// `rsa-2048` (RS256).
+    #[serde(default)]
+    pub key_type: CaKeyType,
 }
 
 /// `[health]`.
@@ -268,6 +281,7 @@ mod tests {
         assert_eq!(c.ca.ttl, Duration::from_secs(86400));
         assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(3600));
         assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(300));
+        assert_eq!(c.jwt.key_type, CaKeyType::EcP256);
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
     }
@@ -281,6 +295,26 @@ mod tests {
         assert_eq!(c.ca.ttl, Duration::from_secs(48 * 3600));
         assert_eq!(c.ca.key_type, CaKeyType::EcP384);
         assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn jwt_key_type_is_configurable_and_strict() {
+        let c = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\n[jwt]\nkey_type = \"rsa-2048\"\n[svid]\ndefault_jwt_ttl = \"10m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.jwt.key_type, CaKeyType::Rsa2048);
+        assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(600));
+        let e =
+            ServerConfig::from_toml("trust_domain = \"example.org\"\n[jwt]\nkey_typ = \"ec-p384\"")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("key_typ"), "{e}");
+        let e =
+            ServerConfig::from_toml("trust_domain = \"example.org\"\n[jwt]\nkey_type = \"hs256\"")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("ec-p256"), "{e}");
     }
 
     #[test]

@@ -153,9 +153,10 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         })?;
     let ds = Datastore::connect(&config.datastore_url()).await?;
     tracing::info!(backend = ?ds.backend(), "datastore open");
-    let ca = Ca::open(
+    let ca = Ca::open_with_jwt_key_type(
         config.trust_domain.clone(),
         key_type(config.ca.key_type),
+        key_type(config.jwt.key_type),
         config.ca.ttl,
         &config.data_dir.join("ca"),
         ds.clone(),

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use lanyard_x509::{CertInfo, split_der_certificates};
 
-use crate::agent_client::{SvidWatch, serial, wait_for_svids};
+use crate::agent_client::{SvidWatch, ids, serial, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
@@ -23,8 +23,14 @@ async fn server_outage_serves_cached_svids_and_rotation_resumes() {
 
     server.kill9();
     let body = agent.wait_readiness("degraded").await;
-    // A workload connecting now still gets the SVID the agent holds, and it is still valid.
-    let (_, cached) = wait_for_svids(&agent.socket, &[id]).await;
+    // A workload connecting now is served at once (no retry) the SVID the agent holds, and it
+    // is still valid.
+    let cached = SvidWatch::open(&agent.socket)
+        .await
+        .unwrap_or_else(|s| panic!("refused while the server is down: {s:?}"))
+        .next()
+        .await;
+    assert_eq!(ids(&cached), [id]);
     let cached_serial = serial(&cached, id);
     let chain = split_der_certificates(&cached.svids[0].x509_svid).unwrap();
     let not_after = CertInfo::from_der(chain[0].as_bytes()).unwrap().not_after;

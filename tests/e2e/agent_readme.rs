@@ -17,12 +17,21 @@ use crate::harness::{PATIENCE, bin};
 /// How long the script may take to print its instructions (it runs `cargo build` first).
 const STARTUP: Duration = Duration::from_secs(180);
 
-/// Kills the script's whole process group if the test ends early.
-struct Group(Pid);
+/// Kills the script's whole process group if the test ends while the script runs.
+struct Group(Option<Pid>);
+
+impl Group {
+    /// The script has exited: its process group ID may be reused from now on.
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = killpg(self.0, Signal::SIGKILL);
+        if let Some(pgid) = self.0 {
+            let _ = killpg(pgid, Signal::SIGKILL);
+        }
     }
 }
 
@@ -115,7 +124,7 @@ async fn local_trust_domain_script_works_as_the_readme_says() {
         .spawn()
         .unwrap();
     let script_pid = i32::try_from(child.id().unwrap()).unwrap();
-    let group = Group(Pid::from_raw(script_pid));
+    let mut group = Group(Some(Pid::from_raw(script_pid)));
     let script_err = || std::fs::read_to_string(tmp.path().join("script.err")).unwrap_or_default();
 
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -194,15 +203,19 @@ async fn local_trust_domain_script_works_as_the_readme_says() {
     );
 
     // Ctrl-C.
-    killpg(group.0, Signal::SIGINT).unwrap();
+    killpg(Pid::from_raw(script_pid), Signal::SIGINT).unwrap();
     let status = tokio::time::timeout(PATIENCE, child.wait())
         .await
         .unwrap_or_else(|_| panic!("the script still runs {PATIENCE:?} after Ctrl-C"))
         .unwrap();
+    group.disarm();
     let left: Vec<&(i32, u64, String)> = started
         .iter()
         .filter(|(pid, start, _)| proc_stat(*pid).is_some_and(|(_, s, _)| s == *start))
         .collect();
+    for (pid, _, _) in &left {
+        let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+    }
     assert!(
         left.is_empty(),
         "still running after Ctrl-C ended the script ({status}): {left:?}"

@@ -105,6 +105,25 @@ pub fn bundle_from_pb(b: &lanyard_proto::lanyard::types::v1::Bundle) -> Result<B
                 .map_err(|e| NodeError::Protocol(format!("bundle authority: {e}")))?,
         );
     }
+    // JWT-SVID §6.1: keys are found by `kid`; `expires_at` 0 means "not stated".
+    for a in &b.jwt_authorities {
+        if a.key_id.is_empty() {
+            return Err(NodeError::Protocol(
+                "bundle JWT authority without a key id".to_owned(),
+            ));
+        }
+        let expires_at = u64::try_from(a.expires_at)
+            .ok()
+            .filter(|s| *s > 0)
+            .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        bundle.jwt_authorities.insert(
+            a.key_id.clone(),
+            lanyard_x509::JwtAuthority {
+                public_key: a.public_key.clone(),
+                expires_at,
+            },
+        );
+    }
     bundle.sequence_number = b.sequence_number;
     Ok(bundle)
 }
@@ -157,4 +176,38 @@ pub async fn renew(client: &mut AgentServiceClient<Channel>) -> Result<AgentSvid
         .map_err(NodeError::Rpc)?
         .into_inner();
     AgentSvid::new(svid_from_pb(resp.svid)?, key.pkcs8_der().to_vec())
+}
+
+#[cfg(test)]
+mod bundle_from_pb_tests {
+    use lanyard_proto::lanyard::types::v1 as types;
+
+    use super::*;
+
+    #[test]
+    fn keeps_jwt_authorities_by_kid() {
+        let b = types::Bundle {
+            trust_domain: "example.org".to_owned(),
+            jwt_authorities: vec![types::JwtAuthority {
+                key_id: "k1".to_owned(),
+                public_key: vec![1, 2, 3],
+                expires_at: 1_700_000_000,
+                tainted: false,
+            }],
+            sequence_number: 7,
+            ..Default::default()
+        };
+        let bundle = bundle_from_pb(&b).unwrap();
+        let a = &bundle.jwt_authorities["k1"];
+        assert_eq!(a.public_key, vec![1, 2, 3]);
+        assert_eq!(
+            a.expires_at,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+        );
+        assert_eq!(bundle.sequence_number, 7);
+
+        let mut no_kid = b.clone();
+        no_kid.jwt_authorities[0].key_id.clear();
+        assert!(bundle_from_pb(&no_kid).is_err());
+    }
 }

@@ -1,19 +1,16 @@
-//! The `LocalAuthority` service (X.509 half) and the `Jwt` service.
+//! The `LocalAuthority` service and the `Jwt` service.
 //!
-//! X.509 calls drive [`crate::ca::Ca`]'s manual rotation. JWT authorities and server-minted
-//! JWT-SVIDs do not exist yet: those calls answer `Unimplemented` with [`JWT_LATER`].
+//! X.509 calls drive [`crate::ca::Ca`]'s manual rotation here; the JWT calls and `MintJwtSvid`
+//! delegate to [`super::jwt`].
 
 use lanyard_datastore::AuthorityState;
 use lanyard_proto::lanyard::admin::v1 as api;
 use tonic::{Request, Response, Status};
 
 use super::error::status;
-use super::{caller, required};
+use super::{caller, jwt, required};
 use crate::ca::{AuthorityInfo, CaError};
 use crate::state::ServerState;
-
-/// The answer of every JWT-authority call until JWT-SVID support lands.
-pub(crate) const JWT_LATER: &str = "JWT authorities arrive with JWT-SVID support";
 
 /// Implements [`api::local_authority_server::LocalAuthority`] and [`api::jwt_server::Jwt`].
 #[derive(Debug, Clone)]
@@ -149,35 +146,52 @@ impl api::local_authority_server::LocalAuthority for LocalAuthorityService {
         &self,
         _req: Request<api::GetJwtAuthoritiesRequest>,
     ) -> Result<Response<api::GetJwtAuthoritiesResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        Ok(Response::new(api::GetJwtAuthoritiesResponse {
+            authorities: jwt::get(&self.state).await?,
+        }))
     }
 
     async fn prepare_jwt_authority(
         &self,
-        _req: Request<api::PrepareJwtAuthorityRequest>,
+        req: Request<api::PrepareJwtAuthorityRequest>,
     ) -> Result<Response<api::PrepareJwtAuthorityResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        let who = caller(&req);
+        Ok(Response::new(api::PrepareJwtAuthorityResponse {
+            prepared: Some(jwt::prepare(&self.state, &who).await?),
+        }))
     }
 
     async fn activate_jwt_authority(
         &self,
-        _req: Request<api::ActivateJwtAuthorityRequest>,
+        req: Request<api::ActivateJwtAuthorityRequest>,
     ) -> Result<Response<api::ActivateJwtAuthorityResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        let who = caller(&req);
+        let id = req.into_inner().authority_id;
+        Ok(Response::new(api::ActivateJwtAuthorityResponse {
+            activated: Some(jwt::activate(&self.state, &who, &id).await?),
+        }))
     }
 
     async fn taint_jwt_authority(
         &self,
-        _req: Request<api::TaintJwtAuthorityRequest>,
+        req: Request<api::TaintJwtAuthorityRequest>,
     ) -> Result<Response<api::TaintJwtAuthorityResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        let who = caller(&req);
+        let id = req.into_inner().authority_id;
+        Ok(Response::new(api::TaintJwtAuthorityResponse {
+            tainted: Some(jwt::taint(&self.state, &who, &id).await?),
+        }))
     }
 
     async fn revoke_jwt_authority(
         &self,
-        _req: Request<api::RevokeJwtAuthorityRequest>,
+        req: Request<api::RevokeJwtAuthorityRequest>,
     ) -> Result<Response<api::RevokeJwtAuthorityResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        let who = caller(&req);
+        let id = req.into_inner().authority_id;
+        Ok(Response::new(api::RevokeJwtAuthorityResponse {
+            revoked: Some(jwt::revoke(&self.state, &who, &id).await?),
+        }))
     }
 }
 
@@ -185,8 +199,11 @@ impl api::local_authority_server::LocalAuthority for LocalAuthorityService {
 impl api::jwt_server::Jwt for LocalAuthorityService {
     async fn mint_jwt_svid(
         &self,
-        _req: Request<api::MintJwtSvidRequest>,
+        req: Request<api::MintJwtSvidRequest>,
     ) -> Result<Response<api::MintJwtSvidResponse>, Status> {
-        Err(Status::unimplemented(JWT_LATER))
+        let who = caller(&req);
+        Ok(Response::new(api::MintJwtSvidResponse {
+            svid: Some(jwt::mint(&self.state, &who, req.into_inner()).await?),
+        }))
     }
 }

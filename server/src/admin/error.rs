@@ -8,7 +8,7 @@
 use lanyard_datastore::DatastoreError;
 use tonic::{Code, Status};
 
-use crate::ca::CaError;
+use crate::ca::{CaError, JwtKeyError};
 use crate::convert::InvalidEntry;
 
 /// Anything an admin handler can fail with, before it becomes a [`Status`].
@@ -97,7 +97,14 @@ fn ca(e: CaError) -> (Code, String) {
         other => other,
     };
     let code = match &e {
-        CaError::NotFound { .. } => Code::NotFound,
+        CaError::NotFound { .. } | CaError::JwtKey(JwtKeyError::NotFound { .. }) => Code::NotFound,
+        CaError::JwtKey(
+            JwtKeyError::NothingPrepared
+            | JwtKeyError::AlreadyPrepared { .. }
+            | JwtKeyError::TaintNotOld { .. }
+            | JwtKeyError::RevokeNotTainted { .. },
+        ) => Code::FailedPrecondition,
+        CaError::JwtKey(JwtKeyError::Mint(_)) => Code::InvalidArgument,
         CaError::NothingPrepared
         | CaError::AlreadyPrepared { .. }
         | CaError::TaintNotOld { .. }

@@ -15,6 +15,7 @@ mod authority;
 mod bundles;
 mod entries;
 mod error;
+mod jwt;
 mod serve;
 mod tokens;
 

@@ -7,8 +7,11 @@
 //! its node aliases, and every SVID's ID, DNS names and TTL come from the entry, never from the CSR.
 
 mod attest;
+mod jwt;
 mod sign;
 mod sync;
+
+pub(crate) use jwt::check_audience;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -110,6 +113,9 @@ pub(crate) fn datastore_status(e: DatastoreError) -> Status {
 pub(crate) fn ca_status(e: CaError) -> Status {
     match e {
         CaError::Issue(e) => Status::invalid_argument(e.to_string()),
+        CaError::JwtKey(e @ crate::ca::JwtKeyError::Mint(_)) => {
+            Status::invalid_argument(e.to_string())
+        }
         other => {
             tracing::error!(error = %other, "CA failure in agent API");
             Status::unavailable(other.to_string())
@@ -158,9 +164,7 @@ impl AgentService for AgentApi {
         &self,
         request: Request<pb::MintJwtSvidsRequest>,
     ) -> Result<Response<pb::MintJwtSvidsResponse>, Status> {
-        self.authenticate(&request).await?;
-        Err(Status::unimplemented(
-            "JWT-SVIDs are not supported by this server version yet",
-        ))
+        let agent = self.authenticate(&request).await?;
+        jwt::mint(self, agent, request.into_inner()).await
     }
 }

@@ -155,6 +155,12 @@ async fn handle(
             };
             Ok(send(tx, view.revision, Event::Reissue(reissue)).await)
         }
+        CacheEvent::TaintedJwtKey(kid) => {
+            let reissue = pb::Reissue {
+                authority: Some(pb::reissue::Authority::JwtKeyId(kid.clone())),
+            };
+            Ok(send(tx, view.revision, Event::Reissue(reissue)).await)
+        }
         CacheEvent::AgentGone { spiffe_id, banned } if *spiffe_id == view.agent.spiffe_id => {
             let (reason, what) = if *banned {
                 (pb::evicted::Reason::Banned, "banned")

@@ -1,7 +1,7 @@
 //! On-disk storage of this server's CA private keys and certificates.
 //!
 //! `<data_dir>/ca/` is created 0700; each authority is `<id>.key` (PKCS#8 DER, 0600) and
-//! `<id>.crt` (DER). Files are written to a temporary name, fsynced, renamed into place and the
+//! `<id>.crt` (DER); a JWT signing key is `jwt-<kid>.key` alone (no certificate). Files are written to a temporary name, fsynced, renamed into place and the
 //! directory fsynced, so a crash leaves either the old state or the complete new files.
 
 use std::fs::{self, File, OpenOptions};
@@ -55,6 +55,41 @@ impl KeyStore {
         let cert = CertDer::from_der(cert)
             .map_err(|e| bad(format!("CA certificate {id}.crt is unreadable: {e}")))?;
         Ok(Some((key, cert)))
+    }
+
+    /// Durably stores a JWT signing key as `jwt-<kid>.key` (0600).
+    pub(crate) fn save_jwt_key(&self, kid: &str, key: &KeyPair) -> io::Result<()> {
+        self.write_atomic(&self.jwt_path(kid), key.pkcs8_der(), 0o600)?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// Loads a JWT signing key, or `None` if this server does not hold it.
+    pub(crate) fn load_jwt_key(&self, kid: &str) -> io::Result<Option<KeyPair>> {
+        let key = match fs::read(self.jwt_path(kid)) {
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        KeyPair::from_pkcs8_der(&key).map(Some).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("JWT key jwt-{kid}.key is unreadable: {e}"),
+            )
+        })
+    }
+
+    /// Deletes a JWT signing key (after it expired or was revoked).
+    pub(crate) fn remove_jwt_key(&self, kid: &str) -> io::Result<()> {
+        match fs::remove_file(self.jwt_path(kid)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        File::open(&self.dir)?.sync_all()
+    }
+
+    fn jwt_path(&self, kid: &str) -> PathBuf {
+        self.dir.join(format!("jwt-{kid}.key"))
     }
 
     /// Deletes an authority's files (after it was revoked).

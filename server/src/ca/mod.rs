@@ -15,7 +15,11 @@
 //!
 //! Every change is a datastore write, which logs a change event in the same transaction; the
 //! push stream turns those into bundle updates and re-issue orders for agents.
+//!
+//! The JWT-SVID signing keys follow the same schedule and share the lock and the rotation loop;
+//! see [`jwt`].
 
+mod jwt;
 mod keystore;
 
 use std::collections::BTreeMap;
@@ -25,10 +29,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lanyard_datastore::{Authority, AuthorityKind, AuthorityState, Datastore, DatastoreError};
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{
-    Bundle, CaParams, CertDer, CertInfo, IssueError, IssuedX509Svid, KeyError, KeyPair, KeyType,
-    SigningCa, Subject, SvidParams, self_signed_ca,
+    Bundle, CaParams, CertDer, CertInfo, IssueError, IssuedX509Svid, JwtAuthority, KeyError,
+    KeyPair, KeyType, SigningCa, Subject, SvidParams, self_signed_ca,
 };
 
+pub use jwt::{JwtAuthorityInfo, JwtKeyError, MintedJwtSvid};
 use keystore::KeyStore;
 
 /// How far certificates are backdated to tolerate clock skew between hosts.
@@ -87,6 +92,9 @@ pub enum CaError {
         /// The authority.
         id: String,
     },
+    /// A JWT signing key operation failed.
+    #[error(transparent)]
+    JwtKey(#[from] JwtKeyError),
 }
 
 /// What an operator sees of one authority.
@@ -132,6 +140,8 @@ struct Inner {
     active: RwLock<Option<String>>,
     /// Serialises state changes (rotation loop and admin calls).
     ops: tokio::sync::Mutex<()>,
+    /// The JWT-SVID signing keys.
+    jwt: jwt::JwtKeys,
 }
 
 /// The CA. Cloning shares it.
@@ -160,8 +170,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Ca {
-    /// Loads this server's authorities (keys from `dir`, states from the datastore) and makes
-    /// sure one is active and valid at `now`, creating it if needed.
+    /// [`Ca::open_with_jwt_key_type`] with EC P-256 JWT keys.
     pub async fn open(
         td: TrustDomain,
         key_type: KeyType,
@@ -170,9 +179,25 @@ impl Ca {
         ds: Datastore,
         now: SystemTime,
     ) -> Result<Ca, CaError> {
-        // Fail before touching anything if the key type cannot be generated.
-        if !key_type.can_generate() {
-            KeyPair::generate(key_type)?;
+        Self::open_with_jwt_key_type(td, key_type, KeyType::EcP256, ttl, dir, ds, now).await
+    }
+
+    /// Loads this server's authorities and JWT keys (keys from `dir`, states from the
+    /// datastore) and makes sure one of each is active and valid at `now`, creating it if needed.
+    pub async fn open_with_jwt_key_type(
+        td: TrustDomain,
+        key_type: KeyType,
+        jwt_key_type: KeyType,
+        ttl: Duration,
+        dir: &std::path::Path,
+        ds: Datastore,
+        now: SystemTime,
+    ) -> Result<Ca, CaError> {
+        // Fail before touching anything if a key type cannot be generated.
+        for kt in [key_type, jwt_key_type] {
+            if !kt.can_generate() {
+                KeyPair::generate(kt)?;
+            }
         }
         let ca = Ca {
             inner: Arc::new(Inner {
@@ -184,6 +209,7 @@ impl Ca {
                 held: RwLock::new(BTreeMap::new()),
                 active: RwLock::new(None),
                 ops: tokio::sync::Mutex::new(()),
+                jwt: jwt::JwtKeys::new(jwt_key_type),
             }),
         };
         let _guard = ca.inner.ops.lock().await;
@@ -208,6 +234,7 @@ impl Ca {
             tracing::info!(authority = %id, "created X.509 authority");
             ca.set_active(Some(id));
         }
+        ca.open_jwt_locked(now).await?;
         drop(_guard);
         Ok(ca)
     }
@@ -442,9 +469,16 @@ impl Ca {
         Ok(a)
     }
 
-    /// One step of automatic rotation at `now`; returns how long until the next step is due.
+    /// One step of automatic rotation (X.509 authorities and JWT keys) at `now`; returns how
+    /// long until the next step is due.
     pub async fn rotate(&self, now: SystemTime) -> Result<Duration, CaError> {
         let _guard = self.inner.ops.lock().await;
+        let x509 = self.rotate_x509_locked(now).await?;
+        let jwt = self.rotate_jwt_locked(now).await?;
+        Ok(x509.min(jwt))
+    }
+
+    async fn rotate_x509_locked(&self, now: SystemTime) -> Result<Duration, CaError> {
         let ttl = self.inner.ttl;
         let nowu = unix(now);
         let rows = self.authorities().await?;
@@ -522,8 +556,26 @@ pub async fn load_bundle(ds: &Datastore, td: &TrustDomain) -> Result<Bundle, CaE
     let rows = ds.list_authorities().await?;
     let seq = ds.latest_seq().await?;
     let mut bundle = Bundle::new(td.clone());
-    for a in rows.into_iter().filter(|a| a.kind == AuthorityKind::X509) {
-        bundle.add_x509_authority(CertDer::from_der(a.public_der).map_err(IssueError::from)?);
+    for a in rows {
+        match a.kind {
+            AuthorityKind::X509 => {
+                bundle
+                    .add_x509_authority(CertDer::from_der(a.public_der).map_err(IssueError::from)?);
+            }
+            // JWT-SVID §6.1: published by `kid`; old keys stay until they expire.
+            AuthorityKind::Jwt => {
+                let expires_at = u64::try_from(a.not_after)
+                    .ok()
+                    .map(|s| UNIX_EPOCH + Duration::from_secs(s));
+                bundle.jwt_authorities.insert(
+                    a.id,
+                    JwtAuthority {
+                        public_key: a.public_der,
+                        expires_at,
+                    },
+                );
+            }
+        }
     }
     bundle.sequence_number = u64::try_from(seq).unwrap_or(0);
     bundle.refresh_hint = Some(REFRESH_HINT);

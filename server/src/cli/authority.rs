@@ -1,4 +1,5 @@
-//! `lanyard-server localauthority x509 show|prepare|activate|taint|revoke`.
+//! `lanyard-server localauthority x509 show|prepare|activate|taint|revoke` (the `jwt` half is
+//! in [`super::jwt`]).
 //!
 //! A manual rotation is: `prepare` (the new CA is published, agents learn to trust it),
 //! `activate` (it signs; the previous one becomes old), then, to stop trusting the old one
@@ -19,6 +20,9 @@ pub enum LocalauthorityCmd {
     /// The X.509 certificate authorities.
     #[command(subcommand)]
     X509(X509Cmd),
+    /// The JWT-SVID signing keys.
+    #[command(subcommand)]
+    Jwt(super::jwt::JwtAuthorityCmd),
 }
 
 /// X.509 authority commands.
@@ -82,7 +86,10 @@ async fn list(
 
 /// Runs a `localauthority` command.
 pub(super) async fn execute(cmd: LocalauthorityCmd, out: &mut String) -> Result<(), CliError> {
-    let LocalauthorityCmd::X509(cmd) = cmd;
+    let cmd = match cmd {
+        LocalauthorityCmd::X509(cmd) => cmd,
+        LocalauthorityCmd::Jwt(cmd) => return super::jwt::execute_authority(cmd, out).await,
+    };
     match cmd {
         X509Cmd::Show(common) => {
             let mut c = connect(&common).await?;

@@ -1,4 +1,4 @@
-//! The admin CLI: `lanyard-server entry|agent|token|bundle|localauthority|healthcheck ...`, a
+//! The admin CLI: `lanyard-server entry|agent|token|bundle|localauthority|jwt|healthcheck ...`, a
 //! client of the admin API on the server's Unix socket.
 //!
 //! - Every command takes `--socket-path` (env `LANYARD_SERVER_SOCKET_PATH`, default
@@ -20,6 +20,7 @@ pub mod authority;
 pub mod bundle;
 mod client;
 pub mod entry;
+pub mod jwt;
 mod render;
 pub mod token;
 
@@ -50,6 +51,9 @@ pub enum AdminCommand {
     /// Manage this server's signing authorities (manual CA rotation).
     #[command(subcommand)]
     Localauthority(authority::LocalauthorityCmd),
+    /// Mint JWT-SVIDs as an operator.
+    #[command(subcommand)]
+    Jwt(jwt::JwtCmd),
     /// Check that the server answers on its admin socket; exit 0 if it does.
     Healthcheck(bundle::HealthcheckArgs),
 }
@@ -150,6 +154,7 @@ pub async fn execute(cmd: AdminCommand, out: &mut String) -> Result<(), CliError
         AdminCommand::Token(c) => token::execute(c, out).await,
         AdminCommand::Bundle(c) => bundle::execute(c, out).await,
         AdminCommand::Localauthority(c) => authority::execute(c, out).await,
+        AdminCommand::Jwt(c) => jwt::execute(c, out).await,
         AdminCommand::Healthcheck(a) => bundle::healthcheck(a, out).await,
     }
 }

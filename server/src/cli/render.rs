@@ -33,7 +33,7 @@ fn selectors_json(s: &[pb::Selector]) -> Value {
         .collect()
 }
 
-fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
+pub(super) fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{label:<19}: {value}");
 }
@@ -127,7 +127,7 @@ pub(super) fn agent_text(out: &mut String, a: &api::Agent) {
     line(out, "Last seen at", time(a.last_seen_at));
 }
 
-fn state_name(state: i32) -> &'static str {
+pub(super) fn state_name(state: i32) -> &'static str {
     match api::AuthorityState::try_from(state) {
         Ok(api::AuthorityState::Prepared) => "prepared",
         Ok(api::AuthorityState::Active) => "active",

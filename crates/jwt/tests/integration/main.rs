@@ -1,5 +1,5 @@
 //! Integration tests of lanyard-jwt, in one binary (one link). Every token is minted at test
-//! time with our own keys; the only fixture is an RSA key (ring cannot generate RSA keys).
+//! time with our own keys; the only fixture is an RSA key (generating RSA keys is slow).
 
 #![allow(
     clippy::unwrap_used,

@@ -12,8 +12,6 @@ use std::time::SystemTime;
 
 use lanyard_id::{SpiffeId, TrustDomain};
 
-use crate::key::KeyType;
-
 /// Why bytes are not a usable DER X.509 certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -57,14 +55,6 @@ pub enum KeyError {
     /// The key-type name is not one of `ec-p256`, `ec-p384`, `rsa-2048`, `rsa-3072`, `rsa-4096`.
     #[error("unknown key type {0:?}: expected ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096")]
     UnknownKeyType(String),
-    /// The crypto backend (ring) cannot generate RSA keys; RSA keys can still be loaded.
-    #[error(
-        "generating {key_type} keys is not supported (ring cannot generate RSA keys); use ec-p256 or ec-p384, or load an existing RSA key"
-    )]
-    RsaGenerationUnsupported {
-        /// The requested key type.
-        key_type: KeyType,
-    },
     /// The random generator or key generation failed.
     #[error("key generation failed")]
     GenerationFailed,

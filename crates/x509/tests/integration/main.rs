@@ -1,5 +1,5 @@
 //! Integration tests of lanyard-x509, in one binary (one link). Every certificate is minted at
-//! test time; the only fixture is an RSA key (ring cannot generate RSA keys).
+//! test time; the only fixture is an RSA key (generating RSA keys is slow).
 
 #![allow(
     clippy::unwrap_used,

@@ -209,7 +209,7 @@ pub fn verify(
     verify_x509_svid(chain, bundles, t0())
 }
 
-/// The RSA-2048 fixture key (ring cannot generate RSA keys).
+/// The RSA-2048 fixture key (generated once: RSA generation is slow).
 pub fn rsa_key() -> KeyPair {
     KeyPair::from_pkcs8_pem(include_str!("fixtures/rsa2048.pk8.pem")).unwrap()
 }

@@ -6,6 +6,7 @@ mod agents_tokens;
 mod authority;
 mod entries;
 mod entry_checks;
+mod jwt;
 mod socket;
 
 use std::path::{Path, PathBuf};

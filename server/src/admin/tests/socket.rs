@@ -103,20 +103,23 @@ async fn cli_says_when_the_socket_is_missing() {
 }
 
 #[tokio::test]
-async fn jwt_authority_calls_are_unimplemented() {
+async fn jwt_calls_answer_over_the_socket() {
     use lanyard_proto::lanyard::admin::v1 as api;
     let server = TestServer::sqlite().await;
     let mut la = api::local_authority_client::LocalAuthorityClient::new(server.channel().await);
-    let s = la
+    let keys = la
         .get_jwt_authorities(api::GetJwtAuthoritiesRequest {})
         .await
-        .unwrap_err();
-    assert_eq!(s.code(), tonic::Code::Unimplemented);
-    assert_eq!(s.message(), "JWT authorities arrive with JWT-SVID support");
+        .unwrap()
+        .into_inner()
+        .authorities;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].state, i32::from(api::AuthorityState::Active));
     let mut jwt = api::jwt_client::JwtClient::new(server.channel().await);
     let s = jwt
         .mint_jwt_svid(api::MintJwtSvidRequest::default())
         .await
         .unwrap_err();
-    assert_eq!(s.code(), tonic::Code::Unimplemented);
+    assert_eq!(s.code(), tonic::Code::InvalidArgument);
+    assert!(s.message().contains("spiffe_id"), "{}", s.message());
 }

@@ -1,0 +1,255 @@
+//! `MintJwtSvids`: workload JWT-SVIDs for authorized entries.
+//!
+//! Authorization is exactly `BatchSignX509Svids`'s (the entry's parent is one of the agent's
+//! authorized parents and the entry has not expired); `sub` and the TTL come from the entry,
+//! only `aud` from the request (JWT-SVID §3.2: one or more non-empty values).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+use lanyard_datastore::AttestedAgent;
+use lanyard_id::SpiffeId;
+use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_proto::lanyard::types::v1 as types;
+use tonic::{Code, Response, Status};
+
+use super::{AgentApi, MAX_BATCH, unix};
+
+fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
+    pb::mint_jwt_svid_result::Result::Error(types::Status {
+        code: code as i32,
+        message,
+    })
+}
+
+/// Checks the `audience` of a mint request: non-empty, no empty value (JWT-SVID §3.2).
+pub(crate) fn check_audience(audience: &[String]) -> Result<(), Status> {
+    if audience.is_empty() {
+        return Err(Status::invalid_argument(
+            "audience is empty: a JWT-SVID needs at least one audience (JWT-SVID §3.2)",
+        ));
+    }
+    if audience.iter().any(String::is_empty) {
+        return Err(Status::invalid_argument(
+            "audience contains an empty string: every audience must be non-empty",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) async fn mint(
+    api: &AgentApi,
+    agent: AttestedAgent,
+    req: pb::MintJwtSvidsRequest,
+) -> Result<Response<pb::MintJwtSvidsResponse>, Status> {
+    if req.entry_ids.is_empty() {
+        return Err(Status::invalid_argument(
+            "entry_ids is empty: nothing to mint",
+        ));
+    }
+    if req.entry_ids.len() > MAX_BATCH {
+        return Err(Status::invalid_argument(format!(
+            "{} entry ids in one call; at most {MAX_BATCH} are allowed: split the batch",
+            req.entry_ids.len()
+        )));
+    }
+    check_audience(&req.audience)?;
+    let parents = api
+        .cache
+        .authorized_parents(&agent.spiffe_id, &agent.selectors);
+    let api = api.clone();
+    // Signing is CPU-bound (RSA keys especially): keep it off the async workers.
+    let results = tokio::task::spawn_blocking(move || {
+        let now = SystemTime::now();
+        req.entry_ids
+            .into_iter()
+            .map(|id| mint_one(&api, &agent, &parents, id, &req.audience, now))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| Status::internal(format!("minting task failed: {e}")))?;
+    Ok(Response::new(pb::MintJwtSvidsResponse { results }))
+}
+
+fn mint_one(
+    api: &AgentApi,
+    agent: &AttestedAgent,
+    parents: &BTreeSet<SpiffeId>,
+    entry_id: String,
+    audience: &[String],
+    now: SystemTime,
+) -> pb::MintJwtSvidResult {
+    let result = match api.cache.get(&entry_id) {
+        Some(e) if parents.contains(&e.parent_id) && e.expires_at.is_none_or(|t| t > unix(now)) => {
+            let ttl = match e.jwt_svid_ttl {
+                0 => api.state.default_jwt_ttl(),
+                s => Duration::from_secs(u64::from(s)),
+            };
+            match api
+                .state
+                .ca()
+                .mint_jwt_svid(e.spiffe_id.clone(), audience.to_vec(), ttl, now)
+            {
+                Ok(minted) => {
+                    tracing::info!(
+                        target: "audit",
+                        event = "jwt_svid_issued",
+                        agent = %agent.spiffe_id,
+                        entry = %entry_id,
+                        spiffe_id = %e.spiffe_id,
+                        kid = %minted.kid,
+                        expires_at = minted.expires_at,
+                        "JWT-SVID issued"
+                    );
+                    pb::mint_jwt_svid_result::Result::Svid(types::JwtSvid {
+                        token: minted.token,
+                        spiffe_id: e.spiffe_id.to_string(),
+                        expires_at: minted.expires_at,
+                    })
+                }
+                Err(err) => {
+                    tracing::error!(entry = %entry_id, error = %err, "JWT minting failed");
+                    item_error(Code::Unavailable, format!("minting failed: {err}"))
+                }
+            }
+        }
+        _ => item_error(
+            Code::PermissionDenied,
+            format!(
+                "entry {entry_id:?} does not exist, has expired or is not authorized for agent {}",
+                agent.spiffe_id
+            ),
+        ),
+    };
+    pb::MintJwtSvidResult {
+        entry_id,
+        result: Some(result),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lanyard_datastore::{Datastore, Entry, Selector};
+    use lanyard_id::TrustDomain;
+    use lanyard_x509::KeyType;
+
+    use super::*;
+    use crate::ca::Ca;
+    use crate::cache::EntryCache;
+    use crate::state::ServerState;
+
+    const CA_TTL: Duration = Duration::from_secs(3600);
+
+    fn agent(id: &str) -> AttestedAgent {
+        AttestedAgent {
+            spiffe_id: SpiffeId::parse(id).unwrap(),
+            attestation_type: "join_token".to_owned(),
+            serial: String::new(),
+            expires_at: i64::MAX,
+            banned: false,
+            selectors: vec![],
+            created_at: 0,
+            last_seen_at: 0,
+            can_reattest: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn mints_for_own_entries_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Datastore::connect(dir.path().join("ds.sqlite3").to_str().unwrap())
+            .await
+            .unwrap();
+        let td = TrustDomain::new("example.org").unwrap();
+        let ca = Ca::open(
+            td.clone(),
+            KeyType::EcP256,
+            CA_TTL,
+            &dir.path().join("ca"),
+            ds.clone(),
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+        let state = ServerState::new(ds.clone(), ca, CA_TTL, Duration::from_secs(300), CA_TTL);
+        let sel = || vec![Selector::new("unix", "uid:1000").unwrap()];
+        let mut mine = Entry::new(
+            SpiffeId::parse("spiffe://example.org/web").unwrap(),
+            SpiffeId::parse("spiffe://example.org/agent/a").unwrap(),
+            sel(),
+        );
+        mine.jwt_svid_ttl = 120;
+        let mine = ds.create_entry(mine).await.unwrap();
+        let defaulted = ds
+            .create_entry(Entry::new(
+                SpiffeId::parse("spiffe://example.org/db").unwrap(),
+                SpiffeId::parse("spiffe://example.org/agent/a").unwrap(),
+                sel(),
+            ))
+            .await
+            .unwrap();
+        let theirs = ds
+            .create_entry(Entry::new(
+                SpiffeId::parse("spiffe://example.org/other").unwrap(),
+                SpiffeId::parse("spiffe://example.org/agent/b").unwrap(),
+                sel(),
+            ))
+            .await
+            .unwrap();
+        let cache = EntryCache::load(ds, td, state.server_id().clone())
+            .await
+            .unwrap();
+        let api = AgentApi::new(state.clone(), cache, vec![]);
+        let a = agent("spiffe://example.org/agent/a");
+
+        let req = |ids: Vec<String>, audience: Vec<String>| pb::MintJwtSvidsRequest {
+            entry_ids: ids,
+            audience,
+        };
+        let ids = vec![mine.id.clone(), theirs.id.clone(), defaulted.id.clone()];
+        let res = mint(&api, a.clone(), req(ids, vec!["api".to_owned()]))
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        assert_eq!(res.len(), 3);
+        assert_eq!(res[1].entry_id, theirs.id);
+        let Some(pb::mint_jwt_svid_result::Result::Error(e)) = &res[1].result else {
+            panic!("{:?}", res[1]);
+        };
+        assert_eq!(e.code, Code::PermissionDenied as i32);
+
+        let bundle = state.ca().bundle().await.unwrap();
+        let now = unix(SystemTime::now());
+        for (r, sub, ttl) in [
+            (&res[0], "spiffe://example.org/web", 120),
+            (&res[2], "spiffe://example.org/db", 300),
+        ] {
+            let Some(pb::mint_jwt_svid_result::Result::Svid(svid)) = &r.result else {
+                panic!("{r:?}");
+            };
+            assert_eq!(svid.spiffe_id, sub);
+            let v = lanyard_jwt::validate_jwt_svid(&svid.token, "api", &bundle, now).unwrap();
+            assert_eq!(v.spiffe_id.as_str(), sub);
+            assert_eq!(v.claims["aud"], "api");
+            assert_eq!(v.expires_at, svid.expires_at);
+            assert!(
+                (v.expires_at - now - ttl).abs() <= 2,
+                "{} {now}",
+                v.expires_at
+            );
+            assert_eq!(v.kid, state.ca().active_jwt_kid().unwrap());
+        }
+
+        for audience in [vec![], vec!["api".to_owned(), String::new()]] {
+            let s = mint(&api, a.clone(), req(vec![mine.id.clone()], audience))
+                .await
+                .unwrap_err();
+            assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+        }
+        let s = mint(&api, a, req(vec![], vec!["api".to_owned()]))
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    }
+}
