@@ -52,6 +52,7 @@ mod join_token;
 mod persistence;
 mod push;
 mod refusals;
+mod renewal;
 mod startup;
 
 mod agent_interop;

@@ -10,8 +10,8 @@ use crate::{
 
 macro_rules! agent_columns {
     () => {
-        "spiffe_id, attestation_type, serial, expires_at, banned, selectors, created_at, \
-         last_seen_at, can_reattest"
+        "spiffe_id, attestation_type, serial, previous_serial, expires_at, banned, selectors, \
+         created_at, last_seen_at, can_reattest"
     };
 }
 
@@ -31,6 +31,7 @@ fn decode(row: &DbRow) -> Result<AttestedAgent, DatastoreError> {
         spiffe_id,
         attestation_type: row.get("attestation_type")?,
         serial: row.get("serial")?,
+        previous_serial: row.get("previous_serial")?,
         expires_at: row.get("expires_at")?,
         banned: row.get("banned")?,
         created_at: row.get("created_at")?,
@@ -74,7 +75,8 @@ impl Datastore {
                  selectors, created_at, last_seen_at, can_reattest) \
                  VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6, $7) \
                  ON CONFLICT (spiffe_id) DO UPDATE SET attestation_type = excluded.attestation_type, \
-                 serial = excluded.serial, expires_at = excluded.expires_at, \
+                 serial = excluded.serial, previous_serial = '', \
+                 expires_at = excluded.expires_at, \
                  selectors = excluded.selectors, last_seen_at = excluded.last_seen_at, \
                  can_reattest = excluded.can_reattest WHERE agents.banned = FALSE",
             )
@@ -138,7 +140,8 @@ impl Datastore {
         })
     }
 
-    /// Records a renewal: the new SVID's serial and expiry. A banned agent cannot renew:
+    /// Records a renewal: the new SVID's serial and expiry; the replaced serial becomes
+    /// `previous_serial` (still accepted until the next renewal). A banned agent cannot renew:
     /// [`DatastoreError::AgentBanned`].
     pub async fn update_agent_serial(
         &self,
@@ -155,8 +158,8 @@ impl Datastore {
         }
         tx.execute(
             stmt(
-                "UPDATE agents SET serial = $2, expires_at = $3, last_seen_at = $4 \
-                 WHERE spiffe_id = $1",
+                "UPDATE agents SET previous_serial = serial, serial = $2, expires_at = $3, \
+                 last_seen_at = $4 WHERE spiffe_id = $1",
             )
             .bind(id.as_str())
             .bind(serial)
@@ -193,13 +196,16 @@ impl Datastore {
         Ok(stored)
     }
 
-    /// Bans an agent: it may not renew or re-attest until evicted. Its serial is cleared.
+    /// Bans an agent: it may not renew or re-attest until evicted. Its serials are cleared.
     pub async fn ban_agent(&self, id: &SpiffeId) -> Result<AttestedAgent, DatastoreError> {
         let mut tx = Tx::write(self).await?;
         let n = tx
             .execute(
-                stmt("UPDATE agents SET banned = TRUE, serial = '' WHERE spiffe_id = $1")
-                    .bind(id.as_str()),
+                stmt(
+                    "UPDATE agents SET banned = TRUE, serial = '', previous_serial = '' \
+                     WHERE spiffe_id = $1",
+                )
+                .bind(id.as_str()),
             )
             .await?;
         if n == 0 {

@@ -133,17 +133,31 @@ pub(crate) async fn postgres(url: &str, opts: PgConnectOptions) -> Result<PgPool
 /// One schema migration: version, description, SQL.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "previous_serial",
+        include_str!("../migrations/sqlite/0002_previous_serial.sql"),
+    ),
+];
 
-const POSTGRES_MIGRATIONS: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES_MIGRATIONS: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "previous_serial",
+        include_str!("../migrations/postgres/0002_previous_serial.sql"),
+    ),
+];
 
 /// Builds sqlx's migrator from the embedded SQL (each migration runs in its own transaction and
 /// is recorded in `_sqlx_migrations` with its checksum, as `sqlx migrate` would).

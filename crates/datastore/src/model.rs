@@ -137,6 +137,9 @@ pub struct AttestedAgent {
     pub attestation_type: String,
     /// Serial number (hex) of the agent's current X.509-SVID; empty once banned.
     pub serial: String,
+    /// Serial of the SVID the last renewal replaced (empty if none): still accepted, so an agent
+    /// that crashed before storing its renewed SVID is not locked out. Cleared by attestation.
+    pub previous_serial: String,
     /// When that SVID expires.
     pub expires_at: i64,
     /// A banned agent may not renew or re-attest until it is evicted (deleted).

@@ -131,6 +131,7 @@ pub(super) async fn attest(
                     spiffe_id: attested.agent_id.clone(),
                     attestation_type: attestor.name().to_owned(),
                     serial: serial.clone(),
+                    previous_serial: String::new(),
                     expires_at,
                     banned: false,
                     selectors: attested.selectors.clone(),

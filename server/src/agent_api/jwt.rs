@@ -145,6 +145,7 @@ mod tests {
             spiffe_id: SpiffeId::parse(id).unwrap(),
             attestation_type: "join_token".to_owned(),
             serial: String::new(),
+            previous_serial: String::new(),
             expires_at: i64::MAX,
             banned: false,
             selectors: vec![],

@@ -2,7 +2,8 @@
 //!
 //! Every RPC but `Attest` identifies the agent by its client X.509-SVID (verified in the TLS
 //! handshake against the trust bundle), then checks the datastore: the agent must be attested,
-//! not banned, and present its *current* SVID (the serial recorded at attestation or renewal).
+//! not banned, and present its current SVID (the serial recorded at attestation or renewal) or
+//! the one its last renewal replaced.
 //! Authorization comes from the [`EntryCache`]: an agent gets only entries parented by its ID or
 //! its node aliases, and every SVID's ID, DNS names and TTL come from the entry, never from the CSR.
 
@@ -87,7 +88,11 @@ impl AgentApi {
                 "agent {id} is banned: an operator must evict it before it can attest again"
             )));
         }
-        if agent.serial != serial {
+        // The previous serial stays valid until the next renewal: an agent that crashed after the
+        // server committed a renewal but before it stored the new SVID must not be locked out.
+        let current = agent.serial == serial;
+        let previous = !agent.previous_serial.is_empty() && agent.previous_serial == serial;
+        if !current && !previous {
             return Err(Status::permission_denied(format!(
                 "the presented SVID (serial {serial}) is not agent {id}'s current SVID: attest again"
             )));

@@ -14,6 +14,7 @@ fn agent(path: &str) -> AttestedAgent {
         spiffe_id: id(&format!("spiffe://example.org/lanyard/agent/{path}")),
         attestation_type: "join_token".into(),
         serial: "01ab".into(),
+        previous_serial: String::new(),
         expires_at: now() + 3600,
         banned: false,
         selectors: sels(&["join_token:n1"]),
@@ -37,6 +38,19 @@ async fn agent_lifecycle(h: &Harness) {
         (renewed.serial.as_str(), renewed.created_at),
         ("02cd", a.created_at)
     );
+    // The replaced serial stays accepted until the next renewal, then rolls off.
+    assert_eq!(renewed.previous_serial, "01ab");
+    let again = ds
+        .update_agent_serial(&a.spiffe_id, "03ef", a.expires_at + 120)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.serial.as_str(), again.previous_serial.as_str()),
+        ("03ef", "02cd")
+    );
+    // Re-attestation starts over: no previous serial.
+    let reattested = ds.upsert_agent(agent("n1")).await.unwrap();
+    assert_eq!(reattested.previous_serial, "");
 
     let reselected = ds
         .set_agent_selectors(

@@ -17,6 +17,7 @@ async fn attest(server: &TestServer, id: &str, kind: &str) {
             spiffe_id: SpiffeId::parse(id).unwrap(),
             attestation_type: kind.into(),
             serial: "1a2b".into(),
+            previous_serial: String::new(),
             expires_at: now() + 3600,
             banned: false,
             selectors: vec![Selector::parse(&format!("{kind}:node:{id}")).unwrap()],
