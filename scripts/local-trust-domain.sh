@@ -98,6 +98,9 @@ Fetch your X.509-SVID ($workload_id):
   SPIFFE_ENDPOINT_SOCKET=unix://$socket $bin/lanyard-agent api fetch x509
 Write it to files (svid.0.pem, svid.0.key, bundle.0.pem):
   SPIFFE_ENDPOINT_SOCKET=unix://$socket $bin/lanyard-agent api fetch x509 --write /tmp/svid
+A JWT-SVID for an audience, and validating one:
+  SPIFFE_ENDPOINT_SOCKET=unix://$socket $bin/lanyard-agent api fetch jwt --audience my-service
+  SPIFFE_ENDPOINT_SOCKET=unix://$socket $bin/lanyard-agent api validate jwt --audience my-service --svid <TOKEN>
 Any SPIFFE client library works with the same SPIFFE_ENDPOINT_SOCKET.
 
 Press Ctrl-C to stop.

@@ -6,6 +6,8 @@
 //! - [`store`]: the current SVIDs and bundles, published to the Workload API as snapshots.
 //! - [`node`]: the server-facing side: node attestation, the agent's own identity on disk,
 //!   the Sync stream, workload key generation, signing and rotation.
+//! - [`jwt`]: JWT-SVIDs for workloads, minted by the server and cached per identity and
+//!   audience set.
 //! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
 //!   the PID-reuse defence.
 //! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
@@ -14,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod jwt;
 pub mod node;
 pub mod run;
 pub mod store;

@@ -11,6 +11,7 @@ use lanyard_x509::certificates_from_pem;
 use tokio::net::TcpListener;
 
 use crate::config::AgentConfig;
+use crate::jwt::JwtMinter;
 use crate::node::{self, NodeConfig, NodeError};
 use crate::store::SvidStore;
 use crate::workload::attestor::{UnixAttestor, UnixAttestorConfig};
@@ -69,6 +70,7 @@ pub async fn run(
     };
     let health = Health::new();
     let store = SvidStore::new();
+    let jwt = JwtMinter::new();
 
     let health_listener = TcpListener::bind(config.health.bind_address)
         .await
@@ -96,10 +98,18 @@ pub async fn run(
     })?;
     let socket = config.socket_path.clone();
     let workload_store = store.clone();
+    let workload_jwt = jwt.clone();
     let stop = shutdown.wait();
     let workload_task = tokio::spawn(async move {
-        if let Err(e) =
-            serve_workload_api_on(listener, &socket, workload_store, attestor, stop).await
+        if let Err(e) = serve_workload_api_on(
+            listener,
+            &socket,
+            workload_store,
+            workload_jwt,
+            attestor,
+            stop,
+        )
+        .await
         {
             tracing::error!(error = %e, "Workload API failed");
         }
@@ -118,7 +128,7 @@ pub async fn run(
         insecure_bootstrap: config.insecure_bootstrap,
         join_token: join_token.or(config.join_token.clone()),
     };
-    let result = node::run(node_config, store, health, shutdown.wait()).await;
+    let result = node::run(node_config, store, jwt, health, shutdown.wait()).await;
     if result.is_err() {
         // Nothing more will be issued; stop serving so supervisors restart us.
         workload_task.abort();

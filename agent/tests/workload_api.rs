@@ -225,35 +225,315 @@ async fn fetch_x509_bundles_streams_every_trust_domain_keyed_by_id() {
     );
 }
 
+/// A JWT signing key added to `bundle` under `kid`, and a token it signs for `sub`.
+fn jwt_key(bundle: &mut lanyard_x509::Bundle, kid: &str) -> KeyPair {
+    let key = KeyPair::generate(lanyard_x509::KeyType::EcP256).unwrap();
+    bundle.jwt_authorities.insert(
+        kid.to_owned(),
+        lanyard_x509::JwtAuthority {
+            public_key: key.public_key_spki_der(),
+            expires_at: None,
+        },
+    );
+    key
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// An agent serving this process `/w` of example.org, whose bundle has the JWT key `k1`.
+async fn agent_with_jwt_key() -> (Agent, KeyPair, lanyard_x509::Bundle) {
+    let agent = Agent::start().await;
+    let ca = Ca::new("example.org");
+    let mut snap = snapshot(vec![ca.svid("e1", "/w", &[my_uid()], "")], &[&ca]);
+    let mut bundle = ca.bundle();
+    let key = jwt_key(&mut bundle, "k1");
+    snap.bundles = [bundle.clone()].into_iter().collect();
+    agent.store.publish(snap);
+    (agent, key, bundle)
+}
+
+fn token(key: &KeyPair, kid: &str, sub: &str, aud: &str, ttl: i64) -> String {
+    let now = unix_now();
+    let claims = lanyard_jwt::JwtSvidClaims::new(
+        lanyard_id::SpiffeId::parse(sub).unwrap(),
+        vec![aud.to_owned()],
+        now,
+        now + ttl,
+    );
+    lanyard_jwt::mint_jwt_svid(key, kid, &claims).unwrap()
+}
+
 #[tokio::test]
-async fn jwt_rpcs_are_unimplemented_for_now() {
+async fn fetch_jwt_svid_checks_its_request_before_anything_else() {
     let agent = Agent::start().await;
     let mut client = agent.raw_client().await;
-    let statuses = [
-        client
-            .fetch_jwtsvid(with_header(JwtsvidRequest {
-                audience: vec!["x".into()],
-                spiffe_id: String::new(),
-            }))
-            .await
-            .unwrap_err(),
-        client
-            .fetch_jwt_bundles(with_header(JwtBundlesRequest {}))
-            .await
-            .unwrap_err(),
-        client
+    // Not synced yet: argument errors still come first (they are the caller's to fix).
+    let status = client
+        .fetch_jwtsvid(with_header(JwtsvidRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "audience must be specified");
+    let status = client
+        .fetch_jwtsvid(with_header(JwtsvidRequest {
+            audience: vec!["a".into()],
+            spiffe_id: "not-an-id".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("not-an-id"), "{status:?}");
+    let status = client
+        .fetch_jwtsvid(with_header(JwtsvidRequest {
+            audience: vec!["a".into()],
+            spiffe_id: String::new(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+
+    let ca = Ca::new("example.org");
+    agent
+        .store
+        .publish(snapshot(vec![ca.svid("e1", "/w", &[my_uid()], "")], &[&ca]));
+    let status = client
+        .fetch_jwtsvid(with_header(JwtsvidRequest {
+            audience: vec!["a".into()],
+            spiffe_id: "spiffe://example.org/not-mine".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(status.message(), "no identity issued");
+    // Mine, but this agent has no server to mint with (the e2e tests cover minting).
+    let status = client
+        .fetch_jwtsvid(with_header(JwtsvidRequest {
+            audience: vec!["a".into()],
+            spiffe_id: "spiffe://example.org/w".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(
+        status.message().contains("no connection to the server"),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn jwt_bundles_stream_the_jwks_of_each_trust_domain_and_follow_changes() {
+    let agent = Agent::start().await;
+    let ca = Ca::new("example.org");
+    let mut snap = snapshot(vec![ca.svid("e1", "/w", &[my_uid()], "")], &[&ca]);
+    let mut bundle = ca.bundle();
+    jwt_key(&mut bundle, "k1");
+    snap.bundles = [bundle.clone()].into_iter().collect();
+    agent.store.publish(snap.clone());
+    let mut client = agent.raw_client().await;
+    let mut stream = client
+        .fetch_jwt_bundles(with_header(JwtBundlesRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = within(stream.message()).await.unwrap().unwrap();
+    let jwks = &first.bundles["spiffe://example.org"];
+    let parsed = lanyard_x509::Bundle::from_jwks_json(
+        lanyard_id::TrustDomain::new("example.org").unwrap(),
+        jwks,
+    )
+    .unwrap();
+    assert_eq!(parsed.jwt_authorities.keys().collect::<Vec<_>>(), ["k1"]);
+    assert!(
+        parsed.x509_authorities.is_empty(),
+        "a JWT bundle holds JWT keys only"
+    );
+
+    jwt_key(&mut bundle, "k2");
+    snap.bundles = [bundle].into_iter().collect();
+    agent.store.publish(snap);
+    let second = within(stream.message()).await.unwrap().unwrap();
+    let parsed = lanyard_x509::Bundle::from_jwks_json(
+        lanyard_id::TrustDomain::new("example.org").unwrap(),
+        &second.bundles["spiffe://example.org"],
+    )
+    .unwrap();
+    assert_eq!(
+        parsed.jwt_authorities.keys().collect::<Vec<_>>(),
+        ["k1", "k2"]
+    );
+}
+
+#[tokio::test]
+async fn validate_jwt_svid_answers_with_the_subject_and_claims_or_says_why_not() {
+    let (agent, key, _) = agent_with_jwt_key().await;
+    let mut client = agent.raw_client().await;
+
+    let good = token(&key, "k1", "spiffe://example.org/peer", "me", 300);
+    let resp = client
+        .validate_jwtsvid(with_header(ValidateJwtsvidRequest {
+            audience: "me".into(),
+            svid: good.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.spiffe_id, "spiffe://example.org/peer");
+    let claims = resp.claims.unwrap().fields;
+    assert_eq!(
+        claims["sub"].kind,
+        Some(prost_types::value::Kind::StringValue(
+            "spiffe://example.org/peer".into()
+        ))
+    );
+    assert!(matches!(
+        claims["exp"].kind,
+        Some(prost_types::value::Kind::NumberValue(n)) if n > 1e9
+    ));
+
+    for (audience, svid, expect) in [
+        ("", good.as_str(), "audience must be specified"),
+        ("me", "", "svid must be specified"),
+        ("someone-else", good.as_str(), "audience"),
+    ] {
+        let status = client
             .validate_jwtsvid(with_header(ValidateJwtsvidRequest {
-                audience: "x".into(),
-                svid: "a.b.c".into(),
+                audience: audience.into(),
+                svid: svid.into(),
             }))
             .await
-            .unwrap_err(),
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains(expect), "{status:?}");
+    }
+}
+
+/// A compact JWS with exactly `header` and `payload`, ES256-signed by `key`: tokens a minter
+/// refuses to produce (no `exp`, no `aud`).
+fn es256_raw(key: &KeyPair, header: &serde_json::Value, payload: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    );
+    let rng = ring::rand::SystemRandom::new();
+    let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        key.pkcs8_der(),
+        &rng,
+    )
+    .unwrap();
+    let sig = signer.sign(&rng, signing_input.as_bytes()).unwrap();
+    format!("{signing_input}.{}", b64(sig.as_ref()))
+}
+
+/// HS256 over `signing_input` with `secret`: the key-confusion attack of RFC 8725 §2.1.
+fn hs256(signing_input: &str, secret: &[u8]) -> String {
+    use base64::Engine as _;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, signing_input.as_bytes());
+    format!(
+        "{signing_input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+    )
+}
+
+#[tokio::test]
+async fn validate_jwt_svid_rejects_each_bad_token_with_the_reason() {
+    use base64::Engine as _;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let (agent, key, bundle) = agent_with_jwt_key().await;
+    let public_key = bundle.jwt_authorities["k1"].public_key.clone();
+    let mut client = agent.raw_client().await;
+    let now = unix_now();
+    let sub = "spiffe://example.org/peer";
+    let header = serde_json::json!({"alg": "ES256", "kid": "k1", "typ": "JWT"});
+    let good = token(&key, "k1", sub, "me", 300);
+    let [h, p, sig] = good.split('.').collect::<Vec<_>>()[..] else {
+        unreachable!()
+    };
+    let tampered_payload = b64(&format!(
+        r#"{{"sub":"{sub}","aud":"me","exp":{},"iat":{now}}}"#,
+        now + 100_000
+    ));
+    let other_td = b64(&format!(
+        r#"{{"sub":"spiffe://elsewhere.org/peer","aud":"me","exp":{},"iat":{now}}}"#,
+        now + 300
+    ));
+    let unknown_kid = b64(r#"{"alg":"ES256","kid":"k9","typ":"JWT"}"#);
+    let hs_header = b64(r#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#);
+    let none_header = b64(r#"{"alg":"none","kid":"k1","typ":"JWT"}"#);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("wrong audience", good.clone(), "not in the token's aud"),
+        (
+            "expired",
+            es256_raw(
+                &key,
+                &header,
+                &serde_json::json!({"sub": sub, "aud": "me", "exp": now - 60, "iat": now - 360}),
+            ),
+            "expired",
+        ),
+        (
+            "missing exp",
+            es256_raw(&key, &header, &serde_json::json!({"sub": sub, "aud": "me"})),
+            "exp",
+        ),
+        (
+            "missing aud",
+            es256_raw(
+                &key,
+                &header,
+                &serde_json::json!({"sub": sub, "exp": now + 300}),
+            ),
+            "aud",
+        ),
+        ("alg none", format!("{none_header}.{p}."), "none"),
+        (
+            "HS256 with the public key as secret",
+            hs256(&format!("{hs_header}.{p}"), &public_key),
+            "HS256",
+        ),
+        ("unknown kid", format!("{unknown_kid}.{p}.{sig}"), "k9"),
+        (
+            "tampered payload",
+            format!("{h}.{tampered_payload}.{sig}"),
+            "signature",
+        ),
+        (
+            "unknown trust domain",
+            format!("{h}.{other_td}.{sig}"),
+            "elsewhere.org",
+        ),
     ];
-    for status in statuses {
-        assert_eq!(status.code(), Code::Unimplemented);
+    for (what, svid, reason) in cases {
+        let audience = if what == "wrong audience" {
+            "someone-else"
+        } else {
+            "me"
+        };
+        let status = client
+            .validate_jwtsvid(with_header(ValidateJwtsvidRequest {
+                audience: audience.into(),
+                svid,
+            }))
+            .await
+            .expect_err(what);
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
         assert!(
-            status.message().contains("JWT-SVIDs are not supported"),
-            "{status:?}"
+            status.message().starts_with("JWT-SVID rejected: ")
+                && status.message().contains(reason),
+            "{what}: the reason should mention {reason:?}: {}",
+            status.message()
         );
     }
 }

@@ -144,6 +144,20 @@ impl TestAgent {
         Ok(results.remove(0).result.unwrap())
     }
 
+    /// MintJwtSvids for `entry_ids` and `audience`.
+    pub(crate) async fn mint_jwt(
+        &mut self,
+        entry_ids: &[&str],
+        audience: &[&str],
+    ) -> Result<Vec<pb::MintJwtSvidResult>, Status> {
+        let req = pb::MintJwtSvidsRequest {
+            entry_ids: entry_ids.iter().map(|e| (*e).to_owned()).collect(),
+            audience: audience.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let resp = guard(self.client.mint_jwt_svids(req)).await?;
+        Ok(resp.into_inner().results)
+    }
+
     /// RenewAgent; on success the new SVID becomes the one presented.
     pub(crate) async fn renew(&mut self) -> Result<(), Status> {
         let svid = guard(client::renew(&mut self.client))

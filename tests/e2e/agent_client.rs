@@ -161,8 +161,10 @@ pub(crate) fn json_out(out: &Output) -> serde_json::Value {
         "exit {}\n--- stdout\n{stdout}--- stderr\n{stderr}",
         out.status
     );
+    // One (possibly pretty-printed) document, or log lines then a one-line document.
     let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last)
+    serde_json::from_str(stdout.trim())
+        .or_else(|_| serde_json::from_str(last))
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n--- stdout\n{stdout}--- stderr\n{stderr}"))
 }
 

@@ -56,6 +56,7 @@ mod renewal;
 mod startup;
 
 mod agent_interop;
+mod agent_jwt;
 mod agent_outage;
 mod agent_readme;
 mod agent_soak;

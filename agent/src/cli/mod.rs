@@ -2,6 +2,10 @@
 //!
 //! - `api fetch x509 [--socket-path P] [--write DIR] [--output text|json]`: this process's
 //!   X.509-SVIDs and bundles, optionally written as PEM files.
+//! - `api fetch jwt --audience A [--spiffe-id ID] [--output text|json]`: JWT-SVIDs for an
+//!   audience.
+//! - `api validate jwt --audience A --svid TOKEN [--output text|json]`: have the agent validate
+//!   a JWT-SVID against its bundles.
 //! - `api watch [--socket-path P]`: a line per update the agent streams.
 //! - [`healthcheck`]: exit 0 if the agent answers on the socket.
 //!
@@ -9,13 +13,16 @@
 //! [`DEFAULT_SOCKET_PATH`]. Errors go to stderr as `lanyard-agent: ...` with exit status 1.
 
 mod client;
+mod jwt;
 mod x509;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use lanyard_proto::workload::{X509BundlesRequest, X509svidRequest};
+use lanyard_proto::workload::{
+    JwtsvidRequest, ValidateJwtsvidRequest, X509BundlesRequest, X509svidRequest,
+};
 
 pub use client::{DEFAULT_SOCKET_PATH, ENDPOINT_SOCKET_ENV, resolve_socket_path};
 
@@ -30,8 +37,52 @@ pub enum ApiCommand {
     /// Fetch from the Workload API once.
     #[command(subcommand)]
     Fetch(FetchCommand),
+    /// Have the agent validate something.
+    #[command(subcommand)]
+    Validate(ValidateCommand),
     /// Print a line each time the agent sends this process new X.509-SVIDs.
     Watch(WatchArgs),
+}
+
+/// `api validate ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ValidateCommand {
+    /// Validate a JWT-SVID against the agent's JWT bundles; exit 1 with the reason if invalid.
+    Jwt(ValidateJwtArgs),
+}
+
+/// `api fetch jwt`.
+#[derive(Debug, clap::Args)]
+pub struct FetchJwtArgs {
+    /// Where the agent listens.
+    #[command(flatten)]
+    pub socket: SocketArgs,
+    /// The audience the token is for (the `aud` claim); repeat for several.
+    #[arg(long, value_name = "AUDIENCE", required = true)]
+    pub audience: Vec<String>,
+    /// Only the token of this identity (default: one per identity of this process).
+    #[arg(long, value_name = "SPIFFE_ID")]
+    pub spiffe_id: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `api validate jwt`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateJwtArgs {
+    /// Where the agent listens.
+    #[command(flatten)]
+    pub socket: SocketArgs,
+    /// The audience this validator identifies as; the token's `aud` must contain it.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: String,
+    /// The token (JWS compact serialization).
+    #[arg(long, value_name = "TOKEN")]
+    pub svid: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// `api fetch ...`.
@@ -39,6 +90,8 @@ pub enum ApiCommand {
 pub enum FetchCommand {
     /// Fetch this process's X.509-SVIDs and trust bundles.
     X509(FetchX509Args),
+    /// Fetch JWT-SVIDs of this process for an audience.
+    Jwt(FetchJwtArgs),
 }
 
 /// The Workload API socket option shared by the commands.
@@ -85,6 +138,8 @@ pub enum OutputFormat {
 pub async fn run_api(cmd: ApiCommand) -> ExitCode {
     let result = match cmd {
         ApiCommand::Fetch(FetchCommand::X509(args)) => fetch_x509(args).await,
+        ApiCommand::Fetch(FetchCommand::Jwt(args)) => fetch_jwt(args).await,
+        ApiCommand::Validate(ValidateCommand::Jwt(args)) => validate_jwt(args).await,
         ApiCommand::Watch(args) => watch(args).await,
     };
     report(result)
@@ -161,6 +216,41 @@ async fn fetch_x509(args: FetchX509Args) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+async fn fetch_jwt(args: FetchJwtArgs) -> Result<(), String> {
+    if let Some(empty) = args.audience.iter().find(|a| a.trim().is_empty()) {
+        return Err(format!(
+            "--audience {empty:?} is empty: name the service the token is for"
+        ));
+    }
+    let path = resolve_socket_path(args.socket.socket_path.as_deref())?;
+    let mut client = client::connect(&path).await?;
+    let request = JwtsvidRequest {
+        audience: args.audience,
+        spiffe_id: args.spiffe_id.unwrap_or_default(),
+    };
+    let resp = tokio::time::timeout(ANSWER_TIMEOUT, client.fetch_jwtsvid(request))
+        .await
+        .map_err(|_| format!("no answer within {ANSWER_TIMEOUT:?}"))?
+        .map_err(|s| client::explain_status(&s))?
+        .into_inner();
+    jwt::print_svids(&jwt::summarize(&resp), args.output)
+}
+
+async fn validate_jwt(args: ValidateJwtArgs) -> Result<(), String> {
+    let path = resolve_socket_path(args.socket.socket_path.as_deref())?;
+    let mut client = client::connect(&path).await?;
+    let request = ValidateJwtsvidRequest {
+        audience: args.audience,
+        svid: args.svid.trim().to_owned(),
+    };
+    let resp = tokio::time::timeout(ANSWER_TIMEOUT, client.validate_jwtsvid(request))
+        .await
+        .map_err(|_| format!("no answer within {ANSWER_TIMEOUT:?}"))?
+        .map_err(|s| client::explain_status(&s))?
+        .into_inner();
+    jwt::print_validated(&resp, args.output)
 }
 
 async fn watch(args: WatchArgs) -> Result<(), String> {

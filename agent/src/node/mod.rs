@@ -23,6 +23,7 @@ use lanyard_tls::{Identity, TrustStore};
 use lanyard_x509::{Bundle, BundleSet, CertDer, CertInfo};
 use tonic::{Code, Status};
 
+use crate::jwt::JwtMinter;
 use crate::store::SvidStore;
 use client::AgentSvid;
 use disk::DataDir;
@@ -188,6 +189,7 @@ async fn identity(
 pub async fn run(
     cfg: NodeConfig,
     store: SvidStore,
+    jwt: JwtMinter,
     health: Health,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
@@ -202,6 +204,7 @@ pub async fn run(
     let trust = TrustStore::new(bundle_set(&bundle));
     let connect = || client::connect(addr, &cfg.trust_domain, tls_identity.clone(), trust.clone());
     let mut api = connect()?;
+    jwt.set_server(Some(api.clone()));
     let mut workloads = Workloads::default();
     let mut stream: Option<tonic::Streaming<pb::SyncMessage>> = None;
     let mut backoff = Backoff::new();
@@ -218,6 +221,7 @@ pub async fn run(
                     backoff.reset();
                 }
                 Err(s) if s.code() == Code::PermissionDenied => {
+                    jwt.set_server(None);
                     stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
                 }
                 Err(s) => {
@@ -266,7 +270,12 @@ pub async fn run(
                             let mine = me.chain.first().and_then(|l| CertInfo::from_der(l.as_bytes()).ok()).and_then(|i| i.authority_key_id);
                             renew_now = mine.as_deref() == Some(ski.as_slice());
                         }
+                        Applied::JwtTainted(kid) => {
+                            let n = jwt.forget_key(&kid);
+                            tracing::info!(kid, dropped = n, "JWT key tainted; cached JWT-SVIDs it signed will be minted again");
+                        }
                         Applied::Evicted { banned, message } => {
+                            jwt.set_server(None);
                             stream = None;
                             stopped = Some(stop(&dd, &health, banned, message));
                         }
@@ -274,6 +283,7 @@ pub async fn run(
                     Ok(None) | Err(_) => {
                         let reason = match &msg { Err(s) => s.message().to_owned(), _ => "stream ended".into() };
                         if let Err(s) = &msg && s.code() == Code::PermissionDenied {
+                            jwt.set_server(None);
                             stopped = Some(stop(&dd, &health, false, reason));
                         } else {
                             health.set(Readiness::Degraded(format!("lost the server ({reason}); serving cached SVIDs")));
@@ -297,6 +307,7 @@ pub async fn run(
                     renew_at = me.renew_at();
                     // Connections authenticate once: open new ones with the new SVID.
                     api = connect()?;
+                    jwt.set_server(Some(api.clone()));
                     stream = None;
                     next_connect = tokio::time::Instant::now();
                 }

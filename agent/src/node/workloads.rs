@@ -62,6 +62,8 @@ pub enum Applied {
     Nothing,
     /// The server tainted an authority; the agent's own SVID must be renewed if it matches.
     Tainted(Vec<u8>),
+    /// The JWT key with this `kid` was tainted: cached JWT-SVIDs it signed must be minted again.
+    JwtTainted(String),
     /// The agent was banned or evicted.
     Evicted {
         /// Banned rather than evicted.
@@ -142,7 +144,8 @@ impl Workloads {
                     }
                     Applied::Tainted(ski)
                 }
-                _ => Applied::Nothing,
+                Some(pb::reissue::Authority::JwtKeyId(kid)) => Applied::JwtTainted(kid),
+                None => Applied::Nothing,
             },
             Event::Evicted(ev) => Applied::Evicted {
                 banned: ev.reason == pb::evicted::Reason::Banned as i32,

@@ -6,15 +6,20 @@
 //! Status codes (SPIFFE Workload Endpoint §6): header missing → `InvalidArgument`; agent not
 //! synced yet or attestation failed → `Unavailable`; no matching entry → `PermissionDenied`
 //! "no identity issued" (the text clients key on); caller process changed during attestation →
-//! `PermissionDenied`; JWT profile → `Unimplemented` for now.
+//! `PermissionDenied`; `FetchJWTSVID` without audience, `ValidateJWTSVID` without audience or
+//! token, or a token that fails validation → `InvalidArgument`; no JWT-SVID could be minted →
+//! `Unavailable`.
 
 use std::sync::Arc;
 
 use lanyard_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApi;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lanyard_id::SpiffeId;
 use lanyard_proto::workload::{
-    JwtBundlesRequest, JwtBundlesResponse, JwtsvidRequest, JwtsvidResponse, ValidateJwtsvidRequest,
-    ValidateJwtsvidResponse, X509BundlesRequest, X509BundlesResponse, X509svidRequest,
-    X509svidResponse,
+    JwtBundlesRequest, JwtBundlesResponse, Jwtsvid, JwtsvidRequest, JwtsvidResponse,
+    ValidateJwtsvidRequest, ValidateJwtsvidResponse, X509BundlesRequest, X509BundlesResponse,
+    X509svidRequest, X509svidResponse,
 };
 use tokio::sync::watch;
 use tonic::metadata::MetadataMap;
@@ -23,19 +28,20 @@ use tonic::{Request, Response, Status};
 use super::attestor::WorkloadAttestor;
 use super::peer::PeerInfo;
 use super::response;
-use super::stream::{Caller, ResponseStream, stream_updates};
-use crate::store::SvidStore;
+use super::response::Denial;
+use super::stream::{Caller, ResponseStream, deny, log_issued, stream_updates};
+use crate::jwt::JwtMinter;
+use crate::store::{SvidStore, WorkloadSvid};
 
 /// The metadata key every Workload API request must carry with the value `true`
 /// (SPIFFE Workload Endpoint §3).
 pub const SECURITY_HEADER: &str = "workload.spiffe.io";
 
-const JWT_UNSUPPORTED: &str = "JWT-SVIDs are not supported by this lanyard-agent version yet";
-
-/// The Workload API service over an [`SvidStore`] and a [`WorkloadAttestor`].
+/// The Workload API service over an [`SvidStore`], a [`JwtMinter`] and a [`WorkloadAttestor`].
 #[derive(Clone)]
 pub struct WorkloadHandler {
     store: SvidStore,
+    jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
     /// Turns true at shutdown, ending every open stream.
     stop: Arc<watch::Sender<bool>>,
@@ -48,10 +54,15 @@ impl std::fmt::Debug for WorkloadHandler {
 }
 
 impl WorkloadHandler {
-    /// A handler serving `store` to callers identified by `attestor`.
-    pub fn new(store: SvidStore, attestor: Arc<dyn WorkloadAttestor>) -> WorkloadHandler {
+    /// A handler serving `store` and JWT-SVIDs from `jwt` to callers identified by `attestor`.
+    pub fn new(
+        store: SvidStore,
+        jwt: JwtMinter,
+        attestor: Arc<dyn WorkloadAttestor>,
+    ) -> WorkloadHandler {
         WorkloadHandler {
             store,
+            jwt,
             attestor,
             stop: Arc::new(watch::Sender::new(false)),
         }
@@ -159,24 +170,132 @@ impl SpiffeWorkloadApi for WorkloadHandler {
         &self,
         request: Request<JwtsvidRequest>,
     ) -> Result<Response<JwtsvidResponse>, Status> {
+        // Workload API §5.3.1: the audience is required.
         check_security_header(request.metadata())?;
-        Err(Status::unimplemented(JWT_UNSUPPORTED))
+        let req = request.get_ref();
+        if req.audience.is_empty() {
+            return Err(Status::invalid_argument("audience must be specified"));
+        }
+        if req.audience.iter().any(String::is_empty) {
+            return Err(Status::invalid_argument(
+                "audience values must not be empty",
+            ));
+        }
+        let wanted = if req.spiffe_id.is_empty() {
+            None
+        } else {
+            Some(SpiffeId::parse(&req.spiffe_id).map_err(|e| {
+                Status::invalid_argument(format!(
+                    "spiffe_id {:?} is not a SPIFFE ID: {e}",
+                    req.spiffe_id
+                ))
+            })?)
+        };
+        let caller = self.caller(&request, "FetchJWTSVID").await?;
+        let snapshot = self.store.current();
+        if !snapshot.ready {
+            return Err(deny(&caller, Denial::NotReady));
+        }
+        let identities: Vec<(Arc<WorkloadSvid>, String)> =
+            response::identities(&snapshot, &caller.selectors)
+                .into_iter()
+                .filter(|(svid, _)| wanted.as_ref().is_none_or(|id| svid.spiffe_id == *id))
+                .collect();
+        if identities.is_empty() {
+            return Err(deny(&caller, Denial::NoIdentity));
+        }
+        let svids: Vec<Arc<WorkloadSvid>> = identities.iter().map(|(s, _)| Arc::clone(s)).collect();
+        let tokens = self
+            .jwt
+            .tokens(&svids, &request.get_ref().audience)
+            .await
+            .map_err(|e| {
+                tracing::warn!(method = caller.method, pid = caller.pid, error = %e, "no JWT-SVID");
+                Status::unavailable(e.to_string())
+            })?;
+        let resp = JwtsvidResponse {
+            svids: identities
+                .iter()
+                .filter_map(|(svid, hint)| {
+                    let token = tokens.iter().find(|t| t.entry_id == svid.entry_id)?;
+                    Some(Jwtsvid {
+                        spiffe_id: svid.spiffe_id.as_str().to_owned(),
+                        svid: token.token.to_string(),
+                        hint: hint.clone(),
+                    })
+                })
+                .collect(),
+        };
+        log_issued(&caller, &resp, false);
+        Ok(Response::new(resp))
     }
 
     async fn fetch_jwt_bundles(
         &self,
         request: Request<JwtBundlesRequest>,
     ) -> Result<Response<Self::FetchJWTBundlesStream>, Status> {
-        check_security_header(request.metadata())?;
-        Err(Status::unimplemented(JWT_UNSUPPORTED))
+        let caller = self.caller(&request, "FetchJWTBundles").await?;
+        let stream = stream_updates(
+            self.store.subscribe(),
+            self.stop.subscribe(),
+            caller,
+            response::jwt_bundles_response,
+        )?;
+        Ok(Response::new(stream))
     }
 
     async fn validate_jwtsvid(
         &self,
         request: Request<ValidateJwtsvidRequest>,
     ) -> Result<Response<ValidateJwtsvidResponse>, Status> {
+        // Workload API §5.3.3: both fields are required.
         check_security_header(request.metadata())?;
-        Err(Status::unimplemented(JWT_UNSUPPORTED))
+        let req = request.get_ref();
+        if req.audience.is_empty() {
+            return Err(Status::invalid_argument("audience must be specified"));
+        }
+        if req.svid.is_empty() {
+            return Err(Status::invalid_argument("svid must be specified"));
+        }
+        let caller = self.caller(&request, "ValidateJWTSVID").await?;
+        let snapshot = self.store.current();
+        // Like FetchJWTBundles: validating uses the bundles, which only callers with an
+        // identity may have.
+        if let Err(denial) = response::may_have_bundles(&snapshot, &caller.selectors) {
+            return Err(deny(&caller, denial));
+        }
+        let req = request.into_inner();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        match lanyard_jwt::validate_jwt_svid(&req.svid, &req.audience, &snapshot.bundles, now) {
+            Ok(valid) => {
+                tracing::info!(
+                    method = caller.method,
+                    pid = caller.pid,
+                    uid = caller.uid,
+                    subject = valid.spiffe_id.as_str(),
+                    audience = req.audience,
+                    kid = valid.kid,
+                    "validated"
+                );
+                Ok(Response::new(ValidateJwtsvidResponse {
+                    spiffe_id: valid.spiffe_id.as_str().to_owned(),
+                    claims: Some(response::claims_struct(valid.claims)),
+                }))
+            }
+            Err(e) => {
+                tracing::info!(
+                    method = caller.method,
+                    pid = caller.pid,
+                    uid = caller.uid,
+                    audience = req.audience,
+                    error = %e,
+                    "JWT-SVID rejected"
+                );
+                Err(Status::invalid_argument(format!("JWT-SVID rejected: {e}")))
+            }
+        }
     }
 }
 

@@ -30,7 +30,10 @@ pub use attestor::{AttestError, UnixAttestor, UnixAttestorConfig, WorkloadAttest
 pub use handler::{SECURITY_HEADER, WorkloadHandler};
 pub use peer::{PeerCred, PeerError, PeerInfo, PeerProcess, ProcessChanged};
 pub use procfs::ProcError;
+#[cfg(test)]
+pub(crate) use response::claims_struct;
 
+use crate::jwt::JwtMinter;
 use crate::store::SvidStore;
 use peer::PeerStream;
 
@@ -90,11 +93,12 @@ pub enum WorkloadApiError {
 pub async fn serve_workload_api(
     socket_path: &Path,
     store: SvidStore,
+    jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WorkloadApiError> {
     let listener = bind_workload_socket(socket_path)?;
-    serve_workload_api_on(listener, socket_path, store, attestor, shutdown).await
+    serve_workload_api_on(listener, socket_path, store, jwt, attestor, shutdown).await
 }
 
 /// [`serve_workload_api`] on a listener from [`bind_workload_socket`], so a caller can report
@@ -103,6 +107,7 @@ pub async fn serve_workload_api_on(
     listener: UnixListener,
     socket_path: &Path,
     store: SvidStore,
+    jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WorkloadApiError> {
@@ -110,7 +115,7 @@ pub async fn serve_workload_api_on(
 
     let (tx, rx) = mpsc::channel(16);
     let accept = tokio::spawn(accept_loop(listener, tx));
-    let handler = WorkloadHandler::new(store, attestor);
+    let handler = WorkloadHandler::new(store, jwt, attestor);
     let stop = handler.clone();
     let shutdown = async move {
         shutdown.await;

@@ -4,10 +4,15 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use lanyard_id::TrustDomain;
-use lanyard_proto::workload::{X509BundlesResponse, X509svid, X509svidResponse};
-use lanyard_x509::join_der_certificates;
+use std::sync::Arc;
 
-use crate::store::{Selector, Snapshot};
+use lanyard_proto::workload::{
+    JwtBundlesResponse, X509BundlesResponse, X509svid, X509svidResponse,
+};
+use lanyard_x509::join_der_certificates;
+use prost_types::Struct;
+
+use crate::store::{Selector, Snapshot, WorkloadSvid};
 
 /// The longest hint passed on (SPIFFE Workload API: hints are at most 1024 bytes).
 const MAX_HINT_LEN: usize = 1024;
@@ -23,9 +28,7 @@ pub(crate) enum Denial {
 
 /// The `FetchX509SVID` response: every SVID the caller's selectors match, default first.
 ///
-/// - Workload API §5.2.1: a non-empty hint "MUST be unique amongst the set of returned SVIDs".
-///   As SPIRE does, of several SVIDs with one hint only the one of the oldest entry is returned
-///   (the snapshot is ordered by entry creation time, so the first one).
+/// - Hints are unique (see [`identities`]).
 /// - Each SVID's `bundle` is its own trust domain's X.509 authorities; an SVID whose trust
 ///   domain has no bundle is left out (the field is mandatory, §4.5).
 /// - `federated_bundles` holds the bundles of every other trust domain, keyed `spiffe://<td>`.
@@ -36,19 +39,9 @@ pub(crate) fn x509_svid_response(
     if !snapshot.ready {
         return Err(Denial::NotReady);
     }
-    let mut hints = HashSet::new();
     let mut own_domains = BTreeSet::new();
     let mut svids = Vec::new();
-    for svid in snapshot.svids_for(selectors) {
-        let mut hint = svid.hint.clone();
-        if hint.len() > MAX_HINT_LEN {
-            tracing::warn!(entry_id = %svid.entry_id, "hint longer than 1024 bytes; sent without hint");
-            hint.clear();
-        }
-        if !hint.is_empty() && !hints.insert(hint.clone()) {
-            tracing::warn!(entry_id = %svid.entry_id, hint, "ignoring entry with duplicate hint");
-            continue;
-        }
+    for (svid, hint) in identities(snapshot, selectors) {
         let trust_domain = svid.spiffe_id.trust_domain();
         let bundle = snapshot
             .bundles
@@ -82,21 +75,107 @@ pub(crate) fn x509_svid_response(
     })
 }
 
-/// The `FetchX509Bundles` response: every bundle, keyed `spiffe://<td>`.
+/// The identities of a caller with `selectors`, default first, each with the hint to send.
 ///
-/// Like SPIRE (without `allow_unauthenticated_verifiers`), only a caller with at least one
-/// identity gets bundles; Workload API §5.2.2 allows `PermissionDenied` for callers "not entitled
-/// to receive any X.509 bundles".
-pub(crate) fn x509_bundles_response(
+/// Workload API §5.2.1 (and §5.3.1 for JWT-SVIDs): a non-empty hint "MUST be unique amongst the
+/// set of returned SVIDs". As SPIRE does, of several identities with one hint only the one of
+/// the oldest entry is kept (the snapshot is ordered by entry creation time, so the first one).
+pub(crate) fn identities(
     snapshot: &Snapshot,
     selectors: &[Selector],
-) -> Result<X509BundlesResponse, Denial> {
+) -> Vec<(Arc<WorkloadSvid>, String)> {
+    let mut hints = HashSet::new();
+    let mut out = Vec::new();
+    for svid in snapshot.svids_for(selectors) {
+        let mut hint = svid.hint.clone();
+        if hint.len() > MAX_HINT_LEN {
+            tracing::warn!(entry_id = %svid.entry_id, "hint longer than 1024 bytes; sent without hint");
+            hint.clear();
+        }
+        if !hint.is_empty() && !hints.insert(hint.clone()) {
+            tracing::warn!(entry_id = %svid.entry_id, hint, "ignoring entry with duplicate hint");
+            continue;
+        }
+        out.push((svid, hint));
+    }
+    out
+}
+
+/// Whether a caller with `selectors` may have bundles (and so validate tokens): like SPIRE
+/// without `allow_unauthenticated_verifiers`, only a caller with at least one identity may.
+/// Workload API §5.2.2 allows `PermissionDenied` for callers "not entitled to receive any X.509
+/// bundles".
+pub(crate) fn may_have_bundles(snapshot: &Snapshot, selectors: &[Selector]) -> Result<(), Denial> {
     if !snapshot.ready {
         return Err(Denial::NotReady);
     }
     if snapshot.svids_for(selectors).is_empty() {
         return Err(Denial::NoIdentity);
     }
+    Ok(())
+}
+
+/// The `FetchJWTBundles` response: the JWT authorities of every bundle as a JWKS document
+/// (RFC 7517, `use: jwt-svid`, `kid` set: JWT-SVID §6.1), keyed `spiffe://<td>`. A trust domain
+/// without JWT authorities gets a JWKS with no keys. For callers that
+/// [`may_have_bundles`].
+pub(crate) fn jwt_bundles_response(
+    snapshot: &Snapshot,
+    selectors: &[Selector],
+) -> Result<JwtBundlesResponse, Denial> {
+    may_have_bundles(snapshot, selectors)?;
+    let mut bundles = HashMap::new();
+    for bundle in snapshot.bundles.iter() {
+        let mut jwt_only = bundle.clone();
+        jwt_only.x509_authorities.clear();
+        match jwt_only.to_jwks_json() {
+            Ok(jwks) => {
+                bundles.insert(bundle.trust_domain.id_string(), jwks.into_bytes());
+            }
+            Err(e) => tracing::error!(
+                trust_domain = %bundle.trust_domain,
+                error = %e,
+                "JWT bundle left out: a key cannot be encoded as a JWK"
+            ),
+        }
+    }
+    Ok(JwtBundlesResponse { bundles })
+}
+
+/// JWT claims as the `google.protobuf.Struct` of `ValidateJWTSVIDResponse.claims`.
+pub(crate) fn claims_struct(claims: serde_json::Map<String, serde_json::Value>) -> Struct {
+    Struct {
+        fields: claims
+            .into_iter()
+            .map(|(k, v)| (k, protobuf_value(v)))
+            .collect(),
+    }
+}
+
+fn protobuf_value(v: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    use serde_json::Value as J;
+    let kind = match v {
+        J::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        J::Bool(b) => Kind::BoolValue(b),
+        // Struct numbers are doubles (as in JSON itself); NumericDates fit exactly.
+        J::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
+        J::String(s) => Kind::StringValue(s),
+        J::Array(a) => Kind::ListValue(prost_types::ListValue {
+            values: a.into_iter().map(protobuf_value).collect(),
+        }),
+        J::Object(o) => Kind::StructValue(claims_struct(o)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// The `FetchX509Bundles` response: every bundle, keyed `spiffe://<td>`, for callers that
+/// [`may_have_bundles`].
+pub(crate) fn x509_bundles_response(
+    snapshot: &Snapshot,
+    selectors: &[Selector],
+) -> Result<X509BundlesResponse, Denial> {
+    may_have_bundles(snapshot, selectors)?;
     Ok(X509BundlesResponse {
         crl: Vec::new(),
         bundles: bundles_by_id(snapshot, &BTreeSet::new()),

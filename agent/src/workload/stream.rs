@@ -5,7 +5,9 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use lanyard_proto::workload::{X509BundlesResponse, X509svidResponse};
+use lanyard_proto::workload::{
+    JwtBundlesResponse, JwtsvidResponse, X509BundlesResponse, X509svidResponse,
+};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -40,6 +42,12 @@ fn denial_status(denial: Denial) -> Status {
     }
 }
 
+/// Logs a denial and returns the status that says it.
+pub(super) fn deny(caller: &Caller, denial: Denial) -> Status {
+    log_denied(caller, denial);
+    denial_status(denial)
+}
+
 fn log_denied(caller: &Caller, denial: Denial) {
     tracing::warn!(
         method = caller.method,
@@ -62,6 +70,20 @@ impl Served for X509svidResponse {
     }
 }
 
+impl Served for JwtsvidResponse {
+    fn served(&self) -> Vec<String> {
+        self.svids.iter().map(|s| s.spiffe_id.clone()).collect()
+    }
+}
+
+impl Served for JwtBundlesResponse {
+    fn served(&self) -> Vec<String> {
+        let mut tds: Vec<String> = self.bundles.keys().cloned().collect();
+        tds.sort();
+        tds
+    }
+}
+
 impl Served for X509BundlesResponse {
     fn served(&self) -> Vec<String> {
         let mut tds: Vec<String> = self.bundles.keys().cloned().collect();
@@ -70,7 +92,7 @@ impl Served for X509BundlesResponse {
     }
 }
 
-fn log_issued<R: Served>(caller: &Caller, resp: &R, update: bool) {
+pub(super) fn log_issued<R: Served>(caller: &Caller, resp: &R, update: bool) {
     tracing::info!(
         method = caller.method,
         pid = caller.pid,

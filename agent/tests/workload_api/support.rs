@@ -9,6 +9,7 @@ use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use hyper_util::rt::TokioIo;
+use lanyard_agent::jwt::JwtMinter;
 use lanyard_agent::store::{Selector, Snapshot, SvidStore, WorkloadSvid};
 use lanyard_agent::workload::{
     UnixAttestor, UnixAttestorConfig, WorkloadApiError, serve_workload_api,
@@ -202,7 +203,7 @@ pub(crate) async fn serve(
     let mut server: Pin<Box<dyn Future<Output = Result<(), WorkloadApiError>> + Send>> =
         Box::pin(async move {
             let attestor = Arc::new(UnixAttestor::new(config));
-            serve_workload_api(&socket, store, attestor, async {
+            serve_workload_api(&socket, store, JwtMinter::new(), attestor, async {
                 let _ = rx.await;
             })
             .await

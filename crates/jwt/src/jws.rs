@@ -50,3 +50,52 @@ pub(crate) fn encode_object(object: Map<String, Value>) -> String {
 pub(crate) fn present<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     object.get(name).filter(|v| !v.is_null())
 }
+
+/// The `kid` header of a compact JWS, read without verifying anything: for bookkeeping on
+/// tokens this process minted or received from its own server (e.g. forgetting every cached
+/// token of a tainted key), never for trust decisions.
+pub fn unverified_key_id(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let header = decode_object("header", header).ok()?;
+    present(&header, "kid")?.as_str().map(str::to_owned)
+}
+
+/// The claims set of a compact JWS, read without verifying anything: for showing a token to a
+/// person (e.g. its `exp`), never for trust decisions.
+pub fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+    let payload = token.split('.').nth(1)?;
+    decode_object("payload", payload).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unverified_key_id_reads_the_header_only() {
+        let header = encode_object(
+            serde_json::json!({"alg": "ES256", "kid": "k1"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(
+            unverified_key_id(&format!("{header}.e30.sig")).as_deref(),
+            Some("k1")
+        );
+        let no_kid = encode_object(
+            serde_json::json!({"alg": "ES256"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(unverified_key_id(&format!("{no_kid}.e30.sig")), None);
+        assert_eq!(unverified_key_id("not a token"), None);
+        assert_eq!(
+            unverified_claims(&format!("{header}.eyJzdWIiOiJ4In0.sig")).unwrap()["sub"],
+            "x"
+        );
+        assert_eq!(unverified_claims(&header), None);
+        assert_eq!(unverified_key_id(""), None);
+    }
+}

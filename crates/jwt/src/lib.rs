@@ -6,6 +6,8 @@
 //!   the subject's trust domain and the `kid` through a [`JwtBundleSource`] (implemented for
 //!   [`lanyard_x509::Bundle`] and [`lanyard_x509::BundleSet`]).
 //! - [`JwtError`]: one variant per rule a token or a request can break.
+//! - [`unverified_key_id`], [`unverified_claims`]: a token's `kid` and claims, unverified, for
+//!   bookkeeping and display only.
 //!
 //! Validation policy, where the standard leaves a choice:
 //! - `kid` is required: §2.2 makes it optional for the token, but §6.1 says every bundle key
@@ -32,6 +34,7 @@ mod source;
 mod validate;
 
 pub use error::JwtError;
+pub use jws::{unverified_claims, unverified_key_id};
 pub use mint::{JwtSvidClaims, mint_jwt_svid};
 pub use source::JwtBundleSource;
 pub use validate::{ValidatedJwtSvid, validate_jwt_svid};
