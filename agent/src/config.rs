@@ -4,10 +4,13 @@
 //! Unknown keys are errors naming the key. Every key is documented in `deploy/conf/agent.toml`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use lanyard_id::TrustDomain;
 use lanyard_observe::LogFormat;
 use serde::Deserialize;
+
+use crate::workload::attestor::{self, KubeletUrl, KubeletVerification};
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +73,9 @@ pub struct AgentConfig {
     /// `[workload_attestors]`.
     #[serde(default)]
     pub workload_attestors: WorkloadAttestorsConfig,
+    /// `[node_attestor]`: how the agent proves its node, besides a join token.
+    #[serde(default)]
+    pub node_attestor: NodeAttestorConfig,
 }
 
 /// `[health]`.
@@ -89,6 +95,30 @@ impl Default for HealthConfig {
     }
 }
 
+/// `[node_attestor]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeAttestorConfig {
+    /// `[node_attestor.k8s_psat]`: attest with the pod's projected service-account token.
+    #[serde(default)]
+    pub k8s_psat: Option<K8sPsatConfig>,
+}
+
+/// `[node_attestor.k8s_psat]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sPsatConfig {
+    /// The cluster name, as the server's `[node_attestors.k8s_psat.clusters.<name>]` has it.
+    pub cluster: String,
+    /// The projected service-account token (read afresh for every attestation).
+    #[serde(default = "default_psat_token_path")]
+    pub token_path: PathBuf,
+}
+
+fn default_psat_token_path() -> PathBuf {
+    PathBuf::from("/var/run/secrets/tokens/lanyard-agent")
+}
+
 /// `[workload_attestors]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +126,10 @@ pub struct WorkloadAttestorsConfig {
     /// `[workload_attestors.unix]`.
     #[serde(default)]
     pub unix: UnixAttestorConfig,
+    /// `[workload_attestors.k8s]`: when present, the k8s attestor runs after the unix one and
+    /// its selectors are added to the unix ones. Absent: off.
+    #[serde(default)]
+    pub k8s: Option<K8sAttestorConfig>,
 }
 
 /// `[workload_attestors.unix]`.
@@ -108,6 +142,196 @@ pub struct UnixAttestorConfig {
     /// Executables larger than this are not hashed (bytes).
     #[serde(default = "default_size_limit")]
     pub workload_size_limit: u64,
+}
+
+/// `[workload_attestors.k8s]`: the caller's pod and container, from its cgroups and the kubelet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sAttestorConfig {
+    /// The kubelet's HTTPS endpoint, `https://<host>:<port>`.
+    #[serde(default)]
+    pub kubelet_url: KubeletUrl,
+    /// File holding the bearer token sent to the kubelet (re-read on every fetch).
+    #[serde(default = "default_k8s_token_path")]
+    pub token_path: PathBuf,
+    /// PEM file with the CA(s) the kubelet's serving certificate must chain to (default: the
+    /// cluster CA mounted beside the service-account token).
+    #[serde(default)]
+    pub kubelet_ca_path: Option<PathBuf>,
+    /// Do not check the kubelet's certificate (insecure; logs a warning).
+    #[serde(default)]
+    pub kubelet_skip_verify: bool,
+    /// This node's name; the kubelet's certificate is checked for it. Overrides `node_name_env`.
+    #[serde(default)]
+    pub node_name: Option<String>,
+    /// Environment variable holding the node name when `node_name` is not set (set it from the
+    /// Downward API's `spec.nodeName`).
+    #[serde(default = "default_node_name_env")]
+    pub node_name_env: String,
+    /// How long a fetched pod list is reused; "0s" fetches on every attestation.
+    #[serde(default = "default_pod_list_cache_ttl", with = "humantime_serde")]
+    pub pod_list_cache_ttl: Duration,
+    /// Lookups of a pod or container the kubelet does not list yet, in all.
+    #[serde(default = "default_max_poll_attempts")]
+    pub max_poll_attempts: u32,
+    /// Pause between those lookups.
+    #[serde(default = "default_poll_retry_interval", with = "humantime_serde")]
+    pub poll_retry_interval: Duration,
+}
+
+impl K8sAttestorConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if self.token_path.is_relative() {
+            return invalid(
+                "workload_attestors.k8s.token_path",
+                "must be an absolute path".into(),
+            );
+        }
+        if let Some(ca) = &self.kubelet_ca_path {
+            if self.kubelet_skip_verify {
+                return invalid(
+                    "workload_attestors.k8s.kubelet_ca_path",
+                    "is set while kubelet_skip_verify = true skips the check it is for: remove one of the two".into(),
+                );
+            }
+            if ca.is_relative() {
+                return invalid(
+                    "workload_attestors.k8s.kubelet_ca_path",
+                    "must be an absolute path".into(),
+                );
+            }
+        }
+        if let Some(name) = &self.node_name
+            && let Err(problem) = check_node_name(name)
+        {
+            return invalid("workload_attestors.k8s.node_name", problem);
+        }
+        let env = &self.node_name_env;
+        let mut chars = env.chars();
+        if !chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return invalid(
+                "workload_attestors.k8s.node_name_env",
+                format!(
+                    "{env:?} is not an environment variable name (letters, digits, _; not starting with a digit)"
+                ),
+            );
+        }
+        if self.pod_list_cache_ttl > MAX_POD_LIST_CACHE_TTL {
+            return invalid(
+                "workload_attestors.k8s.pod_list_cache_ttl",
+                format!(
+                    "may be at most {}: pod labels (and so k8s:pod-label selectors) would be that stale",
+                    humantime::format_duration(MAX_POD_LIST_CACHE_TTL)
+                ),
+            );
+        }
+        if !(1..=MAX_POLL_ATTEMPTS).contains(&self.max_poll_attempts) {
+            return invalid(
+                "workload_attestors.k8s.max_poll_attempts",
+                format!("must be 1 to {MAX_POLL_ATTEMPTS} (1: no retry)"),
+            );
+        }
+        if self.max_poll_attempts > 1
+            && !(MIN_POLL_RETRY_INTERVAL..=MAX_POLL_RETRY_INTERVAL)
+                .contains(&self.poll_retry_interval)
+        {
+            return invalid(
+                "workload_attestors.k8s.poll_retry_interval",
+                format!(
+                    "must be {} to {}",
+                    humantime::format_duration(MIN_POLL_RETRY_INTERVAL),
+                    humantime::format_duration(MAX_POLL_RETRY_INTERVAL)
+                ),
+            );
+        }
+        let longest_wait = self.poll_retry_interval * (self.max_poll_attempts - 1);
+        if longest_wait > MAX_POLL_WAIT {
+            return invalid(
+                "workload_attestors.k8s.max_poll_attempts",
+                format!(
+                    "with poll_retry_interval = {} would hold a Workload API call for {} (more than {}): lower one of them",
+                    humantime::format_duration(self.poll_retry_interval),
+                    humantime::format_duration(longest_wait),
+                    humantime::format_duration(MAX_POLL_WAIT)
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// This node's name: `node_name`, else the value of the variable `node_name_env` names (unset
+    /// or empty: none). `env` looks a variable up (`|n| std::env::var(n).ok()`).
+    pub fn resolve_node_name(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        if let Some(name) = &self.node_name {
+            return Ok(Some(name.clone()));
+        }
+        let Some(name) = env(&self.node_name_env).filter(|n| !n.is_empty()) else {
+            return Ok(None);
+        };
+        check_node_name(&name).map_err(|problem| ConfigError::Invalid {
+            field: "workload_attestors.k8s.node_name_env",
+            problem: format!("names ${}: {problem}", self.node_name_env),
+        })?;
+        Ok(Some(name))
+    }
+
+    /// The attestor's configuration, the node name resolved through `env`.
+    pub fn attestor_config(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<attestor::K8sAttestorConfig, ConfigError> {
+        let verification = if self.kubelet_skip_verify {
+            KubeletVerification::SkipVerify
+        } else {
+            KubeletVerification::CaFile(
+                self.kubelet_ca_path
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(attestor::DEFAULT_KUBELET_CA_PATH)),
+            )
+        };
+        Ok(attestor::K8sAttestorConfig {
+            kubelet_url: self.kubelet_url.clone(),
+            verification,
+            token_path: self.token_path.clone(),
+            node_name: self.resolve_node_name(env)?,
+            pod_list_cache_ttl: self.pod_list_cache_ttl,
+            max_poll_attempts: self.max_poll_attempts,
+            poll_retry_interval: self.poll_retry_interval,
+            ..attestor::K8sAttestorConfig::default()
+        })
+    }
+}
+
+const MAX_POD_LIST_CACHE_TTL: Duration = Duration::from_secs(60);
+const MAX_POLL_ATTEMPTS: u32 = 60;
+const MIN_POLL_RETRY_INTERVAL: Duration = Duration::from_millis(10);
+const MAX_POLL_RETRY_INTERVAL: Duration = Duration::from_secs(10);
+const MAX_POLL_WAIT: Duration = Duration::from_secs(30);
+
+/// A Kubernetes node name is a DNS subdomain (RFC 1123): at most 253 characters, lowercase
+/// letters, digits, `-` and `.`, starting and ending with a letter or digit.
+fn check_node_name(name: &str) -> Result<(), String> {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
+        && name.starts_with(alnum)
+        && name.ends_with(alnum);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a Kubernetes node name (lowercase letters, digits, '-', '.'; at most 253)"
+        ))
+    }
 }
 
 impl Default for UnixAttestorConfig {
@@ -133,6 +357,21 @@ fn default_health_address() -> std::net::SocketAddr {
 }
 fn default_size_limit() -> u64 {
     128 * 1024 * 1024
+}
+fn default_k8s_token_path() -> PathBuf {
+    PathBuf::from(attestor::DEFAULT_TOKEN_PATH)
+}
+fn default_node_name_env() -> String {
+    "MY_NODE_NAME".to_owned()
+}
+fn default_pod_list_cache_ttl() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_max_poll_attempts() -> u32 {
+    5
+}
+fn default_poll_retry_interval() -> Duration {
+    Duration::from_millis(250)
 }
 
 fn de_trust_domain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustDomain, D::Error> {
@@ -182,6 +421,29 @@ impl AgentConfig {
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path");
         }
+        if let Some(k8s) = &self.workload_attestors.k8s {
+            k8s.validate()?;
+        }
+        if let Some(psat) = &self.node_attestor.k8s_psat {
+            if psat.cluster.trim().is_empty() {
+                return invalid(
+                    "node_attestor.k8s_psat.cluster",
+                    "must name the cluster as the server's [node_attestors.k8s_psat.clusters.<name>] does",
+                );
+            }
+            if psat.token_path.is_relative() {
+                return invalid(
+                    "node_attestor.k8s_psat.token_path",
+                    "must be an absolute path",
+                );
+            }
+            if self.join_token.is_some() {
+                return invalid(
+                    "join_token",
+                    "is set together with [node_attestor.k8s_psat]: an agent attests one way; remove one",
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -191,6 +453,40 @@ mod tests {
     use super::*;
 
     const MIN: &str = "trust_domain = \"example.org\"\nserver_address = \"127.0.0.1:8081\"\ntrust_bundle_path = \"/etc/lanyard/bundle.pem\"\n";
+
+    #[test]
+    fn k8s_psat_node_attestation_is_configurable_and_checked() {
+        let c = AgentConfig::from_toml(&format!(
+            "{MIN}[node_attestor.k8s_psat]\ncluster = \"prod\"\n"
+        ))
+        .unwrap();
+        let psat = c.node_attestor.k8s_psat.unwrap();
+        assert_eq!(psat.cluster, "prod");
+        assert_eq!(
+            psat.token_path,
+            Path::new("/var/run/secrets/tokens/lanyard-agent")
+        );
+        for (extra, expect) in [
+            (
+                "[node_attestor.k8s_psat]\ncluster = \"\"\n",
+                "must name the cluster",
+            ),
+            (
+                "[node_attestor.k8s_psat]\ncluster = \"p\"\ntoken_path = \"tok\"\n",
+                "absolute",
+            ),
+            (
+                "join_token = \"abc\"\n[node_attestor.k8s_psat]\ncluster = \"p\"\n",
+                "remove one",
+            ),
+            ("[node_attestor.k8s_psat]\nclustr = \"p\"\n", "clustr"),
+        ] {
+            let e = AgentConfig::from_toml(&format!("{MIN}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{extra}: {e}");
+        }
+    }
 
     #[test]
     fn minimal_config_gets_documented_defaults() {
@@ -235,5 +531,131 @@ mod tests {
     #[test]
     fn example_config_in_deploy_parses() {
         AgentConfig::from_toml(include_str!("../../deploy/conf/agent.toml")).unwrap();
+    }
+
+    #[test]
+    fn the_k8s_attestor_is_off_unless_its_table_is_present() {
+        let c = AgentConfig::from_toml(MIN).unwrap();
+        assert!(c.workload_attestors.k8s.is_none());
+        let c = AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n")).unwrap();
+        let k8s = c.workload_attestors.k8s.unwrap();
+        let a = k8s.attestor_config(|_| None).unwrap();
+        assert_eq!(a, attestor::K8sAttestorConfig::default());
+        assert_eq!(a.kubelet_url.to_string(), "https://127.0.0.1:10250");
+        assert_eq!(a.pod_list_cache_ttl, Duration::from_secs(1));
+        assert_eq!(
+            a.verification,
+            KubeletVerification::CaFile(
+                "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_example_k8s_table_parses() {
+        // The commented-out example in deploy/conf/agent.toml, uncommented.
+        let example = include_str!("../../deploy/conf/agent.toml");
+        let table: String = example
+            .lines()
+            .skip_while(|l| !l.starts_with("# [workload_attestors.k8s]"))
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(table.contains("kubelet_url"), "{table}");
+        let c = AgentConfig::from_toml(&format!("{MIN}{table}")).unwrap();
+        let a = c
+            .workload_attestors
+            .k8s
+            .unwrap()
+            .attestor_config(|_| None)
+            .unwrap();
+        assert_eq!(a.max_poll_attempts, 5);
+    }
+
+    fn k8s_error(table: &str) -> String {
+        AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n{table}\n"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn k8s_options_are_checked() {
+        for (table, says) in [
+            ("kubelet_url = \"http://127.0.0.1:10255\"", "plain http"),
+            ("kubelet_url = \"https://127.0.0.1\"", "no port"),
+            (
+                "token_path = \"token\"",
+                "workload_attestors.k8s.token_path",
+            ),
+            ("kubelet_ca_path = \"ca.crt\"", "absolute"),
+            (
+                "kubelet_ca_path = \"/ca.crt\"\nkubelet_skip_verify = true",
+                "remove one",
+            ),
+            ("node_name = \"Node_1\"", "not a Kubernetes node name"),
+            ("node_name_env = \"1X\"", "environment variable name"),
+            ("pod_list_cache_ttl = \"5m\"", "at most 1m"),
+            ("pod_list_cache_ttl = \"soon\"", "pod_list_cache_ttl"),
+            ("max_poll_attempts = 0", "1 to 60"),
+            ("poll_retry_interval = \"1ms\"", "10ms to 10s"),
+            (
+                "max_poll_attempts = 60\npoll_retry_interval = \"1s\"",
+                "lower one of them",
+            ),
+            ("kubelet_port = 10250", "kubelet_port"),
+        ] {
+            let e = k8s_error(table);
+            assert!(e.contains(says), "{table}: {e}");
+        }
+        // One attempt needs no interval.
+        AgentConfig::from_toml(&format!(
+            "{MIN}[workload_attestors.k8s]\nmax_poll_attempts = 1\npoll_retry_interval = \"0s\"\n"
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn node_name_comes_from_the_key_else_the_environment() {
+        let c = AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n")).unwrap();
+        let k8s = c.workload_attestors.k8s.unwrap();
+        let env = |name: &str| (name == "MY_NODE_NAME").then(|| "node-7.example".to_owned());
+        assert_eq!(
+            k8s.resolve_node_name(env).unwrap().as_deref(),
+            Some("node-7.example")
+        );
+        assert_eq!(
+            k8s.resolve_node_name(|_| Some(String::new())).unwrap(),
+            None
+        );
+        let e = k8s
+            .resolve_node_name(|_| Some("NOT A NODE".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("node_name_env") && e.contains("MY_NODE_NAME"),
+            "{e}"
+        );
+
+        let c = AgentConfig::from_toml(&format!(
+            "{MIN}[workload_attestors.k8s]\nnode_name = \"node-1\"\nnode_name_env = \"NODE\"\n"
+        ))
+        .unwrap();
+        let k8s = c.workload_attestors.k8s.unwrap();
+        assert_eq!(
+            k8s.resolve_node_name(env).unwrap().as_deref(),
+            Some("node-1")
+        );
+        let c = AgentConfig::from_toml(&format!(
+            "{MIN}[workload_attestors.k8s]\nnode_name_env = \"NODE\"\n"
+        ))
+        .unwrap();
+        let k8s = c.workload_attestors.k8s.unwrap();
+        assert_eq!(k8s.resolve_node_name(env).unwrap(), None);
+        let a = k8s
+            .attestor_config(|n| (n == "NODE").then(|| "n2".to_owned()))
+            .unwrap();
+        assert_eq!(a.node_name.as_deref(), Some("n2"));
     }
 }

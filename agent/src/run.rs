@@ -12,9 +12,11 @@ use tokio::net::TcpListener;
 
 use crate::config::AgentConfig;
 use crate::jwt::JwtMinter;
-use crate::node::{self, NodeConfig, NodeError};
+use crate::node::{self, NodeConfig, NodeError, PsatConfig};
 use crate::store::SvidStore;
-use crate::workload::attestor::{UnixAttestor, UnixAttestorConfig};
+use crate::workload::attestor::{
+    CombinedAttestor, K8sAttestor, UnixAttestor, UnixAttestorConfig, WorkloadAttestor,
+};
 use crate::workload::{bind_workload_socket, serve_workload_api_on};
 
 /// Why the agent could not start or stopped with an error.
@@ -40,6 +42,9 @@ pub enum RunError {
     /// The node side failed.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// The k8s workload attestor could not be set up.
+    #[error("workload_attestors.k8s: {0}")]
+    K8sAttestor(String),
 }
 
 /// Runs the agent until `shutdown` fires or the node side fails for good.
@@ -88,10 +93,17 @@ pub async fn run(
     });
 
     let unix = &config.workload_attestors.unix;
-    let attestor = Arc::new(UnixAttestor::new(UnixAttestorConfig {
+    let mut attestor: Arc<dyn WorkloadAttestor> = Arc::new(UnixAttestor::new(UnixAttestorConfig {
         discover_workload_path: unix.discover_workload_path,
         workload_size_limit: unix.workload_size_limit,
     }));
+    if let Some(k8s) = &config.workload_attestors.k8s {
+        let k8s = k8s
+            .attestor_config(|name| std::env::var(name).ok())
+            .map_err(|e| RunError::K8sAttestor(e.to_string()))
+            .and_then(|c| K8sAttestor::new(c).map_err(|e| RunError::K8sAttestor(e.to_string())))?;
+        attestor = Arc::new(CombinedAttestor::new(vec![attestor, Arc::new(k8s)]));
+    }
     let listener = bind_workload_socket(&config.socket_path).map_err(|e| RunError::Bind {
         what: format!("Workload API socket {}", config.socket_path.display()),
         reason: e.to_string(),
@@ -127,6 +139,10 @@ pub async fn run(
         bootstrap_bundle,
         insecure_bootstrap: config.insecure_bootstrap,
         join_token: join_token.or(config.join_token.clone()),
+        k8s_psat: config.node_attestor.k8s_psat.as_ref().map(|p| PsatConfig {
+            cluster: p.cluster.clone(),
+            token_path: p.token_path.clone(),
+        }),
     };
     let result = node::run(node_config, store, jwt, health, shutdown.wait()).await;
     if result.is_err() {

@@ -89,6 +89,62 @@ pub struct ServerConfig {
     /// `[health]`.
     #[serde(default)]
     pub health: HealthConfig,
+    /// `[node_attestors]`: attestation methods besides join tokens (always on).
+    #[serde(default)]
+    pub node_attestors: NodeAttestorsConfig,
+    /// `[k8s_auto_registration]`: registration entries from `ClusterSPIFFEID` resources; off if
+    /// absent.
+    pub k8s_auto_registration: Option<K8sAutoRegistrationConfig>,
+}
+
+/// `[k8s_auto_registration]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sAutoRegistrationConfig {
+    /// The cluster to watch: a `[node_attestors.k8s_psat.clusters.<name>]` (its API access
+    /// and name are reused; entries are parented by its agents).
+    pub cluster: String,
+}
+
+/// `[node_attestors]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeAttestorsConfig {
+    /// `[node_attestors.k8s_psat]`: Kubernetes projected service-account tokens; off if absent.
+    pub k8s_psat: Option<K8sPsatConfig>,
+}
+
+/// `[node_attestors.k8s_psat]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sPsatConfig {
+    /// `[node_attestors.k8s_psat.clusters.<name>]`: the clusters whose agents may attest, by the
+    /// name agents send (and that appears in their SPIFFE IDs).
+    pub clusters: std::collections::BTreeMap<String, K8sClusterConfig>,
+}
+
+/// `[node_attestors.k8s_psat.clusters.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sClusterConfig {
+    /// Service accounts whose tokens may attest, as `namespace:name`. Required, non-empty.
+    pub service_account_allow_list: Vec<String>,
+    /// The audience the agents' tokens must be issued for.
+    #[serde(default = "default_psat_audience")]
+    pub audience: String,
+    /// A kubeconfig file for reaching this cluster's API server; unset means the in-cluster
+    /// configuration (the server runs in this cluster).
+    pub kube_config_file: Option<PathBuf>,
+    /// Node labels to turn into `k8s_psat:agent_node_label:<key>:<value>` selectors.
+    #[serde(default)]
+    pub allowed_node_label_keys: Vec<String>,
+    /// Pod labels to turn into `k8s_psat:agent_pod_label:<key>:<value>` selectors.
+    #[serde(default)]
+    pub allowed_pod_label_keys: Vec<String>,
+}
+
+fn default_psat_audience() -> String {
+    "lanyard-server".to_owned()
 }
 
 /// `[datastore]`.
@@ -198,6 +254,62 @@ fn de_trust_domain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustDomain
     TrustDomain::new(&s).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
 }
 
+fn validate_psat(psat: &K8sPsatConfig) -> Result<(), ConfigError> {
+    let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+    if psat.clusters.is_empty() {
+        return invalid(
+            "node_attestors.k8s_psat.clusters",
+            "is empty: add a [node_attestors.k8s_psat.clusters.<name>] table per cluster"
+                .to_owned(),
+        );
+    }
+    for (name, cluster) in &psat.clusters {
+        // The name becomes a path segment of agent IDs (SPIFFE-ID §2.2 characters only).
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            || name == "."
+            || name == ".."
+        {
+            return invalid(
+                "node_attestors.k8s_psat.clusters",
+                format!(
+                    "has the name {name:?}; use letters, digits, '-', '_' or '.' (it becomes part of agent SPIFFE IDs)"
+                ),
+            );
+        }
+        if cluster.service_account_allow_list.is_empty() {
+            return invalid(
+                "node_attestors.k8s_psat.clusters.<name>.service_account_allow_list",
+                format!(
+                    "of cluster {name:?} is empty: list the agents' service accounts as \"namespace:name\""
+                ),
+            );
+        }
+        for sa in &cluster.service_account_allow_list {
+            let ok = sa
+                .split_once(':')
+                .is_some_and(|(ns, n)| !ns.is_empty() && !n.is_empty() && !n.contains(':'));
+            if !ok {
+                return invalid(
+                    "node_attestors.k8s_psat.clusters.<name>.service_account_allow_list",
+                    format!(
+                        "of cluster {name:?} holds {sa:?}; write \"namespace:name\", e.g. \"lanyard:lanyard-agent\""
+                    ),
+                );
+            }
+        }
+        if cluster.audience.trim().is_empty() {
+            return invalid(
+                "node_attestors.k8s_psat.clusters.<name>.audience",
+                format!("of cluster {name:?} is empty; the default is \"lanyard-server\""),
+            );
+        }
+    }
+    Ok(())
+}
+
 impl ServerConfig {
     /// Parses and validates a config from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
@@ -248,6 +360,25 @@ impl ServerConfig {
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path".to_owned());
         }
+        if let Some(psat) = &self.node_attestors.k8s_psat {
+            validate_psat(psat)?;
+        }
+        if let Some(auto) = &self.k8s_auto_registration {
+            let known = self
+                .node_attestors
+                .k8s_psat
+                .as_ref()
+                .is_some_and(|p| p.clusters.contains_key(&auto.cluster));
+            if !known {
+                return invalid(
+                    "k8s_auto_registration.cluster",
+                    format!(
+                        "is {:?}, which is not a [node_attestors.k8s_psat.clusters.<name>]: auto-registered entries are parented by that cluster's k8s_psat agents",
+                        auto.cluster
+                    ),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -284,6 +415,53 @@ mod tests {
         assert_eq!(c.jwt.key_type, CaKeyType::EcP256);
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
+    }
+
+    #[test]
+    fn k8s_psat_clusters_are_validated_with_a_way_out() {
+        let base = "trust_domain = \"example.org\"\n";
+        let c = ServerConfig::from_toml(&format!(
+            "{base}[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard:lanyard-agent\"]\n"
+        ))
+        .unwrap();
+        let prod = &c.node_attestors.k8s_psat.unwrap().clusters["prod"];
+        assert_eq!(prod.audience, "lanyard-server");
+        assert!(prod.kube_config_file.is_none());
+        for (toml, expect) in [
+            (
+                "[node_attestors.k8s_psat]\nclusters = {}\n",
+                "add a [node_attestors.k8s_psat.clusters.<name>]",
+            ),
+            (
+                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = []\n",
+                "namespace:name",
+            ),
+            (
+                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard-agent\"]\n",
+                "\"lanyard:lanyard-agent\"",
+            ),
+            (
+                "[node_attestors.k8s_psat.clusters.\"a/b\"]\nservice_account_allow_list = [\"a:b\"]\n",
+                "letters, digits",
+            ),
+            (
+                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"a:b\"]\naudience = \" \"\n",
+                "audience",
+            ),
+            (
+                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_lst = [\"a:b\"]\n",
+                "service_account_allow_lst",
+            ),
+            (
+                "[k8s_auto_registration]\ncluster = \"prod\"\n",
+                "not a [node_attestors.k8s_psat.clusters.<name>]",
+            ),
+        ] {
+            let e = ServerConfig::from_toml(&format!("{base}{toml}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{toml}: {e}");
+        }
     }
 
     #[test]
@@ -398,5 +576,29 @@ mod tests {
     fn example_config_in_deploy_parses() {
         let text = include_str!("../../deploy/conf/server.toml");
         ServerConfig::from_toml(text).unwrap();
+    }
+
+    #[test]
+    fn commented_examples_in_deploy_parse_when_uncommented() {
+        let text = include_str!("../../deploy/conf/server.toml");
+        let is_key = |t: &str| {
+            t.split_once(" = ").is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        };
+        let uncommented: Vec<&str> = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(t) if t.starts_with('[') || is_key(t) => t,
+                _ => l,
+            })
+            .collect();
+        let c = ServerConfig::from_toml(&uncommented.join("\n")).unwrap();
+        let psat = c.node_attestors.k8s_psat.unwrap();
+        assert_eq!(
+            psat.clusters["prod"].service_account_allow_list,
+            ["lanyard:lanyard-agent"]
+        );
+        assert_eq!(c.k8s_auto_registration.unwrap().cluster, "prod");
     }
 }

@@ -6,7 +6,8 @@
 //! - [`state`]: [`state::ServerState`], shared by every handler.
 //! - [`convert`]: datastore model <-> protobuf, and entry validation.
 //! - [`cache`]: every entry in memory, following the datastore's change log.
-//! - [`attest`]: node attestors (join token).
+//! - [`attest`]: node attestors (join token, Kubernetes PSAT).
+//! - [`k8s`]: the `ClusterSPIFFEID` resource and the auto-registration controller.
 //! - [`agent_api`]: the agent API: attest, renew, the Sync push stream, signing.
 //! - [`ca`]: the X.509 CA: key custody, rotation, signing.
 //! - [`admin`]: the admin API (gRPC on the Unix admin socket): [`admin::serve_admin`].
@@ -21,5 +22,6 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod k8s;
 pub mod run;
 pub mod state;

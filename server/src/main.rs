@@ -28,6 +28,8 @@ enum Command {
         #[arg(long, short = 'c', env = "LANYARD_SERVER_CONFIG")]
         config: PathBuf,
     },
+    /// Print the ClusterSPIFFEID CustomResourceDefinition (YAML) for `kubectl apply -f -`.
+    K8sCrd,
     #[command(flatten)]
     Admin(AdminCommand),
 }
@@ -116,6 +118,11 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::K8sCrd => {
+            use lanyard_server::k8s::crd::{CRD_FILE_HEADER, crd_yaml};
+            print!("{CRD_FILE_HEADER}{}", crd_yaml());
+            ExitCode::SUCCESS
+        }
         Command::Admin(cmd) => lanyard_server::cli::run(cmd).await,
     }
 }

@@ -21,9 +21,11 @@ use tokio::net::TcpListener;
 
 use crate::agent_api::AgentApi;
 use crate::attest::join_token::JoinTokenAttestor;
+use crate::attest::k8s_psat::{K8sPsatAttestor, kube_client};
 use crate::ca::{Ca, CaError};
 use crate::cache::{CacheEvent, EntryCache};
 use crate::config::{CaKeyType, ServerConfig};
+use crate::k8s::controller::AutoRegistration;
 use crate::state::ServerState;
 
 /// Why the server could not start or stopped with an error.
@@ -60,6 +62,9 @@ pub enum RunError {
     /// The agent API failed.
     #[error("agent API: {0}")]
     Serve(String),
+    /// A node attestor could not be set up.
+    #[error(transparent)]
+    NodeAttestor(#[from] crate::attest::k8s_psat::ClusterSetupError),
 }
 
 fn key_type(k: CaKeyType) -> KeyType {
@@ -197,13 +202,35 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
     let agent_addr = agent_listener.local_addr().ok();
     let health_addr = health_listener.local_addr().ok();
 
-    let attestors: Vec<Arc<dyn crate::attest::NodeAttestor>> = vec![Arc::new(
+    let mut attestors: Vec<Arc<dyn crate::attest::NodeAttestor>> = vec![Arc::new(
         JoinTokenAttestor::new(ds.clone(), config.trust_domain.clone()),
     )];
+    if let Some(psat) = &config.node_attestors.k8s_psat {
+        let attestor = K8sPsatAttestor::new(config.trust_domain.clone(), psat).await?;
+        attestors.push(Arc::new(attestor));
+    }
     let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors);
+    let auto_registration = match (
+        &config.k8s_auto_registration,
+        &config.node_attestors.k8s_psat,
+    ) {
+        (Some(auto), Some(psat)) => match psat.clusters.get(&auto.cluster) {
+            Some(cluster) => Some(AutoRegistration::new(
+                ds.clone(),
+                config.trust_domain.clone(),
+                auto.cluster.clone(),
+                kube_client(&auto.cluster, cluster, true).await?,
+            )),
+            None => None,
+        },
+        _ => None,
+    };
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(cache.clone().run(shutdown.wait()));
+    if let Some(controller) = auto_registration {
+        tasks.spawn(controller.run(shutdown.wait()));
+    }
     tasks.spawn(ca.clone().run_rotation(shutdown.wait()));
     tasks.spawn(maintain_tls(
         state.clone(),

@@ -97,7 +97,19 @@ impl Agent {
     /// through a [`Relay`]) into a fresh tempdir and starts the agent with a new join token.
     pub(crate) async fn start(server: &Server) -> Agent {
         let (token, id, _) = server.token(&[]).await;
+        Agent::start_with(server, id, Some(token), |_| String::new()).await
+    }
+
+    /// [`Agent::start`] with the agent's expected `id`, an optional join token, and more TOML
+    /// appended to agent.toml (`extra` gets the tempdir, for files the config names).
+    pub(crate) async fn start_with(
+        server: &Server,
+        id: String,
+        token: Option<String>,
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Agent {
         let dir = tempfile::tempdir().unwrap();
+        let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let bundle = dir.path().join("bundle.pem");
@@ -114,7 +126,7 @@ impl Agent {
                  socket_path = \"{}\"\n\
                  trust_bundle_path = \"{}\"\n\
                  log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n{extra}",
                 relay.addr,
                 dir.path().join("data").display(),
                 socket.display(),
@@ -132,7 +144,7 @@ impl Agent {
             relay,
             _dir: dir,
         };
-        agent.spawn(Some(&token)).await;
+        agent.spawn(token.as_deref()).await;
         agent
     }
 

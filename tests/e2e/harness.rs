@@ -108,7 +108,14 @@ pub(crate) struct Server {
 impl Server {
     /// Writes a server.toml into a fresh tempdir and starts the server on `store`.
     pub(crate) async fn start(store: Store) -> Server {
+        Server::start_with(store, |_| String::new()).await
+    }
+
+    /// [`Server::start`] with more TOML appended to server.toml; `extra` gets the tempdir (for
+    /// files the extra config names).
+    pub(crate) async fn start_with(store: Store, extra: impl FnOnce(&Path) -> String) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let extra = extra(dir.path());
         let config = dir.path().join("server.toml");
         let socket = dir.path().join("admin").join("api.sock");
         std::fs::write(
@@ -119,7 +126,7 @@ impl Server {
                  bind_address = \"127.0.0.1:0\"\n\
                  socket_path = \"{}\"\n\
                  log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n{extra}",
                 dir.path().join("data").display(),
                 socket.display()
             ),

@@ -133,12 +133,22 @@ pub async fn attest_join_token(
     client: &mut AgentServiceClient<Channel>,
     token: &str,
 ) -> Result<(AgentSvid, Bundle), NodeError> {
+    attest(client, "join_token", token.as_bytes().to_vec()).await
+}
+
+/// Attests with `attestation_type` evidence `payload` (no challenge rounds); returns the agent
+/// SVID and the server's bundle.
+pub async fn attest(
+    client: &mut AgentServiceClient<Channel>,
+    attestation_type: &str,
+    payload: Vec<u8>,
+) -> Result<(AgentSvid, Bundle), NodeError> {
     let key = KeyPair::generate(KeyType::EcP256).map_err(|e| NodeError::Key(e.to_string()))?;
     let csr = build_csr(&key).map_err(|e| NodeError::Key(e.to_string()))?;
     let first = pb::AttestRequest {
         step: Some(pb::attest_request::Step::Params(pb::AttestParams {
-            attestation_type: "join_token".into(),
-            payload: token.as_bytes().to_vec(),
+            attestation_type: attestation_type.to_owned(),
+            payload,
             csr,
         })),
     };
@@ -159,9 +169,9 @@ pub async fn attest_join_token(
                 })?)?;
             Ok((svid, bundle))
         }
-        Some(_) => Err(NodeError::Protocol(
-            "join_token attestation needs no challenge, but the server sent one".into(),
-        )),
+        Some(_) => Err(NodeError::Protocol(format!(
+            "{attestation_type} attestation needs no challenge, but the server sent one"
+        ))),
         None => Err(NodeError::Protocol("attestation stream ended early".into())),
     }
 }

@@ -71,6 +71,49 @@ pub struct NodeConfig {
     pub insecure_bootstrap: bool,
     /// Join token for the first attestation.
     pub join_token: Option<String>,
+    /// Kubernetes PSAT attestation instead of a join token: used for the first attestation and
+    /// again at every renewal (re-attestation refreshes the node selectors) and after an
+    /// eviction.
+    pub k8s_psat: Option<PsatConfig>,
+}
+
+/// Kubernetes PSAT attestation settings.
+#[derive(Debug, Clone)]
+pub struct PsatConfig {
+    /// The cluster name the server knows.
+    pub cluster: String,
+    /// The projected service-account token file.
+    pub token_path: PathBuf,
+}
+
+impl PsatConfig {
+    /// The attestation payload: `{"cluster", "token"}` with the token read now (the kubelet
+    /// rotates the file).
+    fn payload(&self) -> Result<Vec<u8>, NodeError> {
+        let token = std::fs::read_to_string(&self.token_path).map_err(|e| {
+            NodeError::CannotAttest(format!(
+                "k8s_psat token_path {}: {e}; mount the projected service-account token there",
+                self.token_path.display()
+            ))
+        })?;
+        Ok(
+            serde_json::json!({"cluster": self.cluster, "token": token.trim()})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+}
+
+/// Attests with the PSAT over a new connection that trusts `trust` (no client certificate).
+async fn attest_psat(
+    psat: &PsatConfig,
+    addr: SocketAddr,
+    td: &TrustDomain,
+    trust: &TrustStore,
+) -> Result<(AgentSvid, Bundle), NodeError> {
+    let payload = psat.payload()?;
+    let mut c = client::connect(addr, td, Identity::new(), trust.clone())?;
+    client::attest(&mut c, "k8s_psat", payload).await
 }
 
 struct Backoff {
@@ -129,11 +172,15 @@ async fn identity(
         }
         tracing::warn!(agent = %svid.spiffe_id, "stored agent SVID has expired; attesting again");
     }
-    let Some(token) = cfg.join_token.clone() else {
-        return Err(NodeError::CannotAttest(format!(
-            "no stored identity in {} and no join token: start with --join-token (from `lanyard-server token generate`)",
-            cfg.data_dir.display()
-        )));
+    let evidence = match (&cfg.k8s_psat, &cfg.join_token) {
+        (Some(psat), _) => ("k8s_psat", None, Some(psat)),
+        (None, Some(token)) => ("join_token", Some(token.clone()), None),
+        (None, None) => {
+            return Err(NodeError::CannotAttest(format!(
+                "no stored identity in {} and no join token: start with --join-token (from `lanyard-server token generate`)",
+                cfg.data_dir.display()
+            )));
+        }
     };
     let tls = if cfg.insecure_bootstrap && cfg.bootstrap_bundle.is_none() {
         tracing::warn!(
@@ -157,11 +204,16 @@ async fn identity(
         let mut c = pb::agent_service_client::AgentServiceClient::new(
             lanyard_tls::transport::connect(addr, tls.clone()),
         );
-        match client::attest_join_token(&mut c, &token).await {
+        let attested = match evidence {
+            (_, _, Some(psat)) => client::attest(&mut c, "k8s_psat", psat.payload()?).await,
+            (_, Some(ref token), None) => client::attest_join_token(&mut c, token).await,
+            (_, None, None) => unreachable!("evidence has a token or a PSAT"),
+        };
+        match attested {
             Ok((svid, bundle)) => {
                 dd.save_identity(&svid.chain, &svid.key_pkcs8)?;
                 dd.save_bundle(&bundle.x509_authorities)?;
-                tracing::info!(agent = %svid.spiffe_id, "node attested with join token");
+                tracing::info!(agent = %svid.spiffe_id, attestation_type = evidence.0, "node attested");
                 return Ok(Some((svid, bundle)));
             }
             Err(NodeError::Rpc(s))
@@ -214,6 +266,9 @@ pub async fn run(
     let mut stopped: Option<String> = None;
 
     loop {
+        // Set when the server stopped serving this agent (not banned) and it can prove its
+        // node again (k8s_psat): it re-attests instead of staying stopped.
+        let mut reattest = false;
         if stream.is_none() && stopped.is_none() && tokio::time::Instant::now() >= next_connect {
             match api.sync(pb::SyncRequest { resume_revision: 0 }).await {
                 Ok(s) => {
@@ -223,6 +278,7 @@ pub async fn run(
                 Err(s) if s.code() == Code::PermissionDenied => {
                     jwt.set_server(None);
                     stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
+                    reattest = cfg.k8s_psat.is_some();
                 }
                 Err(s) => {
                     let d = backoff.step();
@@ -278,6 +334,7 @@ pub async fn run(
                             jwt.set_server(None);
                             stream = None;
                             stopped = Some(stop(&dd, &health, banned, message));
+                            reattest = !banned && cfg.k8s_psat.is_some();
                         }
                     },
                     Ok(None) | Err(_) => {
@@ -285,6 +342,7 @@ pub async fn run(
                         if let Err(s) = &msg && s.code() == Code::PermissionDenied {
                             jwt.set_server(None);
                             stopped = Some(stop(&dd, &health, false, reason));
+                            reattest = cfg.k8s_psat.is_some();
                         } else {
                             health.set(Readiness::Degraded(format!("lost the server ({reason}); serving cached SVIDs")));
                             tracing::warn!(%reason, "sync stream lost; reconnecting");
@@ -296,9 +354,36 @@ pub async fn run(
             }
         }
 
+        if reattest && let Some(psat) = &cfg.k8s_psat {
+            match attest_psat(psat, addr, &cfg.trust_domain, &trust).await {
+                Ok((new, _bundle)) => {
+                    dd.save_identity(&new.chain, &new.key_pkcs8)?;
+                    new.install(&tls_identity)?;
+                    tracing::info!(agent = %new.spiffe_id, "re-attested with k8s_psat after the server stopped serving the agent");
+                    me = new;
+                    renew_at = me.renew_at();
+                    api = connect()?;
+                    jwt.set_server(Some(api.clone()));
+                    stream = None;
+                    stopped = None;
+                    next_connect = tokio::time::Instant::now();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "re-attestation with k8s_psat failed; the agent stays stopped (restart it to retry)");
+                }
+            }
+        }
+
         let now = SystemTime::now();
         if stopped.is_none() && stream.is_some() && (renew_now || now >= renew_at) {
-            match client::renew(&mut api).await {
+            let renewed = match &cfg.k8s_psat {
+                // Re-attestable: attest again with a fresh token (node selectors refresh too).
+                Some(psat) => attest_psat(psat, addr, &cfg.trust_domain, &trust)
+                    .await
+                    .map(|(svid, _)| svid),
+                None => client::renew(&mut api).await,
+            };
+            match renewed {
                 Ok(new) => {
                     dd.save_identity(&new.chain, &new.key_pkcs8)?;
                     new.install(&tls_identity)?;

@@ -52,9 +52,45 @@ fn msg(revision: u64, event: pb::sync_message::Event) -> Result<pb::SyncMessage,
     })
 }
 
+/// How long a new stream waits for the entry cache to reach the change log's head.
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Read-your-writes: whatever the datastore acknowledged before the agent connected is in its
+/// snapshot. Waits (bounded by [`CATCH_UP_WAIT`]) until the cache has applied the change log up
+/// to its current head; events received meanwhile are in the snapshot taken next.
+async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<Tagged>>) {
+    let head = match api.state.datastore().latest_seq().await {
+        Ok(head) => head,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the change log head; snapshot may lag behind");
+            return;
+        }
+    };
+    let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
+    while api.cache.seq() < head {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            tracing::warn!(
+                head,
+                cache = api.cache.seq(),
+                "entry cache behind the change log; the snapshot lags, later events follow"
+            );
+            return;
+        }
+        // Woken by each applied event; the short bound covers events the cache applies
+        // without publishing.
+        let _ = tokio::time::timeout(
+            left.min(std::time::Duration::from_millis(20)),
+            events.recv(),
+        )
+        .await;
+    }
+}
+
 async fn run(api: AgentApi, agent: AttestedAgent, tx: Tx) -> &'static str {
     let cache = &api.cache;
     let mut events = cache.subscribe();
+    catch_up_to_head(&api, &mut events).await;
     let parents = cache.authorized_parents(&agent.spiffe_id, &agent.selectors);
     let (sent, seq) = cache.authorized(&parents);
     let mut view = View {

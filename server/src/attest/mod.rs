@@ -8,6 +8,7 @@
 //! must never contain a secret (e.g. a join token).
 
 pub mod join_token;
+pub mod k8s_psat;
 
 use lanyard_datastore::Selector;
 use lanyard_id::SpiffeId;

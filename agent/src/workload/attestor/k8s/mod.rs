@@ -1,0 +1,256 @@
+//! The `k8s` workload attestor: selectors from the pod and container a caller runs in.
+//!
+//! Two steps, after SPIRE's `k8s` plugin:
+//! 1. [`cgroup`]: `/proc/<pid>/cgroup` names the pod UID and container ID. A process outside a
+//!    pod's container gets no `k8s` selectors (not an error).
+//! 2. [`kubelet`]: the node's kubelet lists its pods (`GET /pods`); the pod with that UID and the
+//!    status with that container ID give the selectors ([`pods`] lists them).
+//!
+//! The pod list is cached for `pod_list_cache_ttl` and fetched at most once at a time: when many
+//! workloads attest at once (a rollout), callers share one fetch instead of each hitting the
+//! kubelet. Pod UIDs and container IDs never change meaning, so a cached list can only be stale
+//! in pod labels, by at most the TTL. A pod or container missing from the list is normal for a
+//! moment after it starts (the kubelet's status lags the runtime), so the lookup is retried
+//! `max_poll_attempts` times, `poll_retry_interval` apart, each retry with a list fetched after
+//! the one that missed, cache or not.
+
+mod cgroup;
+mod kubelet;
+mod pods;
+
+pub use cgroup::{PodContainer, parse_cgroup_file};
+pub use kubelet::{KubeletError, KubeletUrl, KubeletVerification};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{AttestError, WorkloadAttestor};
+use crate::store::Selector;
+use crate::workload::PeerCred;
+use kubelet::KubeletClient;
+use pods::{Lookup, PodList};
+
+/// Configuration of [`K8sAttestor`]. [`Default`] gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct K8sAttestorConfig {
+    /// The kubelet (default `https://127.0.0.1:10250`, which needs the agent on the host network).
+    pub kubelet_url: KubeletUrl,
+    /// How the kubelet's certificate is checked (default: against the cluster CA a pod's service
+    /// account carries).
+    pub verification: KubeletVerification,
+    /// The bearer token sent to the kubelet, read on every fetch (default: the pod's
+    /// service-account token).
+    pub token_path: PathBuf,
+    /// This node's name. When known, the kubelet's certificate is checked for it (kubelet serving
+    /// certificates name the node, not 127.0.0.1); otherwise for the host of `kubelet_url`. It
+    /// also stands in for a pod's empty `spec.nodeName` in `k8s:node-name`.
+    pub node_name: Option<String>,
+    /// How long a fetched pod list is reused (default 1 s; zero: every attestation fetches).
+    pub pod_list_cache_ttl: Duration,
+    /// Lookups of a pod or container not (yet) in the list, in all (default 5, at least 1).
+    pub max_poll_attempts: u32,
+    /// The pause between lookups (default 250 ms).
+    pub poll_retry_interval: Duration,
+    /// Where `/proc` is (default `/proc`; tests point it at a directory of sample files).
+    pub proc_root: PathBuf,
+}
+
+impl Default for K8sAttestorConfig {
+    fn default() -> Self {
+        K8sAttestorConfig {
+            kubelet_url: KubeletUrl::default(),
+            verification: KubeletVerification::CaFile(PathBuf::from(DEFAULT_KUBELET_CA_PATH)),
+            token_path: PathBuf::from(DEFAULT_TOKEN_PATH),
+            node_name: None,
+            pod_list_cache_ttl: Duration::from_secs(1),
+            max_poll_attempts: 5,
+            poll_retry_interval: Duration::from_millis(250),
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
+}
+
+/// The service-account token every pod gets mounted.
+pub const DEFAULT_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/// The cluster CA every pod gets mounted beside its token.
+pub const DEFAULT_KUBELET_CA_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+/// The `k8s` workload attestor. Cheap to clone; clones share the pod-list cache.
+#[derive(Debug, Clone)]
+pub struct K8sAttestor {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: KubeletClient,
+    node_name: Option<String>,
+    ttl: Duration,
+    max_poll_attempts: u32,
+    poll_retry_interval: Duration,
+    proc_root: PathBuf,
+    cache: tokio::sync::Mutex<Cache>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    list: Option<Arc<Fetched>>,
+    /// The last failed fetch and when it ended, shared with the callers that waited on it.
+    failure: Option<(Instant, KubeletError)>,
+}
+
+#[derive(Debug)]
+struct Fetched {
+    started: Instant,
+    finished: Instant,
+    pods: PodList,
+}
+
+impl K8sAttestor {
+    /// An attestor with `config`. Reads the CA file and checks the token file now.
+    pub fn new(config: K8sAttestorConfig) -> Result<K8sAttestor, KubeletError> {
+        let tls_name = config
+            .node_name
+            .clone()
+            .unwrap_or_else(|| config.kubelet_url.host().to_owned());
+        if config.verification == KubeletVerification::SkipVerify {
+            tracing::warn!(
+                kubelet = %config.kubelet_url,
+                "kubelet_skip_verify = true: the kubelet's certificate is not checked; whoever can intercept that connection can claim any pod's identity"
+            );
+        }
+        let client = KubeletClient::new(
+            config.kubelet_url,
+            &tls_name,
+            config.verification,
+            config.token_path,
+        )?;
+        Ok(K8sAttestor {
+            inner: Arc::new(Inner {
+                client,
+                node_name: config.node_name,
+                ttl: config.pod_list_cache_ttl,
+                max_poll_attempts: config.max_poll_attempts.max(1),
+                poll_retry_interval: config.poll_retry_interval,
+                proc_root: config.proc_root,
+                cache: tokio::sync::Mutex::default(),
+            }),
+        })
+    }
+
+    /// The selectors of container `found.container_id` in pod `found.pod_uid`.
+    async fn selectors_for(
+        &self,
+        pid: i32,
+        found: &PodContainer,
+    ) -> Result<Vec<Selector>, AttestError> {
+        let inner = &self.inner;
+        let began = Instant::now();
+        let mut newer_than = None;
+        let mut missing_from: Option<String> = None;
+        for attempt in 1..=inner.max_poll_attempts {
+            let list = self
+                .pod_list(newer_than)
+                .await
+                .map_err(|source| AttestError::Kubelet { pid, source })?;
+            match list.pods.lookup(&found.pod_uid, &found.container_id) {
+                Lookup::Found(pod, container) => {
+                    return Ok(pods::selectors(pod, container, inner.node_name.as_deref()));
+                }
+                Lookup::NoPod => missing_from = None,
+                Lookup::NoContainer(pod) => {
+                    missing_from =
+                        Some(format!("{}/{}", pod.metadata.namespace, pod.metadata.name));
+                }
+            }
+            if attempt < inner.max_poll_attempts {
+                tracing::debug!(
+                    pid,
+                    pod_uid = %found.pod_uid,
+                    container_id = %found.container_id,
+                    attempt,
+                    "container not in the kubelet's pod list yet; retrying"
+                );
+                newer_than = Some(list.started);
+                tokio::time::sleep(inner.poll_retry_interval).await;
+            }
+        }
+        let attempts = inner.max_poll_attempts;
+        let waited =
+            Duration::from_millis(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
+        Err(match missing_from {
+            None => AttestError::PodNotFound {
+                pid,
+                pod_uid: found.pod_uid.clone(),
+                container_id: found.container_id.clone(),
+                attempts,
+                waited,
+            },
+            Some(pod) => AttestError::ContainerNotFound {
+                pid,
+                pod,
+                pod_uid: found.pod_uid.clone(),
+                container_id: found.container_id.clone(),
+                attempts,
+                waited,
+            },
+        })
+    }
+
+    /// A pod list fresh enough: cached if younger than the TTL (and, when `newer_than` is given,
+    /// fetched after it), else fetched now. Holding the lock across the fetch makes concurrent
+    /// callers wait for one fetch and share its outcome.
+    async fn pod_list(&self, newer_than: Option<Instant>) -> Result<Arc<Fetched>, KubeletError> {
+        let asked = Instant::now();
+        let mut cache = self.inner.cache.lock().await;
+        if let Some(list) = &cache.list {
+            let newer = newer_than.is_none_or(|t| list.started > t);
+            let fresh = list.started.elapsed() < self.inner.ttl || list.finished >= asked;
+            if newer && fresh {
+                return Ok(Arc::clone(list));
+            }
+        }
+        if let Some((ended, error)) = &cache.failure
+            && *ended >= asked
+        {
+            return Err(error.clone());
+        }
+        let started = Instant::now();
+        match self.inner.client.fetch_pods().await {
+            Ok(pods) => {
+                let list = Arc::new(Fetched {
+                    started,
+                    finished: Instant::now(),
+                    pods,
+                });
+                cache.list = Some(Arc::clone(&list));
+                cache.failure = None;
+                Ok(list)
+            }
+            Err(error) => {
+                cache.failure = Some((Instant::now(), error.clone()));
+                Err(error)
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl WorkloadAttestor for K8sAttestor {
+    async fn attest(&self, peer: &PeerCred) -> Result<Vec<Selector>, AttestError> {
+        let pid = peer.pid;
+        let proc_root = self.inner.proc_root.clone();
+        let found =
+            tokio::task::spawn_blocking(move || cgroup::read_pod_container(&proc_root, pid))
+                .await
+                .map_err(|e| AttestError::Task {
+                    pid,
+                    reason: e.to_string(),
+                })??;
+        match found {
+            None => Ok(Vec::new()),
+            Some(found) => self.selectors_for(pid, &found).await,
+        }
+    }
+}

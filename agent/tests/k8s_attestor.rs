@@ -1,0 +1,427 @@
+//! The k8s workload attestor against a fake kubelet that speaks real HTTPS over TCP and serves a
+//! real kubelet `PodList`. The caller's `/proc/<pid>/cgroup` is a file in a tempdir (the test
+//! process is not in a pod); everything from there on is the production path.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on unexpected errors"
+)]
+
+#[path = "k8s_attestor/kubelet.rs"]
+mod kubelet;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lanyard_agent::store::Selector;
+use lanyard_agent::workload::PeerCred;
+use lanyard_agent::workload::attestor::{
+    AttestError, CombinedAttestor, K8sAttestor, K8sAttestorConfig, KubeletVerification,
+    UnixAttestor, WorkloadAttestor,
+};
+
+use kubelet::{FakeKubelet, Pki};
+
+const POD_LIST: &str = include_str!("k8s_attestor/pod_list.json");
+const POD_UID: &str = "5f0c3b4e-9a7d-4c21-8e36-7b2d1f9a0c44";
+const CHECKOUT: &str = "4d3f6a1e9c2b8d7f0a5e3c1b9d8f7e6a5c4b3a2918f7e6d5c4b3a29180f7e6d5";
+const MIGRATE: &str = "3bc801a33ea83df414e1aeb962a52412835be99db28668ec25de73fdd4733804";
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFnZW50In0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bGFueWFyZDphZ2VudCJ9.c2ln";
+/// The fake workload's pid: its cgroup file is under the test's proc root, not /proc.
+const PID: i32 = 4242;
+
+/// A guard against hangs, never a delay.
+async fn within<T>(fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), fut)
+        .await
+        .expect("timed out")
+}
+
+/// The cgroup v2 line of a burstable pod's container (containerd, systemd driver).
+fn cgroup_of(pod_uid: &str, container_id: &str) -> String {
+    format!(
+        "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{container_id}.scope\n",
+        pod_uid.replace('-', "_")
+    )
+}
+
+/// A fake kubelet, its CA and token files, and a proc root with the workload's cgroup file.
+struct Node {
+    kubelet: FakeKubelet,
+    dir: tempfile::TempDir,
+    ca_path: PathBuf,
+    token_path: PathBuf,
+}
+
+impl Node {
+    async fn start() -> Node {
+        Node::start_with(&Pki::new(&["127.0.0.1", "localhost"])).await
+    }
+
+    async fn start_with(pki: &Pki) -> Node {
+        let kubelet = FakeKubelet::start(pki, POD_LIST).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ca_path = dir.path().join("kubelet-ca.crt");
+        std::fs::write(&ca_path, &pki.ca_pem).unwrap();
+        let token_path = dir.path().join("token");
+        std::fs::write(&token_path, format!("{TOKEN}\n")).unwrap();
+        let node = Node {
+            kubelet,
+            dir,
+            ca_path,
+            token_path,
+        };
+        node.put_cgroup(PID, &cgroup_of(POD_UID, CHECKOUT));
+        node
+    }
+
+    fn proc_root(&self) -> PathBuf {
+        self.dir.path().join("proc")
+    }
+
+    fn put_cgroup(&self, pid: i32, text: &str) {
+        let dir = self.proc_root().join(pid.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cgroup"), text).unwrap();
+    }
+
+    /// Retries fast, caches long: a test that sees a second fetch saw a deliberate one.
+    fn config(&self) -> K8sAttestorConfig {
+        K8sAttestorConfig {
+            kubelet_url: self.kubelet.url.clone(),
+            verification: KubeletVerification::CaFile(self.ca_path.clone()),
+            token_path: self.token_path.clone(),
+            node_name: None,
+            pod_list_cache_ttl: Duration::from_secs(600),
+            max_poll_attempts: 3,
+            poll_retry_interval: Duration::from_millis(10),
+            proc_root: self.proc_root(),
+        }
+    }
+
+    fn attestor(&self) -> K8sAttestor {
+        K8sAttestor::new(self.config()).unwrap()
+    }
+}
+
+fn peer(pid: i32) -> PeerCred {
+    PeerCred {
+        pid,
+        uid: 0,
+        gid: 0,
+    }
+}
+
+fn values(selectors: &[Selector]) -> Vec<String> {
+    selectors
+        .iter()
+        .map(|s| format!("{}:{}", s.kind, s.value))
+        .collect()
+}
+
+async fn attest_err(attestor: &dyn WorkloadAttestor) -> String {
+    within(attestor.attest(&peer(PID)))
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_container_gets_its_pod_and_container_selectors() {
+    let node = Node::start().await;
+    let selectors = within(node.attestor().attest(&peer(PID))).await.unwrap();
+    assert_eq!(
+        values(&selectors),
+        [
+            "k8s:ns:shop",
+            "k8s:sa:checkout",
+            "k8s:node-name:node-1",
+            "k8s:pod-uid:5f0c3b4e-9a7d-4c21-8e36-7b2d1f9a0c44",
+            "k8s:pod-name:checkout-7d9c8b6f5-x2x7q",
+            "k8s:pod-label:app:checkout",
+            "k8s:pod-label:app.kubernetes.io/name:checkout",
+            "k8s:pod-label:app.kubernetes.io/part-of:shop",
+            "k8s:pod-label:pod-template-hash:7d9c8b6f5",
+            "k8s:pod-owner:ReplicaSet:checkout-7d9c8b6f5",
+            "k8s:pod-owner-uid:ReplicaSet:c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+            "k8s:pod-image-count:2",
+            "k8s:pod-init-image-count:1",
+            "k8s:pod-image:docker.io/envoyproxy/envoy:v1.32.3",
+            "k8s:pod-image:docker.io/envoyproxy/envoy@sha256:fd61a2ae2a4bfbe6e1ffa8fa0d1fbd2a4a5b5e9c8a7e3b2f1d0c9b8a7f6e5d4c",
+            "k8s:pod-image:registry.example.com/shop/checkout:2.4.1",
+            "k8s:pod-image:registry.example.com/shop/checkout@sha256:60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+            "k8s:pod-init-image:registry.example.com/shop/checkout-migrations:2.4.1",
+            "k8s:pod-init-image:registry.example.com/shop/checkout-migrations@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "k8s:container-name:checkout",
+            "k8s:container-image:registry.example.com/shop/checkout:2.4.1",
+            "k8s:container-image:registry.example.com/shop/checkout@sha256:60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+        ]
+    );
+
+    // One GET /pods, with the service-account token as a bearer token.
+    let requests = node.kubelet.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(requests[0].path, "/pods");
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(
+        requests[0].host.as_deref(),
+        Some(format!("127.0.0.1:{}", node.kubelet.url.port()).as_str())
+    );
+}
+
+#[tokio::test]
+async fn init_containers_are_found_and_other_pods_are_not_confused() {
+    let node = Node::start().await;
+    node.put_cgroup(PID, &cgroup_of(POD_UID, MIGRATE));
+    let selectors = values(&within(node.attestor().attest(&peer(PID))).await.unwrap());
+    assert!(selectors.contains(&"k8s:container-name:migrate".to_owned()));
+    assert!(!selectors.iter().any(|s| s == "k8s:container-name:checkout"));
+
+    // kube-proxy's container ID under the checkout pod's UID names nothing.
+    node.put_cgroup(
+        PID,
+        &cgroup_of(
+            POD_UID,
+            "7d7d4eed89b70ea736ca15fa6c6183a27198a1b8cccc12e1944590f415a774e7",
+        ),
+    );
+    let err = attest_err(&node.attestor()).await;
+    assert!(err.contains("shop/checkout-7d9c8b6f5-x2x7q"), "{err}");
+}
+
+#[tokio::test]
+async fn a_process_outside_a_pod_gets_no_k8s_selectors_and_costs_no_fetch() {
+    let node = Node::start().await;
+    node.put_cgroup(PID, "0::/user.slice/user-1000.slice/session-4.scope\n");
+    let selectors = within(node.attestor().attest(&peer(PID))).await.unwrap();
+    assert!(selectors.is_empty(), "{selectors:?}");
+    assert!(node.kubelet.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_pod_is_looked_up_in_fresh_lists_then_named_in_the_error() {
+    let node = Node::start().await;
+    let missing = "0badc0de-1111-4222-8333-444455556666";
+    node.put_cgroup(PID, &cgroup_of(missing, CHECKOUT));
+    let err = attest_err(&node.attestor()).await;
+    assert!(err.contains(&format!("pid {PID}")), "{err}");
+    assert!(err.contains(missing) && err.contains(CHECKOUT), "{err}");
+    assert!(err.contains("3 fetches"), "{err}");
+    assert!(err.contains("kubelet_url"), "{err}");
+    // Each retry fetched anew although the cache TTL had not run out.
+    assert_eq!(node.kubelet.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_pod_that_shows_up_on_a_later_fetch_is_attested() {
+    let node = Node::start().await;
+    let empty = r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]}"#;
+    node.kubelet
+        .respond(vec![(200, empty.into()), (200, POD_LIST.into())]);
+    let selectors = values(&within(node.attestor().attest(&peer(PID))).await.unwrap());
+    assert!(selectors.contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+    assert_eq!(node.kubelet.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn the_pod_list_is_reused_within_its_ttl_and_shared_by_concurrent_callers() {
+    let node = Node::start().await;
+    let attestor = Arc::new(node.attestor());
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let attestor = Arc::clone(&attestor);
+            tokio::spawn(async move { attestor.attest(&peer(PID)).await })
+        })
+        .collect();
+    for call in calls {
+        within(call).await.unwrap().unwrap();
+    }
+    within(attestor.attest(&peer(PID))).await.unwrap();
+    assert_eq!(node.kubelet.requests().len(), 1);
+
+    // With no cache, every attestation fetches.
+    let uncached = K8sAttestor::new(K8sAttestorConfig {
+        pod_list_cache_ttl: Duration::ZERO,
+        ..node.config()
+    })
+    .unwrap();
+    within(uncached.attest(&peer(PID))).await.unwrap();
+    within(uncached.attest(&peer(PID))).await.unwrap();
+    assert_eq!(node.kubelet.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn the_token_is_read_again_for_every_fetch() {
+    let node = Node::start().await;
+    let attestor = K8sAttestor::new(K8sAttestorConfig {
+        pod_list_cache_ttl: Duration::ZERO,
+        ..node.config()
+    })
+    .unwrap();
+    within(attestor.attest(&peer(PID))).await.unwrap();
+    std::fs::write(&node.token_path, "rotated-token").unwrap();
+    within(attestor.attest(&peer(PID))).await.unwrap();
+    let seen: Vec<_> = node
+        .kubelet
+        .requests()
+        .into_iter()
+        .map(|r| r.authorization.unwrap())
+        .collect();
+    assert_eq!(
+        seen,
+        [format!("Bearer {TOKEN}"), "Bearer rotated-token".into()]
+    );
+}
+
+#[tokio::test]
+async fn a_kubelet_signed_by_another_ca_is_a_tls_error_naming_the_ca_file() {
+    let node = Node::start().await;
+    // Another CA; and one with the same name but another key, as two clusters' CAs often are.
+    for other in [
+        Pki::with_ca_name("another-ca", &["127.0.0.1"]),
+        Pki::new(&["127.0.0.1"]),
+    ] {
+        std::fs::write(&node.ca_path, &other.ca_pem).unwrap();
+        let err = attest_err(&node.attestor()).await;
+        assert!(err.contains("TLS handshake"), "{err}");
+        assert!(
+            err.contains("not signed by a CA in kubelet_ca_path"),
+            "{err}"
+        );
+        assert!(err.contains(&node.ca_path.display().to_string()), "{err}");
+        assert!(node.kubelet.requests().is_empty());
+    }
+
+    // kubelet_skip_verify accepts it.
+    let skipping = K8sAttestor::new(K8sAttestorConfig {
+        verification: KubeletVerification::SkipVerify,
+        ..node.config()
+    })
+    .unwrap();
+    within(skipping.attest(&peer(PID))).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_certificate_is_checked_for_the_node_name_when_known() {
+    // Like a kubelet serving certificate from serverTLSBootstrap: it names the node, not 127.0.0.1.
+    let node = Node::start_with(&Pki::new(&["node-1"])).await;
+    let err = attest_err(&node.attestor()).await;
+    assert!(err.contains("not valid for \"127.0.0.1\""), "{err}");
+    assert!(err.contains("node_name"), "{err}");
+
+    let named = K8sAttestor::new(K8sAttestorConfig {
+        node_name: Some("node-1".into()),
+        ..node.config()
+    })
+    .unwrap();
+    within(named.attest(&peer(PID))).await.unwrap();
+}
+
+#[tokio::test]
+async fn kubelet_errors_say_what_to_do() {
+    let node = Node::start().await;
+    node.kubelet.respond(vec![(
+        403,
+        "Forbidden (user=system:serviceaccount:lanyard:agent, verb=get, resource=nodes, subresource=proxy)".into(),
+    )]);
+    let err = attest_err(&node.attestor()).await;
+    assert!(
+        err.contains("HTTP 403") && err.contains("nodes/proxy"),
+        "{err}"
+    );
+
+    node.kubelet
+        .respond(vec![(200, "<html>not json</html>".into())]);
+    let err = attest_err(&node.attestor()).await;
+    assert!(err.contains("not a PodList"), "{err}");
+
+    // Nothing listening.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let attestor = K8sAttestor::new(K8sAttestorConfig {
+        kubelet_url: lanyard_agent::workload::attestor::KubeletUrl::parse(&url).unwrap(),
+        ..node.config()
+    })
+    .unwrap();
+    let err = attest_err(&attestor).await;
+    assert!(
+        err.contains("cannot connect to the kubelet at") && err.contains(&url),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_ca_or_token_files_stop_the_attestor_at_start() {
+    let node = Node::start().await;
+    let missing = node.dir.path().join("no-such-ca.crt");
+    let err = K8sAttestor::new(K8sAttestorConfig {
+        verification: KubeletVerification::CaFile(missing.clone()),
+        ..node.config()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("kubelet_ca_path") && err.contains("no-such-ca.crt"),
+        "{err}"
+    );
+
+    let err = K8sAttestor::new(K8sAttestorConfig {
+        token_path: node.dir.path().join("no-token"),
+        ..node.config()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("token_path") && err.contains("no-token"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_cgroup_file_is_an_error_naming_pid_and_file() {
+    let node = Node::start().await;
+    let err = within(node.attestor().attest(&peer(PID + 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AttestError::Proc(_)), "{err:?}");
+    let err = err.to_string();
+    assert!(
+        err.contains(&format!("pid {}", PID + 1)) && err.contains("cgroup"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn unix_and_k8s_selectors_are_concatenated() {
+    let node = Node::start().await;
+    // The real test process, for the unix attestor; its cgroup file is the fake one.
+    let pid = i32::try_from(std::process::id()).unwrap();
+    node.put_cgroup(pid, &cgroup_of(POD_UID, CHECKOUT));
+    let combined = CombinedAttestor::new(vec![
+        Arc::new(UnixAttestor::default()),
+        Arc::new(node.attestor()),
+    ]);
+    let selectors = values(&within(combined.attest(&peer(pid))).await.unwrap());
+    let uid = nix::unistd::geteuid();
+    assert_eq!(
+        selectors.first().map(String::as_str),
+        Some(format!("unix:uid:{uid}").as_str())
+    );
+    assert!(selectors.contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+
+    // A failing attestor fails the whole call.
+    node.kubelet.respond(vec![(500, "boom".into())]);
+    let failing = CombinedAttestor::new(vec![
+        Arc::new(UnixAttestor::default()),
+        Arc::new(K8sAttestor::new(node.config()).unwrap()),
+    ]);
+    let err = within(failing.attest(&peer(pid))).await.unwrap_err();
+    assert!(err.to_string().contains("HTTP 500"), "{err}");
+}
