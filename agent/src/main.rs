@@ -84,6 +84,10 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("lanyard-agent: {e}");
         return ExitCode::from(2);
     }
+    match lanyard_observe::raise_open_files_limit() {
+        Ok(limit) => tracing::debug!(soft = limit.soft, "open-files limit"),
+        Err(e) => tracing::warn!(error = %e, "keeping the open-files limit as it is"),
+    }
     match lanyard_agent::run::run(config, args.join_token, Shutdown::on_signals()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

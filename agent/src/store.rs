@@ -143,23 +143,30 @@ impl SvidStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn svid(selectors: &[(&str, &str)]) -> WorkloadSvid {
-        WorkloadSvid {
-            entry_id: "e1".into(),
-            spiffe_id: SpiffeId::parse("spiffe://example.org/w").unwrap(),
-            selectors: selectors
-                .iter()
-                .map(|(k, v)| Selector::new(*k, *v))
-                .collect(),
+impl WorkloadSvid {
+    /// An SVID with no certificate or key, for tests of matching and indexing.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn for_test(entry_id: &str, spiffe_id: &str, selectors: Vec<Selector>) -> Self {
+        Self {
+            entry_id: entry_id.to_owned(),
+            spiffe_id: SpiffeId::parse(spiffe_id).unwrap(),
+            selectors,
             hint: String::new(),
             chain: vec![],
             key_pkcs8: Arc::from(Vec::new()),
             not_after: SystemTime::now(),
             created_at: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svid(selectors: &[(&str, &str)]) -> WorkloadSvid {
+        let selectors = selectors.iter().map(|(k, v)| Selector::new(*k, *v));
+        WorkloadSvid::for_test("e1", "spiffe://example.org/w", selectors.collect())
     }
 
     #[test]

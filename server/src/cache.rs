@@ -12,7 +12,7 @@
 //! is its own ID or one of its node-alias IDs; a node alias is the SPIFFE ID of a node entry
 //! (`parent_id` = the server's ID) whose selectors are all among the agent's node selectors.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -60,27 +60,78 @@ pub struct Tagged {
     pub event: CacheEvent,
 }
 
+/// An entry held by the index, hashed and ordered by its ID, so that sets of them can be looked
+/// up by `&str` without a second copy of every ID as a key.
+#[derive(Debug, Clone)]
+struct ById(Arc<Entry>);
+
+impl std::borrow::Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes, which `Borrow<str>` requires.
+        self.0.id.as_str().hash(state);
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+
+/// Memory per entry is what a server with many entries holds most of, so every entry is stored
+/// once (`Arc<Entry>`) and both maps refer to it; parent IDs are shared between the entries of
+/// one parent ([`Index::share_parent`]).
 #[derive(Debug, Default)]
 struct Index {
     seq: i64,
-    entries: HashMap<String, Arc<Entry>>,
-    by_parent: HashMap<SpiffeId, BTreeSet<String>>,
+    entries: HashSet<ById>,
+    by_parent: HashMap<SpiffeId, BTreeSet<ById>>,
     bundle: Option<Arc<Bundle>>,
 }
 
 impl Index {
-    fn insert(&mut self, e: Arc<Entry>) -> Option<Arc<Entry>> {
+    /// Makes `e.parent_id` share its text with the other entries of that parent, if any.
+    fn share_parent(&self, e: &mut Entry) {
+        if let Some((shared, _)) = self.by_parent.get_key_value(&e.parent_id) {
+            e.parent_id = shared.clone();
+        }
+    }
+
+    /// Inserts (or replaces) an entry; returns the one it replaced.
+    fn insert(&mut self, mut e: Entry) -> (Option<Arc<Entry>>, Arc<Entry>) {
         let old = self.remove(&e.id);
+        self.share_parent(&mut e);
+        let e = Arc::new(e);
         self.by_parent
             .entry(e.parent_id.clone())
             .or_default()
-            .insert(e.id.clone());
-        self.entries.insert(e.id.clone(), e);
-        old
+            .insert(ById(Arc::clone(&e)));
+        self.entries.insert(ById(Arc::clone(&e)));
+        (old, e)
     }
 
     fn remove(&mut self, id: &str) -> Option<Arc<Entry>> {
-        let old = self.entries.remove(id)?;
+        let ById(old) = self.entries.take(id)?;
         if let Some(set) = self.by_parent.get_mut(&old.parent_id) {
             set.remove(id);
             if set.is_empty() {
@@ -88,6 +139,10 @@ impl Index {
             }
         }
         Some(old)
+    }
+
+    fn get(&self, id: &str) -> Option<&Arc<Entry>> {
+        self.entries.get(id).map(|e| &e.0)
     }
 }
 
@@ -103,8 +158,11 @@ pub struct EntryCache {
 
 /// Broadcast buffer per stream before it must resynchronize.
 const BROADCAST_CAPACITY: usize = 4096;
-/// Page size of the initial load.
-const LOAD_PAGE: u32 = 5000;
+/// Page size of the initial load. Each page's rows are decoded and dropped while the entries
+/// built from them stay, so smaller pages leave fewer holes in the heap: at 100,000 entries,
+/// 1,000 instead of 5,000 took the server's idle RSS from 96 to 78 MiB at the same start time
+/// (docs/benchmarks.md, `scale`); 250 gained nothing more and started slower.
+const LOAD_PAGE: u32 = 1000;
 
 impl EntryCache {
     /// Loads every entry and the bundle. Call [`EntryCache::run`] to follow changes.
@@ -127,7 +185,7 @@ impl EntryCache {
         loop {
             let p = ds.list_entries(&EntryFilter::default(), &page).await?;
             for e in p.items {
-                index.insert(Arc::new(e));
+                index.insert(e);
             }
             match p.next_page_token {
                 Some(t) => page.page_token = Some(t),
@@ -178,7 +236,7 @@ impl EntryCache {
 
     /// One entry by ID.
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
-        self.read().entries.get(id).cloned()
+        self.read().get(id).cloned()
     }
 
     /// The IDs under which `agent` with `node_selectors` is authorized: itself and its aliases.
@@ -190,10 +248,8 @@ impl EntryCache {
         let index = self.read();
         let mut parents = BTreeSet::from([agent.clone()]);
         if let Some(node_entries) = index.by_parent.get(&self.server_id) {
-            for id in node_entries {
-                if let Some(e) = index.entries.get(id)
-                    && e.selectors.iter().all(|s| node_selectors.contains(s))
-                {
+            for ById(e) in node_entries {
+                if e.selectors.iter().all(|s| node_selectors.contains(s)) {
                     parents.insert(e.spiffe_id.clone());
                 }
             }
@@ -207,10 +263,8 @@ impl EntryCache {
         let index = self.read();
         let mut out = BTreeMap::new();
         for p in parents {
-            for id in index.by_parent.get(p).into_iter().flatten() {
-                if let Some(e) = index.entries.get(id) {
-                    out.insert(id.clone(), Arc::clone(e));
-                }
+            for ById(e) in index.by_parent.get(p).into_iter().flatten() {
+                out.insert(e.id.clone(), Arc::clone(e));
             }
         }
         (out, index.seq)
@@ -259,11 +313,16 @@ impl EntryCache {
                     Self::load(self.ds.clone(), self.td.clone(), self.server_id.clone()).await?;
                 let fresh_index = std::mem::take(&mut *fresh.write());
                 let old = std::mem::replace(&mut *self.write(), fresh_index);
-                for (id, e) in old.entries {
-                    let new = self.get(&id);
+                for ById(e) in old.entries {
+                    let new = self.get(&e.id);
                     self.publish(self.seq(), CacheEvent::Entry { old: Some(e), new });
                 }
-                let ids: Vec<_> = self.read().entries.values().cloned().collect();
+                let ids: Vec<_> = self
+                    .read()
+                    .entries
+                    .iter()
+                    .map(|e| Arc::clone(&e.0))
+                    .collect();
                 for e in ids {
                     self.publish(
                         self.seq(),
@@ -285,11 +344,14 @@ impl EntryCache {
     async fn apply(&self, seq: i64, kind: ChangeKind) -> Result<(), CaError> {
         let event = match kind {
             ChangeKind::EntryUpserted { id } => {
-                let new = self.ds.get_entry(&id).await?.map(Arc::new);
+                let new = self.ds.get_entry(&id).await?;
                 let mut index = self.write();
-                let old = match &new {
-                    Some(e) => index.insert(Arc::clone(e)),
-                    None => index.remove(&id),
+                let (old, new) = match new {
+                    Some(e) => {
+                        let (old, new) = index.insert(e);
+                        (old, Some(new))
+                    }
+                    None => (index.remove(&id), None),
                 };
                 index.seq = seq;
                 drop(index);
@@ -355,5 +417,69 @@ impl EntryCache {
     fn publish(&self, seq: i64, event: CacheEvent) {
         // No receivers is fine: no agent is connected.
         let _ = self.events.send(Arc::new(Tagged { seq, event }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn entry(id: &str, parent: &str) -> Entry {
+        let mut e = Entry::new(
+            SpiffeId::parse(&format!("spiffe://example.org/w/{id}")).unwrap(),
+            SpiffeId::parse(parent).unwrap(),
+            vec![Selector::parse("unix:uid:1000").unwrap()],
+        );
+        e.id = id.to_owned();
+        e
+    }
+
+    fn ids_under(index: &Index, parent: &str) -> Vec<String> {
+        let parent = SpiffeId::parse(parent).unwrap();
+        let set = index.by_parent.get(&parent);
+        set.into_iter().flatten().map(|e| e.0.id.clone()).collect()
+    }
+
+    #[test]
+    fn moves_replaces_and_removes_entries_between_parents() {
+        let (a, b) = (
+            "spiffe://example.org/agent/a",
+            "spiffe://example.org/agent/b",
+        );
+        let mut index = Index::default();
+        assert!(index.insert(entry("1", a)).0.is_none());
+        index.insert(entry("2", a));
+        assert_eq!(ids_under(&index, a), ["1", "2"]);
+
+        // An update that moves entry 1 to another parent returns the old version and leaves
+        // nothing of it under the old parent.
+        let (old, new) = index.insert(entry("1", b));
+        assert_eq!(old.unwrap().parent_id.as_str(), a);
+        assert_eq!(new.parent_id.as_str(), b);
+        assert_eq!(ids_under(&index, a), ["2"]);
+        assert_eq!(ids_under(&index, b), ["1"]);
+        assert_eq!(index.get("1").unwrap().parent_id.as_str(), b);
+
+        assert_eq!(index.remove("2").unwrap().id, "2");
+        assert!(index.remove("2").is_none());
+        assert!(
+            !index.by_parent.contains_key(&SpiffeId::parse(a).unwrap()),
+            "an emptied parent is dropped"
+        );
+        assert_eq!(index.entries.len(), 1);
+    }
+
+    #[test]
+    fn entries_of_one_parent_share_its_id_text() {
+        let a = "spiffe://example.org/agent/a";
+        let mut index = Index::default();
+        let (_, first) = index.insert(entry("1", a));
+        let (_, second) = index.insert(entry("2", a));
+        assert_eq!(
+            first.parent_id.as_str().as_ptr(),
+            second.parent_id.as_str().as_ptr(),
+            "the second entry's parent ID should reuse the first's allocation"
+        );
     }
 }

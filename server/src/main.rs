@@ -95,6 +95,10 @@ async fn serve(args: RunArgs) -> ExitCode {
         eprintln!("lanyard-server: {e}");
         return ExitCode::from(2);
     }
+    match lanyard_observe::raise_open_files_limit() {
+        Ok(limit) => tracing::debug!(soft = limit.soft, "open-files limit"),
+        Err(e) => tracing::warn!(error = %e, "keeping the open-files limit as it is"),
+    }
     match run(config, Shutdown::on_signals()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

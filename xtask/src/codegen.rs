@@ -64,6 +64,8 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>>
         .build_client(true)
         .build_server(true)
         .build_transport(true)
+        // Small initial per-call buffers: see crates/proto/src/codec.rs.
+        .codec_path("crate::codec::LeanCodec")
         .emit_rerun_if_changed(false)
         .out_dir(tmp.path())
         .compile_fds(fds)

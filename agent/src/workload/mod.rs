@@ -10,6 +10,7 @@
 
 pub mod attestor;
 mod handler;
+mod index;
 mod peer;
 mod procfs;
 mod response;

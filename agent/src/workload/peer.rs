@@ -10,11 +10,18 @@
 //! - at accept, take a pidfd for the peer with `SO_PEERPIDFD` (Linux 6.5+). It refers to the
 //!   process that called `connect`, not to whatever holds the pid later, and becomes readable
 //!   when that process exits;
-//! - at accept, also record the process start time (`/proc/<pid>/stat` field 22) and effective
-//!   uid, which catch reuse on kernels without `SO_PEERPIDFD`;
-//! - after attestation, [`PeerProcess::check_unchanged`]: the pidfd has not signalled exit, the
-//!   pid still exists and is not a zombie, and its start time and uid are unchanged. Otherwise
-//!   the request is dropped.
+//! - the uid to hold it to is the effective uid `SO_PEERCRED` reported, i.e. the one it had at
+//!   `connect`;
+//! - without a pidfd, at accept also record the process start time (`/proc/<pid>/stat` field 22),
+//!   which catches reuse on kernels without `SO_PEERPIDFD`;
+//! - after attestation, [`PeerProcess::check_unchanged`]: the pid still exists, is not a zombie
+//!   and has the recorded effective uid (`/proc/<pid>/status`), and then, with a pidfd, the pidfd
+//!   has not signalled exit: the process was alive after every read, so its pid was not reused
+//!   and each read (the attestor's included) described it. Without a pidfd the start time is
+//!   compared instead. Otherwise the request is dropped.
+//!
+//! With a pidfd nothing is read from `/proc` at accept, and one file after attestation: `/proc`
+//! reads were the largest cost of a new connection after the kernel's own socket work.
 //!
 //! Without `SO_PEERPIDFD`, a caller that exits and whose pid is reused *before accept* is not
 //! detectable; the window is the listen backlog wait, and pid reuse needs the pid space to wrap.
@@ -50,8 +57,8 @@ pub struct PeerProcess {
     cred: PeerCred,
     /// `SO_PEERPIDFD`, when the kernel offers it.
     pidfd: Option<OwnedFd>,
-    start_time: u64,
-    uid: u32,
+    /// The start time at accept: recorded only without a pidfd.
+    start_time: Option<u64>,
 }
 
 /// How a caller's process differs from the one that connected.
@@ -90,20 +97,22 @@ pub enum ProcessChanged {
 }
 
 impl PeerProcess {
-    /// Records the process `cred.pid` as it is now, with `pidfd` if one was obtained.
+    /// Records the process `cred.pid` that connected with `cred`, guarded by `pidfd` if one was
+    /// obtained, else by its start time as it is now.
     pub fn record(cred: PeerCred, pidfd: Option<OwnedFd>) -> Result<PeerProcess, ProcError> {
-        let start_time = procfs::read_stat(cred.pid)?.start_time;
-        let uid = procfs::read_status(cred.pid)?.effective_uid();
+        let start_time = match pidfd {
+            Some(_) => None,
+            None => Some(procfs::read_stat(cred.pid)?.start_time),
+        };
         Ok(PeerProcess {
             cred,
             pidfd,
             start_time,
-            uid,
         })
     }
 
-    /// Reads the peer of `stream`: `SO_PEERCRED`, `SO_PEERPIDFD` if available, and the
-    /// process's start time and uid.
+    /// Reads the peer of `stream`: `SO_PEERCRED`, and `SO_PEERPIDFD` if available (else the
+    /// process's start time).
     pub fn from_stream(stream: &UnixStream) -> Result<PeerProcess, PeerError> {
         let ucred = stream.peer_cred().map_err(PeerError::PeerCred)?;
         let pid = ucred.pid().filter(|pid| *pid > 0).ok_or(PeerError::NoPid)?;
@@ -133,10 +142,37 @@ impl PeerProcess {
         self.pidfd.is_some()
     }
 
-    /// Checks that the process is still the one recorded: alive, same start time, same uid.
-    /// Call it after attestation; on `Err` the selectors describe some other process (or none).
+    /// Checks that the process is still the one recorded: alive, same effective uid as at
+    /// `connect`, and (without a pidfd) same start time. Call it after attestation; on `Err` the
+    /// selectors describe some other process (or none).
     pub fn check_unchanged(&self) -> Result<(), ProcessChanged> {
         let pid = self.cred.pid;
+        if let Some(was) = self.start_time {
+            let stat = procfs::read_stat(pid).map_err(|e| gone_or_unreadable(pid, e))?;
+            if stat.has_exited() {
+                return Err(ProcessChanged::Exited { pid });
+            }
+            if stat.start_time != was {
+                return Err(ProcessChanged::PidReused {
+                    pid,
+                    was,
+                    now: stat.start_time,
+                });
+            }
+        }
+        let status = procfs::read_status(pid).map_err(|e| gone_or_unreadable(pid, e))?;
+        if status.has_exited() {
+            return Err(ProcessChanged::Exited { pid });
+        }
+        if status.effective_uid() != self.cred.uid {
+            return Err(ProcessChanged::UidChanged {
+                pid,
+                was: self.cred.uid,
+                now: status.effective_uid(),
+            });
+        }
+        // Last: if the process that connected is alive now, it was alive during every read
+        // above and before (a pid is only reused after its process has exited and been reaped).
         if let Some(pidfd) = &self.pidfd {
             // A pidfd polls readable once its process has exited (pidfd_open(2)).
             let mut fds = [nix::poll::PollFd::new(
@@ -152,27 +188,6 @@ impl PeerProcess {
                     )));
                 }
             }
-        }
-        let stat = procfs::read_stat(pid).map_err(|e| gone_or_unreadable(pid, e))?;
-        if stat.has_exited() {
-            return Err(ProcessChanged::Exited { pid });
-        }
-        if stat.start_time != self.start_time {
-            return Err(ProcessChanged::PidReused {
-                pid,
-                was: self.start_time,
-                now: stat.start_time,
-            });
-        }
-        let uid = procfs::read_status(pid)
-            .map_err(|e| gone_or_unreadable(pid, e))?
-            .effective_uid();
-        if uid != self.uid {
-            return Err(ProcessChanged::UidChanged {
-                pid,
-                was: self.uid,
-                now: uid,
-            });
         }
         Ok(())
     }
@@ -357,16 +372,70 @@ mod tests {
     #[test]
     fn a_different_start_time_or_uid_is_pid_reuse() {
         let mut peer = PeerProcess::record(own_cred(), None).unwrap();
-        peer.start_time -= 1;
+        let recorded = peer.start_time.unwrap();
+        peer.start_time = Some(recorded - 1);
         assert!(matches!(
             peer.check_unchanged(),
             Err(ProcessChanged::PidReused { .. })
         ));
-        peer.start_time += 1;
-        peer.uid = peer.uid.wrapping_add(1);
+        peer.start_time = Some(recorded);
+        peer.check_unchanged().unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_uid_is_held_to_the_one_reported_at_connect() {
+        // SO_PEERCRED's uid is the baseline, not what /proc says at accept: a process whose
+        // effective uid differs from the one it connected with is refused, with or without a
+        // pidfd.
+        let (a, _b) = UnixStream::pair().unwrap();
+        let mut with_pidfd = PeerProcess::from_stream(&a).unwrap();
+        with_pidfd.check_unchanged().unwrap();
+        with_pidfd.cred.uid = with_pidfd.cred.uid.wrapping_add(1);
         assert!(matches!(
-            peer.check_unchanged(),
+            with_pidfd.check_unchanged(),
             Err(ProcessChanged::UidChanged { .. })
         ));
+        let other_uid = PeerCred {
+            uid: own_cred().uid.wrapping_add(1),
+            ..own_cred()
+        };
+        assert!(matches!(
+            PeerProcess::record(other_uid, None)
+                .unwrap()
+                .check_unchanged(),
+            Err(ProcessChanged::UidChanged { .. })
+        ));
+    }
+
+    /// The child side of the next test: connect to the socket and wait to be killed.
+    #[test]
+    fn child_connects_and_waits() {
+        if let Some(path) = std::env::var_os("LANYARD_TEST_PEER_SOCKET") {
+            let _conn = std::os::unix::net::UnixStream::connect(path).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
+
+    #[test]
+    fn with_a_pidfd_an_exited_peer_is_reported_and_accept_reads_no_proc() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peer.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "workload::peer::tests::child_connects_and_waits"])
+            .env("LANYARD_TEST_PEER_SOCKET", &path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (conn, _) = listener.accept().unwrap();
+        let pidfd =
+            nix::sys::socket::getsockopt(&conn, nix::sys::socket::sockopt::PeerPidfd).unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let peer = PeerProcess::record(PeerCred { pid, ..own_cred() }, Some(pidfd)).unwrap();
+        assert_eq!(peer.start_time, None, "the pidfd guards it; no stat read");
+        peer.check_unchanged().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(peer.check_unchanged(), Err(ProcessChanged::Exited { pid }));
     }
 }

@@ -1,5 +1,6 @@
 //! Reading the few `/proc/<pid>` facts the Workload API needs: the process start time and state
-//! (`stat`, for the PID-reuse defence) and its ids and groups (`status`, for the unix attestor).
+//! (`stat`, for the PID-reuse defence without a pidfd) and its state, ids and groups (`status`,
+//! for the unix attestor and the PID-reuse defence).
 //!
 //! Every error names the pid and the file that failed, so an operator reading a denial in the log
 //! knows where to look (proc(5) describes both files).
@@ -86,6 +87,8 @@ fn parse_stat(text: &str) -> Result<ProcStat, String> {
 /// What `/proc/<pid>/status` says that we use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ProcStatus {
+    /// `State:` the state letter, as in `stat` field 3.
+    pub(crate) state: char,
     /// `Uid:` real, effective, saved set, filesystem.
     pub(crate) uids: [u32; 4],
     /// `Gid:` real, effective, saved set, filesystem.
@@ -95,6 +98,11 @@ pub(crate) struct ProcStatus {
 }
 
 impl ProcStatus {
+    /// Whether the process has exited (a zombie still has a `/proc` entry).
+    pub(crate) fn has_exited(&self) -> bool {
+        matches!(self.state, 'Z' | 'X' | 'x')
+    }
+
     /// The effective uid (what the kernel checks permissions against, and what SPIRE's unix
     /// attestor reports).
     pub(crate) fn effective_uid(&self) -> u32 {
@@ -120,6 +128,7 @@ pub(crate) fn read_status(pid: i32) -> Result<ProcStatus, ProcError> {
 
 /// Parses the text of `/proc/<pid>/status`.
 fn parse_status(text: &str) -> Result<ProcStatus, String> {
+    let mut state = None;
     let mut uids = None;
     let mut gids = None;
     let mut groups = None;
@@ -128,6 +137,8 @@ fn parse_status(text: &str) -> Result<ProcStatus, String> {
             continue;
         };
         match key {
+            // `State:\tS (sleeping)`
+            "State" => state = value.trim_start().chars().next(),
             "Uid" => uids = Some(four_ids(key, value)?),
             "Gid" => gids = Some(four_ids(key, value)?),
             "Groups" => groups = Some(ids(key, value)?),
@@ -135,6 +146,7 @@ fn parse_status(text: &str) -> Result<ProcStatus, String> {
         }
     }
     Ok(ProcStatus {
+        state: state.ok_or("no State line")?,
         uids: uids.ok_or("no Uid line")?,
         gids: gids.ok_or("no Gid line")?,
         groups: groups.ok_or("no Groups line")?,
@@ -174,14 +186,22 @@ mod tests {
 
     #[test]
     fn status_ids_and_groups() {
-        let text = "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t50\t51\t52\t53\nGroups:\t4 27 \n";
+        let text = "Name:\tx\nState:\tS (sleeping)\nUid:\t1000\t1001\t1002\t1003\nGid:\t50\t51\t52\t53\nGroups:\t4 27 \n";
         let status = parse_status(text).unwrap();
+        assert_eq!(status.state, 'S');
+        assert!(!status.has_exited());
         assert_eq!(status.effective_uid(), 1001);
         assert_eq!(status.effective_gid(), 51);
         assert_eq!(status.groups, vec![4, 27]);
-        assert!(parse_status("Uid:\t1 2\nGid:\t1 1 1 1\nGroups:\n").is_err());
+        assert!(parse_status("State:\tR\nUid:\t1 2\nGid:\t1 1 1 1\nGroups:\n").is_err());
+        assert!(parse_status("Uid:\t0 0 0 0\nGid:\t0 0 0 0\nGroups:\n").is_err());
+        assert!(
+            parse_status("State:\tZ (zombie)\nUid:\t0 0 0 0\nGid:\t0 0 0 0\nGroups:\n")
+                .unwrap()
+                .has_exited()
+        );
         assert_eq!(
-            parse_status("Uid:\t0 0 0 0\nGid:\t0 0 0 0\nGroups:\n")
+            parse_status("State:\tR (running)\nUid:\t0 0 0 0\nGid:\t0 0 0 0\nGroups:\n")
                 .unwrap()
                 .groups,
             Vec::<u32>::new()

@@ -12,6 +12,7 @@ use lanyard_proto::workload::{
 use lanyard_x509::join_der_certificates;
 use prost_types::Struct;
 
+use super::index;
 use crate::store::{Selector, Snapshot, WorkloadSvid};
 
 /// The longest hint passed on (SPIFFE Workload API: hints are at most 1024 bytes).
@@ -33,7 +34,7 @@ pub(crate) enum Denial {
 ///   domain has no bundle is left out (the field is mandatory, §4.5).
 /// - `federated_bundles` holds the bundles of every other trust domain, keyed `spiffe://<td>`.
 pub(crate) fn x509_svid_response(
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Result<X509svidResponse, Denial> {
     if !snapshot.ready {
@@ -81,12 +82,12 @@ pub(crate) fn x509_svid_response(
 /// set of returned SVIDs". As SPIRE does, of several identities with one hint only the one of
 /// the oldest entry is kept (the snapshot is ordered by entry creation time, so the first one).
 pub(crate) fn identities(
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Vec<(Arc<WorkloadSvid>, String)> {
     let mut hints = HashSet::new();
     let mut out = Vec::new();
-    for svid in snapshot.svids_for(selectors) {
+    for svid in index::svids_for(snapshot, selectors) {
         let mut hint = svid.hint.clone();
         if hint.len() > MAX_HINT_LEN {
             tracing::warn!(entry_id = %svid.entry_id, "hint longer than 1024 bytes; sent without hint");
@@ -105,11 +106,14 @@ pub(crate) fn identities(
 /// without `allow_unauthenticated_verifiers`, only a caller with at least one identity may.
 /// Workload API §5.2.2 allows `PermissionDenied` for callers "not entitled to receive any X.509
 /// bundles".
-pub(crate) fn may_have_bundles(snapshot: &Snapshot, selectors: &[Selector]) -> Result<(), Denial> {
+pub(crate) fn may_have_bundles(
+    snapshot: &Arc<Snapshot>,
+    selectors: &[Selector],
+) -> Result<(), Denial> {
     if !snapshot.ready {
         return Err(Denial::NotReady);
     }
-    if snapshot.svids_for(selectors).is_empty() {
+    if index::svids_for(snapshot, selectors).is_empty() {
         return Err(Denial::NoIdentity);
     }
     Ok(())
@@ -120,7 +124,7 @@ pub(crate) fn may_have_bundles(snapshot: &Snapshot, selectors: &[Selector]) -> R
 /// without JWT authorities gets a JWKS with no keys. For callers that
 /// [`may_have_bundles`].
 pub(crate) fn jwt_bundles_response(
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Result<JwtBundlesResponse, Denial> {
     may_have_bundles(snapshot, selectors)?;
@@ -172,7 +176,7 @@ fn protobuf_value(v: serde_json::Value) -> prost_types::Value {
 /// The `FetchX509Bundles` response: every bundle, keyed `spiffe://<td>`, for callers that
 /// [`may_have_bundles`].
 pub(crate) fn x509_bundles_response(
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Result<X509BundlesResponse, Denial> {
     may_have_bundles(snapshot, selectors)?;
@@ -240,12 +244,12 @@ mod tests {
         })
     }
 
-    fn snapshot(svids: Vec<Arc<WorkloadSvid>>) -> Snapshot {
-        Snapshot {
+    fn snapshot(svids: Vec<Arc<WorkloadSvid>>) -> Arc<Snapshot> {
+        Arc::new(Snapshot {
             svids,
             bundles: BundleSet::from_iter([bundle("example.org"), bundle("other.org")]),
             ready: true,
-        }
+        })
     }
 
     fn caller() -> Vec<Selector> {
@@ -298,13 +302,14 @@ mod tests {
             x509_bundles_response(&snap, &[Selector::new("unix", "uid:2")]),
             Err(Denial::NoIdentity)
         );
-        snap.bundles
+        Arc::make_mut(&mut snap)
+            .bundles
             .remove(&TrustDomain::new("example.org").unwrap());
         assert_eq!(
             x509_svid_response(&snap, &caller()),
             Err(Denial::NoIdentity)
         );
-        snap.ready = false;
+        Arc::make_mut(&mut snap).ready = false;
         assert_eq!(x509_svid_response(&snap, &caller()), Err(Denial::NotReady));
         assert_eq!(
             x509_bundles_response(&snap, &caller()),

@@ -4,13 +4,14 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use lanyard_proto::workload::{
     JwtBundlesResponse, JwtsvidResponse, X509BundlesResponse, X509svidResponse,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio_stream::Stream;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::wrappers::WatchStream;
 use tonic::Status;
 
 use super::response::Denial;
@@ -60,7 +61,7 @@ fn log_denied(caller: &Caller, denial: Denial) {
 }
 
 /// What a response hands out, for the log: SPIFFE IDs or trust domains.
-pub(super) trait Served: PartialEq + Clone + Send + 'static {
+pub(super) trait Served: PartialEq + Clone + Send + Unpin + 'static {
     fn served(&self) -> Vec<String>;
 }
 
@@ -108,11 +109,15 @@ pub(super) fn log_issued<R: Served>(caller: &Caller, resp: &R, update: bool) {
 /// full response whenever a store publish changes it. A denial later ends the stream with its
 /// status, e.g. when the caller's last entry is removed; `stop` turning true ends it with
 /// `Unavailable`.
+///
+/// The stream is polled by the connection that carries it: no task or channel of its own, and a
+/// response is composed from the latest snapshot only when the connection can take it (a slow
+/// reader skips intermediate states, and every message still carries the full state).
 pub(super) fn stream_updates<R: Served>(
     mut rx: watch::Receiver<Arc<Snapshot>>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     caller: Caller,
-    compose: fn(&Snapshot, &[Selector]) -> Result<R, Denial>,
+    compose: fn(&Arc<Snapshot>, &[Selector]) -> Result<R, Denial>,
 ) -> Result<ResponseStream<R>, Status> {
     let snapshot = Arc::clone(&rx.borrow_and_update());
     let first = compose(&snapshot, &caller.selectors).map_err(|denial| {
@@ -120,43 +125,79 @@ pub(super) fn stream_updates<R: Served>(
         denial_status(denial)
     })?;
     log_issued(&caller, &first, false);
-    let (tx, out) = mpsc::channel(4);
-    if tx.try_send(Ok(first.clone())).is_err() {
-        return Err(Status::internal("response channel closed"));
-    }
-    tokio::spawn(async move {
-        let mut last = first;
-        loop {
-            tokio::select! {
-                changed = rx.changed() => if changed.is_err() { return },
-                () = tx.closed() => return,
-                stopping = async { stop.wait_for(|stop| *stop).await.is_ok() } => if stopping {
-                    // Graceful shutdown waits for open calls: end them, clients reconnect.
-                    let _ = tx.send(Err(Status::unavailable("the agent is shutting down"))).await;
-                    return;
-                },
+    Ok(Box::pin(Updates {
+        first: true,
+        last: first,
+        snapshots: WatchStream::from_changes(rx),
+        stop: Some(WatchStream::new(stop)),
+        caller,
+        compose,
+        done: false,
+    }))
+}
+
+/// The state of one [`stream_updates`] stream.
+struct Updates<R> {
+    /// The first response is still to be sent (it is `last`).
+    first: bool,
+    /// The last response sent.
+    last: R,
+    snapshots: WatchStream<Arc<Snapshot>>,
+    /// `None` once the stop signal can no longer fire (its sender is gone).
+    stop: Option<WatchStream<bool>>,
+    caller: Caller,
+    compose: fn(&Arc<Snapshot>, &[Selector]) -> Result<R, Denial>,
+    done: bool,
+}
+
+impl<R: Served + Unpin> Stream for Updates<R> {
+    type Item = Result<R, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.first {
+            this.first = false;
+            return Poll::Ready(Some(Ok(this.last.clone())));
+        }
+        while let Some(stop) = &mut this.stop {
+            match Pin::new(stop).poll_next(cx) {
+                // Graceful shutdown waits for open calls: end them, clients reconnect.
+                Poll::Ready(Some(true)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Status::unavailable(
+                        "the agent is shutting down",
+                    ))));
+                }
+                Poll::Ready(Some(false)) => {}
+                Poll::Ready(None) => this.stop = None,
+                Poll::Pending => break,
             }
-            let snapshot = Arc::clone(&rx.borrow_and_update());
-            match compose(&snapshot, &caller.selectors) {
-                Ok(resp) if resp == last => {}
+        }
+        loop {
+            let Some(snapshot) = ready!(Pin::new(&mut this.snapshots).poll_next(cx)) else {
+                this.done = true;
+                return Poll::Ready(None);
+            };
+            match (this.compose)(&snapshot, &this.caller.selectors) {
+                Ok(resp) if resp == this.last => {}
                 Ok(resp) => {
-                    log_issued(&caller, &resp, true);
-                    if tx.send(Ok(resp.clone())).await.is_err() {
-                        return;
-                    }
-                    last = resp;
+                    log_issued(&this.caller, &resp, true);
+                    this.last = resp;
+                    return Poll::Ready(Some(Ok(this.last.clone())));
                 }
                 // A store that stops being ready keeps serving what the caller already has.
                 Err(Denial::NotReady) => {}
                 Err(denial) => {
-                    log_denied(&caller, denial);
-                    let _ = tx.send(Err(denial_status(denial))).await;
-                    return;
+                    log_denied(&this.caller, denial);
+                    this.done = true;
+                    return Poll::Ready(Some(Err(denial_status(denial))));
                 }
             }
         }
-    });
-    Ok(Box::pin(ReceiverStream::new(out)))
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +229,7 @@ mod tests {
     }
 
     /// A response that only says how many SVIDs the snapshot holds.
-    fn count(s: &Snapshot, _: &[Selector]) -> Result<X509BundlesResponse, Denial> {
+    fn count(s: &Arc<Snapshot>, _: &[Selector]) -> Result<X509BundlesResponse, Denial> {
         match (s.ready, s.svids.len()) {
             (false, _) => Err(Denial::NotReady),
             (true, 0) => Err(Denial::NoIdentity),

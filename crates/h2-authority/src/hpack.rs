@@ -8,10 +8,10 @@
 //! invariant instead: the server's dynamic table stays empty and never needs to agree with the
 //! client's.
 
-use std::borrow::Cow;
-
 use http::uri::Authority;
-use loona_hpack::Decoder;
+
+use crate::decode::Decoder;
+pub(crate) use crate::decode::Undecodable;
 
 /// What an invalid `:authority` becomes: the value h2, grpc-go and Kubernetes use for Unix sockets.
 const REPLACEMENT_AUTHORITY: &[u8] = b"localhost";
@@ -32,55 +32,43 @@ const MAX_HEADER_LIST_SIZE: usize = 16 << 20;
 /// decoder treats both the same.
 const LITERAL_NEVER_INDEXED_NEW_NAME: u8 = 0x10;
 
-/// A header block we could not decode (or would not, past our limits). The caller falls back to
-/// passing the connection's bytes through, so the server reports the problem itself.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Undecodable;
-
 /// The client's HPACK context for one connection.
 pub(crate) struct HeaderRewriter {
-    decoder: Decoder<'static>,
+    decoder: Decoder,
 }
 
 impl HeaderRewriter {
     pub(crate) fn new() -> Self {
-        let mut decoder = Decoder::new();
-        decoder.set_max_allowed_table_size(MAX_DYNAMIC_TABLE_SIZE);
-        Self { decoder }
+        Self {
+            decoder: Decoder::new(MAX_DYNAMIC_TABLE_SIZE),
+        }
     }
 
     /// Decodes one complete header block and returns it re-encoded without the dynamic table,
     /// with an `:authority` that `http` cannot parse replaced by `localhost`.
     pub(crate) fn rewrite(&mut self, block: &[u8]) -> Result<Vec<u8>, Undecodable> {
-        let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        // A first guess: Huffman-coded and indexed fields expand when written as plain literals.
+        let mut out = Vec::with_capacity(block.len() * 2);
         let mut list_size = 0usize;
-        self.decoder
-            .decode_with_cb(block, |name, value| {
-                list_size = list_size.saturating_add(name.len() + value.len() + 32);
-                if list_size <= MAX_HEADER_LIST_SIZE {
-                    fields.push((name.into_owned(), value.into_owned()));
-                }
-            })
-            .map_err(|_| Undecodable)?;
+        self.decoder.decode(block, |name, value| {
+            list_size = list_size.saturating_add(name.len() + value.len() + 32);
+            if list_size <= MAX_HEADER_LIST_SIZE {
+                encode_field(name, normalize(name, value), &mut out);
+            }
+        })?;
         if list_size > MAX_HEADER_LIST_SIZE {
             return Err(Undecodable);
-        }
-
-        let mut out = Vec::with_capacity(list_size);
-        for (name, value) in &fields {
-            let value = normalize(name, value);
-            encode_field(name, &value, &mut out);
         }
         Ok(out)
     }
 }
 
 /// The field value to forward: `localhost` for an `:authority` h2 would reject as malformed.
-fn normalize<'a>(name: &[u8], value: &'a [u8]) -> Cow<'a, [u8]> {
+fn normalize<'a>(name: &[u8], value: &'a [u8]) -> &'a [u8] {
     if name == b":authority" && Authority::try_from(value).is_err() {
-        Cow::Borrowed(REPLACEMENT_AUTHORITY)
+        REPLACEMENT_AUTHORITY
     } else {
-        Cow::Borrowed(value)
+        value
     }
 }
 
@@ -161,7 +149,7 @@ mod tests {
             // The second pass is all dynamic-table references on the client side.
             let block = encoder.encode(headers.iter().copied());
             let out = rewriter.rewrite(&block).unwrap();
-            let mut fresh = Decoder::new();
+            let mut fresh = loona_hpack::Decoder::new();
             fresh.set_max_allowed_table_size(0);
             let decoded = fresh.decode(&out).unwrap();
             assert_eq!(decoded[1], (b":authority".to_vec(), b"localhost".to_vec()));
@@ -173,7 +161,7 @@ mod tests {
     #[test]
     fn only_unparsable_authorities_are_replaced() {
         for bad in [&b"tmp%2Fh2test.sock"[..], b"/tmp/agent.sock", b"", b"a b"] {
-            assert_eq!(&*normalize(b":authority", bad), b"localhost", "{bad:?}");
+            assert_eq!(normalize(b":authority", bad), b"localhost", "{bad:?}");
         }
         for good in [
             &b"localhost"[..],
@@ -181,9 +169,9 @@ mod tests {
             b"[::1]:8081",
             b"unix",
         ] {
-            assert_eq!(&*normalize(b":authority", good), good);
+            assert_eq!(normalize(b":authority", good), good);
         }
-        assert_eq!(&*normalize(b"host", b"a%2Fb"), b"a%2Fb");
+        assert_eq!(normalize(b"host", b"a%2Fb"), b"a%2Fb");
     }
 
     #[test]

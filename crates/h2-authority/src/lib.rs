@@ -17,12 +17,14 @@
 //! 16 MiB, a decoded list over 16 MiB, a table size over 4,096), is passed through unchanged from
 //! that point, so the server reports the error exactly as it would have.
 
+mod decode;
 mod frame;
 mod hpack;
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -90,7 +92,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for NormalizeAuthority<S> {
                 buf.put_slice(&pending[..n]);
                 this.output_pos += n;
                 if this.output_pos == this.output.len() {
-                    this.output.clear();
+                    this.output = Vec::new();
                     this.output_pos = 0;
                 }
                 return Poll::Ready(Ok(()));
@@ -99,26 +101,31 @@ impl<S: AsyncRead + Unpin> AsyncRead for NormalizeAuthority<S> {
                 return Pin::new(&mut this.inner).poll_read(cx, buf);
             }
 
-            let old_len = this.input.len();
-            this.input.resize(old_len + READ_CHUNK, 0);
-            let mut chunk = ReadBuf::new(&mut this.input[old_len..]);
-            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut chunk);
-            let read = chunk.filled().len();
-            this.input.truncate(old_len + read);
-            match polled {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Ready(Ok(())) => {}
-            }
+            // Read into the stack; only a partial frame is kept in `input` between reads, and
+            // drained buffers are freed: an idle connection (a Workload API stream waiting for
+            // updates) holds no buffer here.
+            let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut chunk = ReadBuf::uninit(&mut chunk);
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut chunk))?;
+            let read = chunk.filled();
 
-            if read == 0 {
+            if read.is_empty() {
                 // EOF: hand over whatever is incomplete as is; the server decides what it means.
                 this.rewriter.finish(&this.input, &mut this.output);
-                this.input.clear();
+                this.input = Vec::new();
                 continue;
             }
-            let consumed = this.rewriter.process(&this.input, &mut this.output);
-            this.input.drain(..consumed);
+            if this.input.is_empty() {
+                let consumed = this.rewriter.process(read, &mut this.output);
+                this.input.extend_from_slice(&read[consumed..]);
+            } else {
+                this.input.extend_from_slice(read);
+                let consumed = this.rewriter.process(&this.input, &mut this.output);
+                this.input.drain(..consumed);
+                if this.input.is_empty() {
+                    this.input = Vec::new();
+                }
+            }
         }
     }
 }

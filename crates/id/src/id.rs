@@ -11,10 +11,13 @@ use crate::{IdError, MAX_ID_LEN, SCHEME_PREFIX, TrustDomain};
 /// The path may be empty: `spiffe://example.org` is the trust domain's own ID, which signing
 /// certificates carry. Whether a root ID is acceptable is the caller's rule (an X.509-SVID leaf
 /// needs a non-root path), so [`SpiffeId::is_root`] tells.
+///
+/// Cloning is cheap and shares the text (an `Arc<str>`): servers hold the same parent ID in
+/// thousands of entries, and copy IDs into every event and stream.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SpiffeId {
     /// The full URI.
-    id: Box<str>,
+    id: std::sync::Arc<str>,
     /// Byte length of the trust-domain name inside `id` (after the scheme).
     td_len: usize,
 }

@@ -4,11 +4,14 @@
 //! - [`Health`] and [`serve_health`]: the `/live` and `/ready` HTTP endpoints. Readiness carries a
 //!   reason (e.g. "degraded: server unreachable since ...") so operators and probes see *why*.
 //! - [`Shutdown`]: one stop signal for every task, fired by SIGINT/SIGTERM.
+//! - [`raise_open_files_limit`]: the soft open-files limit lifted to the hard one at start.
 
 mod health;
+mod limits;
 mod logging;
 mod shutdown;
 
 pub use health::{Health, Readiness, serve_health};
+pub use limits::{OpenFilesLimit, raise_open_files_limit};
 pub use logging::{LogFormat, LoggingError, init_logging};
 pub use shutdown::{Shutdown, ShutdownTrigger};

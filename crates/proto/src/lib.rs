@@ -12,6 +12,10 @@
 //! neither `protoc` nor a build script. Never edit it by hand: change `proto/` and regenerate; the
 //! `xtask` drift test fails until the two match. The contracts (who calls, what comes back, which
 //! errors) are documented in the `.proto` files and carried into the generated docs.
+//!
+//! Every generated method uses [`codec::LeanCodec`] (prost, with small initial buffers).
+
+pub mod codec;
 
 /// The SPIFFE Workload API (`SpiffeWorkloadAPI` service, no protobuf package).
 ///

@@ -129,16 +129,10 @@ fn mint_one(
 
 #[cfg(test)]
 mod tests {
-    use lanyard_datastore::{Datastore, Entry, Selector};
-    use lanyard_id::TrustDomain;
-    use lanyard_x509::KeyType;
+    use lanyard_datastore::{Entry, Selector};
 
     use super::*;
-    use crate::ca::Ca;
     use crate::cache::EntryCache;
-    use crate::state::ServerState;
-
-    const CA_TTL: Duration = Duration::from_secs(3600);
 
     fn agent(id: &str) -> AttestedAgent {
         AttestedAgent {
@@ -158,21 +152,7 @@ mod tests {
     #[tokio::test]
     async fn mints_for_own_entries_only() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = Datastore::connect(dir.path().join("ds.sqlite3").to_str().unwrap())
-            .await
-            .unwrap();
-        let td = TrustDomain::new("example.org").unwrap();
-        let ca = Ca::open(
-            td.clone(),
-            KeyType::EcP256,
-            CA_TTL,
-            &dir.path().join("ca"),
-            ds.clone(),
-            SystemTime::now(),
-        )
-        .await
-        .unwrap();
-        let state = ServerState::new(ds.clone(), ca, CA_TTL, Duration::from_secs(300), CA_TTL);
+        let (ds, td, state) = super::super::test_server(dir.path()).await;
         let sel = || vec![Selector::new("unix", "uid:1000").unwrap()];
         let mut mine = Entry::new(
             SpiffeId::parse("spiffe://example.org/web").unwrap(),

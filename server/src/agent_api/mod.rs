@@ -173,3 +173,33 @@ impl AgentService for AgentApi {
         jwt::mint(self, agent, request.into_inner()).await
     }
 }
+
+/// A server's state on a fresh SQLite datastore in `dir` (EC P-256 CA, one-hour CA TTL), for
+/// the agent API's unit tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+async fn test_server(
+    dir: &std::path::Path,
+) -> (
+    lanyard_datastore::Datastore,
+    lanyard_id::TrustDomain,
+    ServerState,
+) {
+    const CA_TTL: Duration = Duration::from_secs(3600);
+    let ds = lanyard_datastore::Datastore::connect(dir.join("ds.sqlite3").to_str().unwrap())
+        .await
+        .unwrap();
+    let td = lanyard_id::TrustDomain::new("example.org").unwrap();
+    let ca = crate::ca::Ca::open(
+        td.clone(),
+        lanyard_x509::KeyType::EcP256,
+        CA_TTL,
+        &dir.join("ca"),
+        ds.clone(),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    let state = ServerState::new(ds.clone(), ca, CA_TTL, Duration::from_secs(300), CA_TTL);
+    (ds, td, state)
+}

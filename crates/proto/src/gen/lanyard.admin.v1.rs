@@ -661,7 +661,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/CreateEntry",
             );
@@ -686,7 +686,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/BatchCreateEntries",
             );
@@ -715,7 +715,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/UpdateEntry",
             );
@@ -740,7 +740,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/DeleteEntry",
             );
@@ -765,7 +765,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/GetEntry",
             );
@@ -790,7 +790,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/ListEntries",
             );
@@ -815,7 +815,7 @@ pub mod entries_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Entries/CountEntries",
             );
@@ -1008,7 +1008,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = CreateEntrySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1053,7 +1053,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = BatchCreateEntriesSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1098,7 +1098,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = UpdateEntrySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1143,7 +1143,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = DeleteEntrySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1186,7 +1186,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetEntrySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1231,7 +1231,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ListEntriesSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1276,7 +1276,7 @@ pub mod entries_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = CountEntriesSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1439,7 +1439,7 @@ pub mod agents_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Agents/ListAgents",
             );
@@ -1464,7 +1464,7 @@ pub mod agents_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Agents/GetAgent",
             );
@@ -1491,7 +1491,7 @@ pub mod agents_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Agents/EvictAgent",
             );
@@ -1517,7 +1517,7 @@ pub mod agents_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Agents/BanAgent",
             );
@@ -1682,7 +1682,7 @@ pub mod agents_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ListAgentsSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1725,7 +1725,7 @@ pub mod agents_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetAgentSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1768,7 +1768,7 @@ pub mod agents_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = EvictAgentSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1811,7 +1811,7 @@ pub mod agents_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = BanAgentSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -1975,7 +1975,7 @@ pub mod join_tokens_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.JoinTokens/GenerateJoinToken",
             );
@@ -2119,7 +2119,7 @@ pub mod join_tokens_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GenerateJoinTokenSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -2282,7 +2282,7 @@ pub mod bundles_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Bundles/GetBundle",
             );
@@ -2420,7 +2420,7 @@ pub mod bundles_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetBundleSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -2588,7 +2588,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/GetX509Authorities",
             );
@@ -2619,7 +2619,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/PrepareX509Authority",
             );
@@ -2650,7 +2650,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/ActivateX509Authority",
             );
@@ -2681,7 +2681,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/TaintX509Authority",
             );
@@ -2712,7 +2712,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/RevokeX509Authority",
             );
@@ -2742,7 +2742,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/GetJwtAuthorities",
             );
@@ -2772,7 +2772,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/PrepareJwtAuthority",
             );
@@ -2802,7 +2802,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/ActivateJwtAuthority",
             );
@@ -2832,7 +2832,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/TaintJwtAuthority",
             );
@@ -2862,7 +2862,7 @@ pub mod local_authority_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.LocalAuthority/RevokeJwtAuthority",
             );
@@ -3089,7 +3089,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetX509AuthoritiesSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3138,7 +3138,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = PrepareX509AuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3187,7 +3187,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ActivateX509AuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3233,7 +3233,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = TaintX509AuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3282,7 +3282,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = RevokeX509AuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3328,7 +3328,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetJwtAuthoritiesSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3377,7 +3377,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = PrepareJwtAuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3426,7 +3426,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ActivateJwtAuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3472,7 +3472,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = TaintJwtAuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3518,7 +3518,7 @@ pub mod local_authority_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = RevokeJwtAuthoritySvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
@@ -3682,7 +3682,7 @@ pub mod jwt_client {
                         format!("Service was not ready: {}", e.into()),
                     )
                 })?;
-            let codec = tonic_prost::ProstCodec::default();
+            let codec = crate::codec::LeanCodec::default();
             let path = http::uri::PathAndQuery::from_static(
                 "/lanyard.admin.v1.Jwt/MintJwtSvid",
             );
@@ -3821,7 +3821,7 @@ pub mod jwt_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = MintJwtSvidSvc(inner);
-                        let codec = tonic_prost::ProstCodec::default();
+                        let codec = crate::codec::LeanCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
                                 accept_compression_encodings,
