@@ -1,6 +1,7 @@
-//! The server's admin API (`Entries`) over its Unix socket: the same service the
-//! `lanyard-server entry ...` commands call, used directly so that a timed create or delete is
-//! not dominated by starting a CLI process, and so that 1,000 entries go in two batches.
+//! The server's admin API (`Entries`, `LocalAuthority`) over its Unix socket: the same services
+//! the `lanyard-server entry ...` / `authority ...` commands call, used directly so that a timed
+//! create, delete or taint is not dominated by starting a CLI process, and so that 1,000 entries
+//! go in two batches.
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::entries_client::EntriesClient;
 use lanyard_proto::lanyard::admin::v1::entry_result::Result as EntryOutcome;
+use lanyard_proto::lanyard::admin::v1::local_authority_client::LocalAuthorityClient;
 use lanyard_proto::lanyard::types::v1 as types;
 use tonic::transport::Channel;
 
@@ -29,17 +31,90 @@ pub(crate) fn uid_entry(spiffe_id: String, parent_id: &str, uid: u32) -> types::
     }
 }
 
-/// An `Entries` client on the admin socket.
+/// `Entries` and `LocalAuthority` clients on one connection to the admin socket.
 pub(crate) struct Admin {
     entries: EntriesClient<Channel>,
+    authorities: LocalAuthorityClient<Channel>,
+}
+
+/// One X.509 authority of the server, as `LocalAuthority` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Authority {
+    /// Its Subject Key Identifier, lowercase hex (the id the calls take).
+    pub(crate) id: String,
+    /// The CA certificate, DER.
+    pub(crate) certificate: Vec<u8>,
+    /// `ACTIVE`, `PREPARED`, `OLD`.
+    pub(crate) state: api::AuthorityState,
+}
+
+impl Authority {
+    fn of(info: Option<api::X509AuthorityInfo>, call: &str) -> Result<Authority> {
+        let info = info.ok_or_else(|| anyhow!("{call} returned no authority"))?;
+        Ok(Authority {
+            state: info.state(),
+            id: info.authority_id,
+            certificate: info.certificate,
+        })
+    }
 }
 
 impl Admin {
     /// Connects to the admin socket at `socket`.
     pub(crate) async fn connect(socket: &Path) -> Result<Admin> {
+        let channel = unix_channel(socket).await?;
         Ok(Admin {
-            entries: EntriesClient::new(unix_channel(socket).await?),
+            entries: EntriesClient::new(channel.clone()),
+            authorities: LocalAuthorityClient::new(channel),
         })
+    }
+
+    /// `GetX509Authorities`: every published X.509 authority.
+    pub(crate) async fn x509_authorities(&mut self) -> Result<Vec<Authority>> {
+        let resp = self
+            .authorities
+            .get_x509_authorities(api::GetX509AuthoritiesRequest {})
+            .await?
+            .into_inner();
+        resp.authorities
+            .into_iter()
+            .map(|a| Authority::of(Some(a), "GetX509Authorities"))
+            .collect()
+    }
+
+    /// `PrepareX509Authority`: the new, published but not yet signing, authority.
+    pub(crate) async fn prepare_x509(&mut self) -> Result<Authority> {
+        let resp = self
+            .authorities
+            .prepare_x509_authority(api::PrepareX509AuthorityRequest {})
+            .await?
+            .into_inner();
+        Authority::of(resp.prepared, "PrepareX509Authority")
+    }
+
+    /// `ActivateX509Authority`: the prepared authority `id` signs from now on; the one that did
+    /// becomes old.
+    pub(crate) async fn activate_x509(&mut self, id: &str) -> Result<Authority> {
+        let resp = self
+            .authorities
+            .activate_x509_authority(api::ActivateX509AuthorityRequest {
+                authority_id: id.to_owned(),
+            })
+            .await?
+            .into_inner();
+        Authority::of(resp.activated, "ActivateX509Authority")
+    }
+
+    /// `TaintX509Authority`: agents re-sign everything the old authority `id` signed.
+    pub(crate) async fn taint_x509(&mut self, id: &str) -> Result<Authority> {
+        let resp = self
+            .authorities
+            .taint_x509_authority(api::TaintX509AuthorityRequest {
+                authority_id: id.to_owned(),
+            })
+            .await?
+            .into_inner();
+        Authority::of(resp.tainted, "TaintX509Authority")
     }
 
     /// `CreateEntry`; the new entry's ID.

@@ -1,7 +1,7 @@
-//! The node the `fetch_latency`, `propagation` and `agent_rss` scenarios share: a real
-//! `lanyard-server`, a real `lanyard-agent` attested with a join token, `entries` registration
-//! entries under that agent, and `streams` open `FetchX509SVID` streams (one connection each)
-//! from this process.
+//! The node the `fetch_latency`, `propagation`, `conn_rate`, `taint_resign` and `agent_rss`
+//! scenarios share: a real `lanyard-server`, a real `lanyard-agent` attested with a join token,
+//! `entries` registration entries under that agent, and `streams` open `FetchX509SVID` streams
+//! (one connection each) from this process.
 //!
 //! One entry selects this process's uid (`unix:uid:<euid>`), so every stream of ours gets that
 //! SVID. The others select uids no process has (`unix:uid:100000+i`): the agent signs, holds and
@@ -9,6 +9,7 @@
 //! carry them. The entries exist before the agent starts, so its first publish (after signing all
 //! of them in one pass) is what the first stream sees.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -40,8 +41,8 @@ pub(crate) struct Event {
 
 /// The shared node.
 pub(crate) struct Node {
-    /// The server (kept alive; its admin socket takes the entry changes).
-    _server: Server,
+    /// The server (its admin socket takes the entry and authority changes).
+    pub(crate) server: Server,
     /// The agent under test.
     pub(crate) agent: Agent,
     /// The agent's SPIFFE ID, the parent of every entry.
@@ -187,7 +188,7 @@ impl Node {
             })
             .collect();
         let mut node = Node {
-            _server: server,
+            server,
             agent,
             agent_id,
             uid,
@@ -236,6 +237,47 @@ impl Node {
     pub(crate) fn admin(&mut self) -> &mut Admin {
         &mut self.admin
     }
+
+    /// The agent's log file (its stderr): `agent.log` next to the `public/` directory of its
+    /// socket, the layout `procs::Agent::start` writes; `None` if it is not there.
+    pub(crate) fn agent_log(&self) -> Option<PathBuf> {
+        let log = self.agent.socket.parent()?.parent()?.join("agent.log");
+        log.is_file().then_some(log)
+    }
+
+    /// The agent's log's length in bytes now, if it is there.
+    pub(crate) fn agent_log_len(&self) -> Option<u64> {
+        Some(std::fs::metadata(self.agent_log()?).ok()?.len())
+    }
+
+    /// The agent's log from byte `from` to byte `to` (or its end), without ANSI colours.
+    pub(crate) fn agent_log_between(&self, from: u64, to: u64) -> Result<String> {
+        let log = self
+            .agent_log()
+            .ok_or_else(|| anyhow!("the agent's log file is not where it was expected"))?;
+        let bytes = std::fs::read(log)?;
+        let end = usize::try_from(to).unwrap_or(usize::MAX).min(bytes.len());
+        let start = usize::try_from(from)?.min(end);
+        Ok(strip_ansi(&String::from_utf8_lossy(&bytes[start..end])))
+    }
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`): the agent's text log is coloured.
+pub(crate) fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Drop for Node {

@@ -169,8 +169,9 @@ pub(crate) struct Server {
     /// The admin socket.
     pub(crate) socket: PathBuf,
     bin: PathBuf,
+    config: PathBuf,
     child: Child,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Server {
@@ -192,18 +193,54 @@ impl Server {
                 socket.display()
             ),
         )?;
-        let mut cmd = Command::new(&bins.server);
-        cmd.arg("run").arg("--config").arg(&config);
-        let log = dir.path().join("server.log");
-        let (child, line) = spawn_until(cmd, &log, "lanyard-server ready ").await?;
-        let agent_addr = field(&line, "agent_api")?.parse()?;
+        let (child, agent_addr) = Self::spawn(&bins.server, &config, dir.path()).await?;
         Ok(Server {
             agent_addr,
             socket,
             bin: bins.server.clone(),
+            config,
             child,
-            _dir: dir,
+            dir,
         })
+    }
+
+    /// `lanyard-server run --config <config>` until it prints its ready line (datastore open,
+    /// CA loaded, every entry in its cache, listening); the child and its agent API address.
+    async fn spawn(bin: &Path, config: &Path, dir: &Path) -> Result<(Child, SocketAddr)> {
+        let mut cmd = Command::new(bin);
+        cmd.arg("run").arg("--config").arg(config);
+        let log = dir.join("server.log");
+        let (child, line) = spawn_until(cmd, &log, "lanyard-server ready ").await?;
+        Ok((child, field(&line, "agent_api")?.parse()?))
+    }
+
+    /// Stops the server as an operator's restart does (SIGTERM, then waits for it to exit) and
+    /// starts it again on the same data: returns how long the new process took from spawn to
+    /// ready. The agent API address changes (port 0).
+    pub(crate) async fn restart(&mut self) -> Result<Duration> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .context("run kill")?;
+        if !status.success() {
+            bail!("kill -TERM {} failed", self.child.id());
+        }
+        let deadline = std::time::Instant::now() + STARTUP;
+        while self.child.try_wait()?.is_none() {
+            if std::time::Instant::now() > deadline {
+                bail!("the server did not exit within {STARTUP:?} of SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The log of the first run is kept next to the new one.
+        let log = self.dir.path().join("server.log");
+        std::fs::rename(&log, self.dir.path().join("server.1.log"))?;
+        let started = std::time::Instant::now();
+        let (child, agent_addr) = Self::spawn(&self.bin, &self.config, self.dir.path()).await?;
+        let ready = started.elapsed();
+        self.child = child;
+        self.agent_addr = agent_addr;
+        Ok(ready)
     }
 
     /// The process id.

@@ -11,6 +11,8 @@ pub(crate) enum Target {
     RatioAtLeast(f64),
     /// `value` at most this, in the metric's unit.
     AtMost(f64),
+    /// `value` at least this, in the metric's unit.
+    AtLeast(f64),
 }
 
 impl Target {
@@ -18,6 +20,7 @@ impl Target {
         match self {
             Target::RatioAtLeast(r) => format!("ratio >= {r}"),
             Target::AtMost(v) => format!("<= {v} {unit}"),
+            Target::AtLeast(v) => format!(">= {v} {unit}"),
         }
     }
 }
@@ -83,6 +86,7 @@ impl Metric {
         match self.target? {
             Target::RatioAtLeast(r) => self.ratio().map(|x| x >= r),
             Target::AtMost(v) => Some(self.value <= v),
+            Target::AtLeast(v) => Some(self.value >= v),
         }
     }
 
