@@ -97,6 +97,24 @@ struct Window {
 }
 
 /// Runs `tasks` clients; measures completions over `window` after a short warm-up.
+/// The note for a window in which connections failed, with how many the agent shed and the
+/// first error; `None` if none failed.
+fn failure_note(window: &str, w: &Window, first_error: Option<String>) -> Option<String> {
+    if w.failed == 0 {
+        return None;
+    }
+    let shed = match w.shed {
+        Some(n) => format!("{n} shed at the agent's connection limit per its log"),
+        None => "agent log not found".to_owned(),
+    };
+    Some(format!(
+        "conn_rate: {window}: {} of {} connections failed ({shed}); first: {}",
+        w.failed,
+        w.ok + w.failed,
+        first_error.unwrap_or_default()
+    ))
+}
+
 async fn measure(node: &Node, tasks: usize, window: Duration) -> Result<(Window, Option<String>)> {
     let counts = Arc::new(Counts::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -183,10 +201,6 @@ pub(crate) async fn run(
 ) -> Result<Vec<Metric>> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let mut metrics = Vec::new();
-    let shed_text = |w: &Window| match w.shed {
-        Some(n) => format!("{n} shed at the agent's connection limit per its log"),
-        None => "agent log not found".to_owned(),
-    };
     // (clients, rate, failed)
     let mut sweep = Vec::new();
     for k in FACTORS {
@@ -203,15 +217,7 @@ pub(crate) async fn run(
             rate,
             "conn/s",
         ));
-        if w.failed > 0 {
-            notes.push(format!(
-                "conn_rate: {tasks} clients: {} of {} connections failed ({}); first: {}",
-                w.failed,
-                w.ok + w.failed,
-                shed_text(&w),
-                err.unwrap_or_default()
-            ));
-        }
+        notes.extend(failure_note(&format!("{tasks} clients"), &w, err));
         sweep.push((tasks, rate, w.failed));
     }
     // The fastest without failures (the fastest of all if every one had some).
@@ -263,14 +269,10 @@ pub(crate) async fn run(
         Metric::new(SCENARIO, "connections", w.ok as f64, "conns"),
         Metric::new(SCENARIO, "failed", w.failed as f64, "conns"),
     ]);
-    if w.failed > 0 {
-        notes.push(format!(
-            "conn_rate: main window ({tasks} clients): {} of {} connections failed ({}); first: {}",
-            w.failed,
-            w.ok + w.failed,
-            shed_text(&w),
-            err.unwrap_or_default()
-        ));
-    }
+    notes.extend(failure_note(
+        &format!("main window ({tasks} clients)"),
+        &w,
+        err,
+    ));
     Ok(metrics)
 }
