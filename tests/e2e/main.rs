@@ -64,3 +64,4 @@ mod agent_readme;
 mod agent_soak;
 mod agent_workload_api;
 mod deploy_manifests;
+mod hostile_workload;

@@ -9,6 +9,7 @@
 //! `SPIFFE_Workload_Endpoint.md`; code that enforces a rule of theirs quotes it.
 
 pub mod attestor;
+mod conn;
 mod handler;
 mod index;
 mod peer;
@@ -36,7 +37,7 @@ pub(crate) use response::claims_struct;
 
 use crate::jwt::JwtMinter;
 use crate::store::SvidStore;
-use peer::PeerStream;
+use conn::PeerStream;
 
 /// Requests are empty messages: anything bigger is not a Workload API client.
 const MAX_DECODING_MESSAGE_SIZE: usize = 64 * 1024;
