@@ -10,6 +10,7 @@ use lanyard_id::TrustDomain;
 use lanyard_observe::LogFormat;
 use serde::Deserialize;
 
+use crate::workload::WorkloadApiLimits;
 use crate::workload::attestor::{self, KubeletUrl, KubeletVerification};
 
 /// Why a configuration was refused.
@@ -76,6 +77,9 @@ pub struct AgentConfig {
     /// `[node_attestor]`: how the agent proves its node, besides a join token.
     #[serde(default)]
     pub node_attestor: NodeAttestorConfig,
+    /// `[workload_api]`: connection, time and attestation limits of the Workload API socket.
+    #[serde(default)]
+    pub workload_api: WorkloadApiLimits,
 }
 
 /// `[health]`.
@@ -347,7 +351,7 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("/var/lib/lanyard/agent")
 }
 fn default_socket_path() -> PathBuf {
-    PathBuf::from("/tmp/lanyard-agent/public/api.sock")
+    PathBuf::from("/run/lanyard-agent/public/api.sock")
 }
 fn default_log_level() -> String {
     "info".to_owned()
@@ -424,6 +428,9 @@ impl AgentConfig {
         if let Some(k8s) = &self.workload_attestors.k8s {
             k8s.validate()?;
         }
+        self.workload_api
+            .validate()
+            .map_err(|(field, problem)| ConfigError::Invalid { field, problem })?;
         if let Some(psat) = &self.node_attestor.k8s_psat {
             if psat.cluster.trim().is_empty() {
                 return invalid(
@@ -493,7 +500,7 @@ mod tests {
         let c = AgentConfig::from_toml(MIN).unwrap();
         assert_eq!(
             c.socket_path,
-            Path::new("/tmp/lanyard-agent/public/api.sock")
+            Path::new("/run/lanyard-agent/public/api.sock")
         );
         assert!(!c.insecure_bootstrap);
         assert!(!c.workload_attestors.unix.discover_workload_path);

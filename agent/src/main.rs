@@ -26,7 +26,7 @@ enum Command {
     /// Check that the agent answers on its Workload API socket; exit 0 if it does.
     Healthcheck {
         /// The Workload API socket (default: $SPIFFE_ENDPOINT_SOCKET, else
-        /// /tmp/lanyard-agent/public/api.sock).
+        /// /run/lanyard-agent/public/api.sock).
         #[arg(long)]
         socket_path: Option<String>,
     },

@@ -109,6 +109,7 @@ pub async fn run(
         reason: e.to_string(),
     })?;
     let socket = config.socket_path.clone();
+    let limits = config.workload_api.clone();
     let workload_store = store.clone();
     let workload_jwt = jwt.clone();
     let stop = shutdown.wait();
@@ -116,6 +117,7 @@ pub async fn run(
         if let Err(e) = serve_workload_api_on(
             listener,
             &socket,
+            &limits,
             workload_store,
             workload_jwt,
             attestor,

@@ -181,6 +181,21 @@ pub(crate) async fn python_as(
     script: &str,
     args: &[&str],
 ) -> Output {
+    run_guarded(
+        python_command_as(py, uid, home, script, args).await,
+        PATIENCE,
+    )
+    .await
+}
+
+/// The command [`python_as`] runs, for a test that talks to the script while it runs.
+pub(crate) async fn python_command_as(
+    py: &Python,
+    uid: u32,
+    home: &Path,
+    script: &str,
+    args: &[&str],
+) -> Command {
     let mut cmd = if runs_as(py.interpreter(), uid).await {
         py.command(script, args)
     } else {
@@ -205,7 +220,7 @@ pub(crate) async fn python_as(
         cmd.uid(uid).gid(uid);
     }
     cmd.env("HOME", home).current_dir(home);
-    run_guarded(cmd, PATIENCE).await
+    cmd
 }
 
 fn scripts_dir() -> PathBuf {

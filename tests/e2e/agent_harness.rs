@@ -108,6 +108,19 @@ impl Agent {
         token: Option<String>,
         extra: impl FnOnce(&Path) -> String,
     ) -> Agent {
+        Agent::try_start_with(server, id, token, extra)
+            .await
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Agent::start_with`] for an agent that may refuse to start: `Err` holds how it exited
+    /// and its log.
+    pub(crate) async fn try_start_with(
+        server: &Server,
+        id: String,
+        token: Option<String>,
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Result<Agent, String> {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
@@ -144,8 +157,8 @@ impl Agent {
             relay,
             _dir: dir,
         };
-        agent.spawn(token.as_deref()).await;
-        agent
+        agent.spawn(token.as_deref()).await?;
+        Ok(agent)
     }
 
     /// The socket as `SPIFFE_ENDPOINT_SOCKET` names it: `unix:///...`.
@@ -164,7 +177,7 @@ impl Agent {
     }
 
     /// Starts the process on the same config and data_dir, with `token` if given.
-    async fn spawn(&mut self, token: Option<&str>) {
+    async fn spawn(&mut self, token: Option<&str>) -> Result<(), String> {
         assert!(self.child.is_none(), "the agent is already running");
         let mut cmd = Command::new(bin("lanyard-agent"));
         cmd.arg("run").arg("--config").arg(&self.config);
@@ -204,10 +217,10 @@ impl Agent {
             Ok(Ok(line)) => line,
             Ok(Err(_)) => {
                 let status = self.child.take().map(|mut c| c.wait());
-                panic!(
+                return Err(format!(
                     "lanyard-agent exited before it listened ({status:?}):\n{}",
                     self.log_text()
-                );
+                ));
             }
             Err(_) => {
                 self.kill9();
@@ -225,6 +238,7 @@ impl Agent {
             }
         }
         assert_ne!(self.health_addr.port(), 0, "{line}");
+        Ok(())
     }
 
     /// `kill -9`: no chance to clean up.
@@ -265,7 +279,7 @@ impl Agent {
             "SIGTERM exit: {status}\n{}",
             self.log_text()
         );
-        self.spawn(None).await;
+        self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
     }
 
     /// Everything the agent has logged so far (all runs).

@@ -15,7 +15,7 @@ use tonic::{Request, Status};
 use crate::workload::SECURITY_HEADER;
 
 /// The socket used when neither `--socket-path` nor `SPIFFE_ENDPOINT_SOCKET` names one.
-pub const DEFAULT_SOCKET_PATH: &str = "/tmp/lanyard-agent/public/api.sock";
+pub const DEFAULT_SOCKET_PATH: &str = "/run/lanyard-agent/public/api.sock";
 
 /// The environment variable SPIFFE clients read the Workload API address from
 /// (SPIFFE Workload Endpoint §4).

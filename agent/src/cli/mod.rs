@@ -98,7 +98,7 @@ pub enum FetchCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SocketArgs {
     /// The Workload API socket: unix:///path, unix:/path or /path. Default:
-    /// $SPIFFE_ENDPOINT_SOCKET, else /tmp/lanyard-agent/public/api.sock.
+    /// $SPIFFE_ENDPOINT_SOCKET, else /run/lanyard-agent/public/api.sock.
     #[arg(long, value_name = "PATH")]
     pub socket_path: Option<String>,
 }
