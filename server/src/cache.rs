@@ -234,6 +234,19 @@ impl EntryCache {
             .unwrap_or_else(|| Arc::new(Bundle::new(self.td.clone())))
     }
 
+    /// Every entry for which `pred` holds (a scan: for start-up checks, not for hot paths).
+    pub fn find(&self, pred: impl Fn(&Entry) -> bool) -> Vec<Arc<Entry>> {
+        let index = self.read();
+        let mut found: Vec<_> = index
+            .entries
+            .iter()
+            .filter(|e| pred(&e.0))
+            .map(|e| Arc::clone(&e.0))
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found
+    }
+
     /// One entry by ID.
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
         self.read().get(id).cloned()

@@ -58,6 +58,15 @@ pub fn entry_from_pb(
             "must have a path: the trust domain's own ID cannot be issued to a workload",
         ));
     }
+    if crate::state::is_reserved_path(spiffe_id.path()) {
+        return Err(invalid(
+            "spiffe_id",
+            format!(
+                "{spiffe_id} is under {}/, which is reserved for the server's and the agents' own IDs; choose a path outside it",
+                crate::state::RESERVED_PATH
+            ),
+        ));
+    }
     let parent_id = parse_member_id("parent_id", &e.parent_id, td)?;
     if e.selectors.is_empty() {
         return Err(invalid(

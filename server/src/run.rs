@@ -145,6 +145,21 @@ async fn maintain_tls(
     }
 }
 
+/// Entries stored before IDs under [`crate::state::RESERVED_PATH`] were refused: reported, not
+/// deleted (an operator decides), once per start.
+fn report_reserved_entries(cache: &EntryCache) {
+    for e in cache.find(|e| crate::state::is_reserved_path(e.spiffe_id.path())) {
+        tracing::error!(
+            entry_id = %e.id,
+            spiffe_id = %e.spiffe_id,
+            parent_id = %e.parent_id,
+            "entry gives an ID under the reserved path {}/ (the server's and the agents' own IDs): delete it with `lanyard-server entry delete --id {}`",
+            crate::state::RESERVED_PATH,
+            e.id
+        );
+    }
+}
+
 /// Runs the server until `shutdown` fires.
 pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunError> {
     let health = Health::new();
@@ -181,6 +196,7 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         state.server_id().clone(),
     )
     .await?;
+    report_reserved_entries(&cache);
 
     let identity = Identity::new();
     let (signed_by, renew_at) = issue_server_svid(&state, &identity)?;

@@ -11,6 +11,25 @@ use crate::ca::Ca;
 /// The path of the server's own SPIFFE ID (agents pin it when they connect).
 pub const SERVER_ID_PATH: &str = "/lanyard/server";
 
+/// The path under which the server names itself and its agents. No registration entry,
+/// `ClusterSPIFFEID` template or other request may claim an ID here: a workload holding the
+/// server's ID could pose as the server to every agent, one holding an agent's ID as that agent.
+pub const RESERVED_PATH: &str = "/lanyard";
+
+/// Where agent IDs live (`/lanyard/agent/<attestor>/...`).
+pub const AGENT_ID_PATH: &str = "/lanyard/agent";
+
+/// Whether `path` is [`RESERVED_PATH`] or below it.
+pub fn is_reserved_path(path: &str) -> bool {
+    is_under(path, RESERVED_PATH)
+}
+
+/// Whether `path` is `prefix` or a path below it (`/a/b` is under `/a`, `/ab` is not).
+pub fn is_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Shared, immutable-after-start server context. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ServerState {

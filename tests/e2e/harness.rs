@@ -264,6 +264,11 @@ impl Server {
         self.admin_late
     }
 
+    /// The server's data_dir (its SQLite datastore, CA keys).
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Everything the server has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

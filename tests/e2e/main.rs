@@ -64,4 +64,5 @@ mod agent_readme;
 mod agent_soak;
 mod agent_workload_api;
 mod deploy_manifests;
+mod hostile_agent;
 mod hostile_workload;

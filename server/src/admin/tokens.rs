@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 use super::caller;
 use super::error::status;
 use crate::convert::parse_member_id;
-use crate::state::{SERVER_ID_PATH, ServerState};
+use crate::state::{AGENT_ID_PATH, RESERVED_PATH, SERVER_ID_PATH, ServerState, is_under};
 
 /// Token lifetime when the request asks for none (the reference implementation's default).
 pub(crate) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -40,7 +40,11 @@ fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, Status> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The requested agent ID, if acceptable: in our trust domain, with a path, and not the server's.
+/// Agent IDs that other node attestors assign: a join token must not name one.
+const ATTESTOR_OWNED: &[&str] = &["/lanyard/agent/k8s_psat"];
+
+/// The requested agent ID, if acceptable: in our trust domain, in the agent namespace
+/// ([`AGENT_ID_PATH`]), not in a part of it another attestor assigns, and not the server's.
 fn requested_id(state: &ServerState, value: &str) -> Result<SpiffeId, Status> {
     let id = parse_member_id("spiffe_id", value, state.trust_domain())
         .map_err(|e| Status::invalid_argument(format!("`{}` {}", e.field, e.problem)))?;
@@ -51,13 +55,40 @@ fn requested_id(state: &ServerState, value: &str) -> Result<SpiffeId, Status> {
         )));
     }
     let path = id.path();
-    if path == SERVER_ID_PATH || path.starts_with(&format!("{SERVER_ID_PATH}/")) {
+    if is_under(path, SERVER_ID_PATH) {
         return Err(Status::invalid_argument(format!(
             "`spiffe_id` {value:?} is under {SERVER_ID_PATH}, which is reserved for the server; \
-             pick another path, e.g. /lanyard/agent/node-1"
+             pick a path under {AGENT_ID_PATH}/, e.g. {AGENT_ID_PATH}/node-1"
+        )));
+    }
+    if !is_under(path, AGENT_ID_PATH) || path == AGENT_ID_PATH {
+        return Err(Status::invalid_argument(format!(
+            "`spiffe_id` {value:?} is not an agent ID: agent IDs are under {AGENT_ID_PATH}/ \
+             (everything else under {RESERVED_PATH}/ is reserved, and an agent must not hold a \
+             workload's ID), e.g. {AGENT_ID_PATH}/node-1"
+        )));
+    }
+    if let Some(owned) = ATTESTOR_OWNED.iter().find(|p| is_under(path, p)) {
+        return Err(Status::invalid_argument(format!(
+            "`spiffe_id` {value:?} is under {owned}/, which its node attestor assigns; \
+             pick another path, e.g. {AGENT_ID_PATH}/node-1"
         )));
     }
     Ok(id)
+}
+
+/// A token must not take over an attested agent's record: refused while that agent exists
+/// (evict it first).
+async fn refuse_existing_agent(state: &ServerState, id: &SpiffeId) -> Result<(), Status> {
+    match state.datastore().get_agent(id).await.map_err(status)? {
+        None => Ok(()),
+        Some(agent) if agent.banned => Err(Status::already_exists(format!(
+            "agent {id} exists and is banned; a join token cannot bring it back: `lanyard-server agent evict --spiffe-id {id}` first if it should attest again"
+        ))),
+        Some(_) => Err(Status::already_exists(format!(
+            "agent {id} is attested already; a join token for its ID would take over its record. Evict it first (`lanyard-server agent evict --spiffe-id {id}`) or choose another ID"
+        ))),
+    }
 }
 
 fn ttl(seconds: u32) -> Result<Duration, Status> {
@@ -92,7 +123,9 @@ impl api::join_tokens_server::JoinTokens for JoinTokensService {
                 .id_with_path(&path)
                 .map_err(|e| Status::internal(format!("generated agent ID {path:?}: {e}")))?
         } else {
-            requested_id(&self.state, &req.spiffe_id)?
+            let id = requested_id(&self.state, &req.spiffe_id)?;
+            refuse_existing_agent(&self.state, &id).await?;
+            id
         };
         let token = random_hex(&rng, 32)?;
         let expires_at = SystemTime::now()

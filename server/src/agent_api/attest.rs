@@ -67,6 +67,34 @@ pub(crate) fn svid_to_pb(svid: &IssuedX509Svid) -> types::X509Svid {
     }
 }
 
+/// A single-use attestation (a join token) must not take over the record of an agent that is
+/// attested already: only re-attestable methods re-attest an existing agent.
+async fn refuse_takeover(
+    state: &crate::state::ServerState,
+    id: &lanyard_id::SpiffeId,
+) -> Result<(), Status> {
+    match state
+        .datastore()
+        .get_agent(id)
+        .await
+        .map_err(datastore_status)?
+    {
+        None => Ok(()),
+        Some(existing) if existing.banned => {
+            tracing::warn!(agent = %id, "banned agent tried to attest");
+            Err(Status::permission_denied(format!(
+                "agent {id} is banned: an operator must evict it before it can attest again"
+            )))
+        }
+        Some(_) => {
+            tracing::warn!(agent = %id, "refused a join token for an agent that is attested already");
+            Err(Status::already_exists(format!(
+                "agent {id} is attested already; evict it (`lanyard-server agent evict`) before it attests again with a join token"
+            )))
+        }
+    }
+}
+
 pub(super) async fn attest(
     api: &AgentApi,
     request: Request<Streaming<pb::AttestRequest>>,
@@ -114,6 +142,9 @@ pub(super) async fn attest(
                 .await
                 .map_err(attest_status)?;
             let state = &api.state;
+            if !attested.reattestable {
+                refuse_takeover(state, &attested.agent_id).await?;
+            }
             let svid = state
                 .ca()
                 .sign_x509_svid(

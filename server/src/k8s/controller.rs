@@ -338,6 +338,12 @@ impl AutoRegistration {
                 self.td
             ));
         }
+        if crate::state::is_reserved_path(spiffe_id.path()) {
+            return Err(format!(
+                "spiffeIDTemplate gave {rendered}, under {}/, which is reserved for the server's and the agents' own IDs",
+                crate::state::RESERVED_PATH
+            ));
+        }
         let parent_id = self
             .td
             .id_with_path(&format!(

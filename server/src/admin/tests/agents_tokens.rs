@@ -171,7 +171,7 @@ async fn generated_token_is_stored_and_not_in_the_agent_id() {
                 "token",
                 "generate",
                 "--spiffe-id",
-                "spiffe://example.org/nodes/n1",
+                "spiffe://example.org/lanyard/agent/n1",
                 "--ttl",
                 "1h",
                 "--output",
@@ -180,7 +180,7 @@ async fn generated_token_is_stored_and_not_in_the_agent_id() {
             .await,
     )
     .unwrap();
-    assert_eq!(v["spiffe_id"], "spiffe://example.org/nodes/n1");
+    assert_eq!(v["spiffe_id"], "spiffe://example.org/lanyard/agent/n1");
     assert!((v["expires_at"].as_i64().unwrap() - now() - 3600).abs() <= 5);
     assert_eq!(v["token"].as_str().unwrap().len(), 64);
 }
@@ -207,6 +207,23 @@ async fn bad_token_requests_are_refused() {
             "reserved for the server",
         ),
         ("spiffe://example.org/a//b", 0, "`spiffe_id`"),
+        // Issue 14: an agent must not hold a workload's ID, nor one another attestor assigns.
+        ("spiffe://example.org/nodes/n1", 0, "is not an agent ID"),
+        (
+            "spiffe://example.org/lanyard/agent",
+            0,
+            "is not an agent ID",
+        ),
+        (
+            "spiffe://example.org/lanyard/other",
+            0,
+            "is not an agent ID",
+        ),
+        (
+            "spiffe://example.org/lanyard/agent/k8s_psat/c1/node-uid",
+            0,
+            "which its node attestor assigns",
+        ),
         ("", 86_401, "`ttl_seconds`"),
     ] {
         let s = c
@@ -248,4 +265,33 @@ async fn bundle_show_parses_back_to_the_ca_certificate() {
     .unwrap();
     assert_eq!(parsed.x509_authorities, expected.x509_authorities);
     assert_eq!(parsed.sequence_number, expected.sequence_number);
+}
+
+/// Issue 14: a join token cannot take over the record of an agent that is attested already.
+#[tokio::test]
+async fn a_token_for_an_attested_agent_is_refused_until_it_is_evicted() {
+    let server = TestServer::sqlite().await;
+    let id = "spiffe://example.org/lanyard/agent/node-taken";
+    attest(&server, id, "join_token").await;
+    let mut c = JoinTokensClient::new(server.channel().await);
+    let request = || api::GenerateJoinTokenRequest {
+        spiffe_id: id.into(),
+        ttl_seconds: 0,
+    };
+    let refused = c.generate_join_token(request()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
+    assert!(
+        refused.message().contains("is attested already"),
+        "{refused:?}"
+    );
+    assert!(refused.message().contains("agent evict"), "{refused:?}");
+
+    server.cli_ok(&["agent", "ban", "--spiffe-id", id]).await;
+    let refused = c.generate_join_token(request()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
+    assert!(refused.message().contains("is banned"), "{refused:?}");
+
+    server.cli_ok(&["agent", "evict", "--spiffe-id", id]).await;
+    let granted = c.generate_join_token(request()).await.unwrap().into_inner();
+    assert_eq!(granted.agent_spiffe_id, id);
 }

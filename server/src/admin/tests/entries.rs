@@ -274,3 +274,58 @@ async fn batch_create_reports_each_item() {
         .count;
     assert_eq!(n, 3);
 }
+
+/// Issue 14: IDs under /lanyard/ (the server's and the agents') cannot be given to workloads.
+#[tokio::test]
+async fn reserved_ids_are_refused_and_nothing_is_stored() {
+    let server = TestServer::sqlite().await;
+    let mut c = EntriesClient::new(server.channel().await);
+    for id in [
+        "spiffe://example.org/lanyard/server",
+        "spiffe://example.org/lanyard",
+        "spiffe://example.org/lanyard/agent/join_token/abc",
+        "spiffe://example.org/lanyard/anything",
+    ] {
+        let refused = create(&mut c, entry(id, vec![sel("unix", "uid:1000")]))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{id}: {refused:?}");
+        assert!(
+            refused.message().contains("`spiffe_id`")
+                && refused
+                    .message()
+                    .contains("reserved for the server's and the agents' own IDs"),
+            "{id}: {refused:?}"
+        );
+        let mut update = entry(id, vec![sel("unix", "uid:1000")]);
+        update.id = "no-such-entry".into();
+        let refused = c
+            .update_entry(api::UpdateEntryRequest {
+                entry: Some(update),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "update {id}: {refused:?}"
+        );
+    }
+    let listed = c
+        .count_entries(api::CountEntriesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.count, 0, "nothing was stored");
+    // A path that only begins with the same letters is not reserved.
+    create(
+        &mut c,
+        entry(
+            "spiffe://example.org/lanyardish",
+            vec![sel("unix", "uid:1000")],
+        ),
+    )
+    .await
+    .unwrap();
+}
