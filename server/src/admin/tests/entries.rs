@@ -302,7 +302,6 @@ async fn reserved_ids_are_refused_and_nothing_is_stored() {
         let refused = c
             .update_entry(api::UpdateEntryRequest {
                 entry: Some(update),
-                ..Default::default()
             })
             .await
             .unwrap_err();
