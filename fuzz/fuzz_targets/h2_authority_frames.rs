@@ -22,7 +22,8 @@ use libfuzzer_sys::fuzz_target;
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// A held block: its fragment, and for each held frame (HEADERS and the CONTINUATIONs before the
 /// last) a frame header, plus the HEADERS frame's pad length, padding and priority fields.
-const MAX_HELD: usize = MAX_HEADER_LIST_SIZE + (MAX_CONTINUATIONS + 1) * FRAME_HEADER_LEN + 1 + 255 + 5;
+const MAX_HELD: usize =
+    MAX_HEADER_LIST_SIZE + (MAX_CONTINUATIONS + 1) * FRAME_HEADER_LEN + 1 + 255 + 5;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&last, body)) = data.split_last() else {
@@ -50,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
                 break;
             }
         }
-        assert!(rewriter.held_len() <= MAX_HELD, "held {}", rewriter.held_len());
+        assert!(
+            rewriter.held_len() <= MAX_HELD,
+            "held {}",
+            rewriter.held_len()
+        );
         assert!(
             pending.len() < FRAME_HEADER_LEN + MAX_FRAME_SIZE || rewriter.is_passthrough(),
             "{} bytes left unconsumed",
@@ -77,7 +82,8 @@ fn check_rewritten(out: &[u8]) {
     let mut rest = out.strip_prefix(PREFACE).expect("the preface goes first");
     let mut block: Option<Vec<u8>> = None;
     while let Some(header) = rest.first_chunk::<FRAME_HEADER_LEN>() {
-        let len = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        let len =
+            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
         let Some(payload) = rest.get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + len) else {
             return; // cut short by the client's EOF, forwarded as is
         };
@@ -96,15 +102,24 @@ fn check_rewritten(out: &[u8]) {
                     assert!(block.is_some(), "emitted a stray CONTINUATION");
                     payload
                 };
-                block.get_or_insert_with(Vec::new).extend_from_slice(fragment);
+                block
+                    .get_or_insert_with(Vec::new)
+                    .extend_from_slice(fragment);
                 if flags & 0x4 != 0 {
-                    let Some(fragment) = block.take() else { unreachable!() };
+                    let Some(fragment) = block.take() else {
+                        unreachable!()
+                    };
                     let mut fresh = loona_hpack::Decoder::new();
                     fresh.set_max_allowed_table_size(0);
                     fresh.set_max_table_size(0);
-                    let fields = fresh.decode(&fragment).expect("emitted blocks decode statelessly");
+                    let fields = fresh
+                        .decode(&fragment)
+                        .expect("emitted blocks decode statelessly");
                     let size: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
-                    assert!(size < MAX_HEADER_LIST_SIZE, "emitted a {size}-byte header list");
+                    assert!(
+                        size < MAX_HEADER_LIST_SIZE,
+                        "emitted a {size}-byte header list"
+                    );
                 }
             }
             _ => assert!(block.is_none(), "frame inside an emitted block"),
