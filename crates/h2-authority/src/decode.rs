@@ -42,6 +42,10 @@ pub(crate) struct Decoder {
     /// Huffman-decoded name and value of the field being decoded, reused across fields.
     name_buf: Vec<u8>,
     value_buf: Vec<u8>,
+    /// The last error was a size update after a field: a rule h2 enforces and RFC 7541 states
+    /// only for the first block after a settings change (§4.2). Read by the differential fuzz
+    /// target, whose reference decoder accepts it.
+    late_size_update: bool,
 }
 
 impl Decoder {
@@ -54,6 +58,7 @@ impl Decoder {
             max_allowed,
             name_buf: Vec::new(),
             value_buf: Vec::new(),
+            late_size_update: false,
         }
     }
 
@@ -78,6 +83,7 @@ impl Decoder {
                 // §6.3 Dynamic Table Size Update: "MUST occur at the beginning of the first
                 // header block following the change" (§4.2); h2 refuses one after a field.
                 if seen_field {
+                    self.late_size_update = true;
                     return Err(Undecodable);
                 }
                 let size = integer(block, &mut pos, 5)?;
@@ -106,6 +112,11 @@ impl Decoder {
             }
         }
         Ok(())
+    }
+
+    /// Whether the last `Err` came from a size update after a field.
+    pub(crate) fn failed_on_late_size_update(&self) -> bool {
+        self.late_size_update
     }
 
     /// §4.4: evict the oldest entries until the new one fits; one larger than the maximum

@@ -4,9 +4,14 @@
 //!
 //! Anything we cannot follow (no preface, a header block the server must reject, bad HPACK) turns
 //! the rest of the connection into a plain copy, starting with the untouched bytes of the block in
-//! progress, so the server sees and reports exactly what the client sent.
+//! progress, so the server sees and reports exactly what the client sent. A header block over the
+//! server's size bounds is different: the server would not buffer it either, and neither do we,
+//! so it is [`Refused`] and the connection closed.
 
-use crate::hpack::HeaderRewriter;
+use std::ops::Range;
+
+use crate::Refused;
+use crate::hpack::{HeaderRewriter, MAX_HEADER_LIST_SIZE, RewriteError};
 
 /// RFC 9113 §3.4: the client connection preface.
 const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -20,12 +25,19 @@ const END_HEADERS: u8 = 0x4;
 const PADDED: u8 = 0x8;
 const PRIORITY: u8 = 0x20;
 
-/// Largest frame payload we emit: the minimum SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2), so every
-/// server accepts it whatever it advertised.
-const MAX_EMITTED_PAYLOAD: usize = 16_384;
+/// The largest frame payload the server accepts, and the largest we emit: SETTINGS_MAX_FRAME_SIZE
+/// as the agent advertises it. tonic 0.14 leaves it unset, hyper 1's server default is 16 KiB
+/// (`DEFAULT_MAX_FRAME_SIZE` in `hyper/src/proto/h2/server.rs`), which is also the RFC 9113
+/// §6.5.2 initial value, so every server accepts what we emit. h2 reads only the 9-byte header
+/// of a larger frame before answering GOAWAY FRAME_SIZE_ERROR; we refuse a header-block frame
+/// over it at the same point, before buffering any of it.
+pub(crate) const MAX_FRAME_SIZE: usize = 16_384;
 
-/// Largest header block (raw frames, all CONTINUATIONs included) we buffer before giving up.
-const MAX_HEADER_BLOCK: usize = 16 << 20;
+/// The most CONTINUATION frames without END_HEADERS one block may have: h2 0.4's flood limit
+/// (`calc_max_continuation_frames` in `h2/src/codec/framed_read.rs`: header list size / frame
+/// size, plus 25 %, at least 5), which for 16 KiB / 16 KiB is 5. h2 answers one more with GOAWAY
+/// ENHANCE_YOUR_CALM.
+pub(crate) const MAX_CONTINUATIONS: usize = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -39,12 +51,16 @@ enum State {
     Passthrough,
 }
 
-/// A header block between its HEADERS frame and the frame carrying END_HEADERS.
+/// A header block between its HEADERS frame and the frame carrying END_HEADERS. Its frames are
+/// kept as received in [`Rewriter::held`]; `pieces` locate the block fragment inside them.
 struct OpenBlock {
     stream_id: u32,
     end_stream: bool,
     priority: Option<[u8; 5]>,
-    fragment: Vec<u8>,
+    pieces: Vec<Range<usize>>,
+    fragment_len: usize,
+    /// CONTINUATION frames so far (none of them carried END_HEADERS).
+    continuations: usize,
 }
 
 /// Header fields of one frame (RFC 9113 §4.1).
@@ -67,7 +83,7 @@ impl FrameHeader {
     }
 
     fn write(self, out: &mut Vec<u8>) {
-        // `len` never exceeds MAX_EMITTED_PAYLOAD here, so the 24-bit field holds it.
+        // `len` never exceeds MAX_FRAME_SIZE here, so the 24-bit field holds it.
         out.extend_from_slice(&(self.len as u32).to_be_bytes()[1..]);
         out.extend_from_slice(&[self.kind, self.flags]);
         out.extend_from_slice(&self.stream_id.to_be_bytes());
@@ -79,8 +95,35 @@ pub(crate) struct Rewriter {
     state: State,
     hpack: HeaderRewriter,
     block: Option<OpenBlock>,
-    /// The original bytes of the open block's frames, kept for falling back to a plain copy.
+    /// The frames of the open block as received (at most [`MAX_HEADER_LIST_SIZE`] of fragment
+    /// plus their frame headers, padding and priority fields), kept for falling back to a plain
+    /// copy. Freed when the block completes.
     held: Vec<u8>,
+    /// Set once the first header block went out (or we stopped rewriting).
+    first_block_done: bool,
+}
+
+/// What one header-block frame turned out to be.
+enum BlockError {
+    /// The server has to reject it; we leave the rejecting to it (fall back to copying).
+    Malformed,
+    /// Over a bound the server enforces too: the connection is closed.
+    Refused(Refused),
+}
+
+impl From<Refused> for BlockError {
+    fn from(r: Refused) -> Self {
+        BlockError::Refused(r)
+    }
+}
+
+/// A frame or header block the server has to reject.
+struct Malformed;
+
+impl From<Malformed> for BlockError {
+    fn from(_: Malformed) -> Self {
+        BlockError::Malformed
+    }
 }
 
 impl Rewriter {
@@ -90,6 +133,7 @@ impl Rewriter {
             hpack: HeaderRewriter::new(),
             block: None,
             held: Vec::new(),
+            first_block_done: false,
         }
     }
 
@@ -98,24 +142,37 @@ impl Rewriter {
         self.state == State::Passthrough
     }
 
+    /// True once the preface and the first complete header block went through, or once we
+    /// stopped rewriting (the server then judges the bytes itself).
+    pub(crate) fn first_block_done(&self) -> bool {
+        self.first_block_done || self.is_passthrough()
+    }
+
+    /// Bytes held for the open header block (for tests and fuzzing: bounded).
+    pub(crate) fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
     /// Consumes what it can of `input`, appending the bytes to forward to `out`. Returns how many
     /// bytes were consumed; the rest (an incomplete preface or frame) must be offered again with
-    /// more data appended.
-    pub(crate) fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+    /// more data appended. The caller never needs to offer more than one frame of at most
+    /// [`MAX_FRAME_SIZE`] payload: a header-block frame over it is refused at its header. `Err`
+    /// means the connection must be closed; `out` may then hold a partial result to discard.
+    pub(crate) fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, Refused> {
         let mut pos = 0;
         loop {
             let rest = &input[pos..];
             match self.state {
                 State::Passthrough => {
                     out.extend_from_slice(rest);
-                    return input.len();
+                    return Ok(input.len());
                 }
                 State::Preface => {
                     let n = rest.len().min(PREFACE.len());
                     if rest[..n] != PREFACE[..n] {
                         self.state = State::Passthrough;
                     } else if n < PREFACE.len() {
-                        return pos;
+                        return Ok(pos);
                     } else {
                         out.extend_from_slice(PREFACE);
                         pos += n;
@@ -124,7 +181,7 @@ impl Rewriter {
                 }
                 State::Copy(left) => {
                     if rest.is_empty() {
-                        return pos;
+                        return Ok(pos);
                     }
                     let n = rest.len().min(left);
                     out.extend_from_slice(&rest[..n]);
@@ -137,24 +194,23 @@ impl Rewriter {
                 }
                 State::FrameStart => {
                     let Some(raw_header) = rest.first_chunk::<FRAME_HEADER_LEN>() else {
-                        return pos;
+                        return Ok(pos);
                     };
                     let header = FrameHeader::parse(raw_header);
-                    let frame_len = FRAME_HEADER_LEN + header.len;
                     let in_block = matches!(header.kind, HEADERS | CONTINUATION);
-                    if in_block && self.held.len() + frame_len > MAX_HEADER_BLOCK {
-                        self.fall_back(out);
-                    } else if in_block {
-                        let Some(frame) = rest.get(..frame_len) else {
-                            return pos;
+                    if in_block {
+                        self.check_frame_header(header)?;
+                        let Some(frame) = rest.get(..FRAME_HEADER_LEN + header.len) else {
+                            return Ok(pos);
                         };
-                        pos += frame_len;
-                        self.held.extend_from_slice(frame);
-                        if self
-                            .on_block_frame(header, &frame[FRAME_HEADER_LEN..], out)
-                            .is_err()
-                        {
-                            self.fall_back(out);
+                        pos += frame.len();
+                        match self.on_block_frame(header, frame, out) {
+                            Ok(()) => {}
+                            Err(BlockError::Malformed) => {
+                                self.fall_back(out);
+                                out.extend_from_slice(frame);
+                            }
+                            Err(BlockError::Refused(r)) => return Err(r),
                         }
                     } else if self.block.is_some() {
                         // RFC 9113 §6.10: only CONTINUATION may follow an unfinished block.
@@ -171,6 +227,32 @@ impl Rewriter {
         }
     }
 
+    /// The bounds that can be judged from a header-block frame's header alone, so that a frame
+    /// breaking them is never buffered.
+    fn check_frame_header(&self, header: FrameHeader) -> Result<(), Refused> {
+        if header.len > MAX_FRAME_SIZE {
+            return Err(Refused::FrameTooLarge {
+                len: header.len,
+                max: MAX_FRAME_SIZE,
+            });
+        }
+        if let (CONTINUATION, Some(block)) = (header.kind, &self.block)
+            && block.stream_id == header.stream_id
+        {
+            if header.flags & END_HEADERS == 0 && block.continuations >= MAX_CONTINUATIONS {
+                return Err(Refused::TooManyContinuations {
+                    max: MAX_CONTINUATIONS,
+                });
+            }
+            if block.fragment_len + header.len > MAX_HEADER_LIST_SIZE {
+                return Err(Refused::HeaderBlockTooLarge {
+                    max: MAX_HEADER_LIST_SIZE,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The client closed its side: whatever is buffered goes out unchanged.
     pub(crate) fn finish(&mut self, unconsumed: &[u8], out: &mut Vec<u8>) {
         self.fall_back(out);
@@ -179,49 +261,95 @@ impl Rewriter {
 
     fn fall_back(&mut self, out: &mut Vec<u8>) {
         out.append(&mut self.held);
+        self.held = Vec::new();
         self.block = None;
         self.state = State::Passthrough;
     }
 
-    /// Takes one HEADERS or CONTINUATION frame (already appended to `held`); on END_HEADERS,
-    /// writes the rewritten block to `out`. `Err` means: fall back to copying.
+    /// Takes one complete HEADERS or CONTINUATION frame (`frame` includes its header); on
+    /// END_HEADERS, writes the rewritten block to `out`. A single-frame block is decoded where
+    /// it lies; the frames of a longer one are held until its last arrives. On
+    /// `Err(Malformed)` this frame is not in `held`.
     fn on_block_frame(
         &mut self,
         header: FrameHeader,
-        payload: &[u8],
+        frame: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<(), Malformed> {
+    ) -> Result<(), BlockError> {
+        let payload = &frame[FRAME_HEADER_LEN..];
+        let end_headers = header.flags & END_HEADERS != 0;
         match (header.kind, &mut self.block) {
             (HEADERS, None) if header.stream_id != 0 => {
                 let (priority, fragment) = split_headers_payload(header.flags, payload)?;
-                self.block = Some(OpenBlock {
+                if fragment.len() > MAX_HEADER_LIST_SIZE {
+                    return Err(Refused::HeaderBlockTooLarge {
+                        max: MAX_HEADER_LIST_SIZE,
+                    }
+                    .into());
+                }
+                let mut block = OpenBlock {
                     stream_id: header.stream_id,
                     end_stream: header.flags & END_STREAM != 0,
                     priority,
-                    fragment: fragment.to_vec(),
-                });
+                    pieces: Vec::new(),
+                    fragment_len: fragment.len(),
+                    continuations: 0,
+                };
+                if end_headers {
+                    return self.rewrite_block(&block, fragment, out);
+                }
+                let start = FRAME_HEADER_LEN
+                    + usize::from(header.flags & PADDED != 0)
+                    + if priority.is_some() { 5 } else { 0 };
+                block.pieces.push(start..start + fragment.len());
+                self.held.extend_from_slice(frame);
+                self.block = Some(block);
+                Ok(())
             }
             (CONTINUATION, Some(block)) if block.stream_id == header.stream_id => {
-                block.fragment.extend_from_slice(payload);
+                block.fragment_len += payload.len();
+                if !end_headers {
+                    let start = self.held.len() + FRAME_HEADER_LEN;
+                    block.pieces.push(start..start + payload.len());
+                    block.continuations += 1;
+                    self.held.extend_from_slice(frame);
+                    return Ok(());
+                }
+                let Some(block) = self.block.take() else {
+                    return Err(BlockError::Malformed);
+                };
+                let mut fragment = Vec::with_capacity(block.fragment_len);
+                for piece in &block.pieces {
+                    fragment.extend_from_slice(&self.held[piece.clone()]);
+                }
+                fragment.extend_from_slice(payload);
+                self.rewrite_block(&block, &fragment, out)
             }
             // HEADERS on stream 0 or inside a block, CONTINUATION out of place (RFC 9113 §6.2, §6.10).
-            _ => return Err(Malformed),
+            _ => Err(BlockError::Malformed),
         }
-        if header.flags & END_HEADERS == 0 {
-            return Ok(());
-        }
-        let Some(block) = self.block.take() else {
-            return Err(Malformed);
-        };
-        let encoded = self.hpack.rewrite(&block.fragment).map_err(|_| Malformed)?;
-        write_block(&block, &encoded, out);
-        self.held.clear();
+    }
+
+    /// Decodes a complete block, writes it re-encoded to `out` and frees the held frames.
+    fn rewrite_block(
+        &mut self,
+        block: &OpenBlock,
+        fragment: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), BlockError> {
+        let encoded = self.hpack.rewrite(fragment).map_err(|e| match e {
+            RewriteError::Undecodable => BlockError::Malformed,
+            RewriteError::ListTooLarge => BlockError::Refused(Refused::HeaderListTooLarge {
+                max: MAX_HEADER_LIST_SIZE,
+            }),
+        })?;
+        write_block(block, &encoded, out);
+        self.held = Vec::new();
+        self.block = None;
+        self.first_block_done = true;
         Ok(())
     }
 }
-
-/// A frame or header block the server has to reject; we leave the rejecting to it.
-struct Malformed;
 
 /// Splits a HEADERS payload (RFC 9113 §6.2) into its priority fields and its block fragment,
 /// dropping padding: `[Pad Length] [Stream Dependency + Weight] Fragment [Padding]`.
@@ -247,11 +375,11 @@ fn split_headers_payload(flags: u8, payload: &[u8]) -> Result<(Option<[u8; 5]>, 
     Ok((priority, rest))
 }
 
-/// Frames an encoded block as HEADERS + CONTINUATION frames of at most [`MAX_EMITTED_PAYLOAD`]
+/// Frames an encoded block as HEADERS + CONTINUATION frames of at most [`MAX_FRAME_SIZE`]
 /// bytes, keeping END_STREAM and the priority fields on the HEADERS frame.
 fn write_block(block: &OpenBlock, encoded: &[u8], out: &mut Vec<u8>) {
     let priority_len = if block.priority.is_some() { 5 } else { 0 };
-    let first_len = encoded.len().min(MAX_EMITTED_PAYLOAD - priority_len);
+    let first_len = encoded.len().min(MAX_FRAME_SIZE - priority_len);
     let (first, mut rest) = encoded.split_at(first_len);
 
     let mut flags = if block.end_stream { END_STREAM } else { 0 };
@@ -274,7 +402,7 @@ fn write_block(block: &OpenBlock, encoded: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(first);
 
     while !rest.is_empty() {
-        let (chunk, tail) = rest.split_at(rest.len().min(MAX_EMITTED_PAYLOAD));
+        let (chunk, tail) = rest.split_at(rest.len().min(MAX_FRAME_SIZE));
         let header = FrameHeader {
             len: chunk.len(),
             kind: CONTINUATION,

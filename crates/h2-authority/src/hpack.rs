@@ -11,7 +11,7 @@
 use http::uri::Authority;
 
 use crate::decode::Decoder;
-pub(crate) use crate::decode::Undecodable;
+use crate::decode::Undecodable;
 
 /// What an invalid `:authority` becomes: the value h2, grpc-go and Kubernetes use for Unix sockets.
 const REPLACEMENT_AUTHORITY: &[u8] = b"localhost";
@@ -19,12 +19,32 @@ const REPLACEMENT_AUTHORITY: &[u8] = b"localhost";
 /// SETTINGS_HEADER_TABLE_SIZE initial value (RFC 9113 §6.5.2). h2 advertises nothing else unless
 /// configured (hyper and tonic don't), so a client may not grow its table beyond this (RFC 7541
 /// §4.2); a block that tries is malformed for the server too.
-const MAX_DYNAMIC_TABLE_SIZE: usize = 4096;
+pub(crate) const MAX_DYNAMIC_TABLE_SIZE: usize = 4096;
 
-/// Upper bound on a decoded header list (RFC 9113 §6.5.2 size: name + value + 32 per field),
-/// h2's own default SETTINGS_MAX_HEADER_LIST_SIZE. Indexed fields let a few bytes decode to
-/// kilobytes, so this caps what one block can make us allocate.
-const MAX_HEADER_LIST_SIZE: usize = 16 << 20;
+/// SETTINGS_MAX_HEADER_LIST_SIZE of the server behind us, in RFC 9113 §6.5.2 size (name + value +
+/// 32 per field): tonic 0.14 leaves it unset, so hyper 1's server default applies,
+/// `DEFAULT_SETTINGS_MAX_HEADER_LIST_SIZE` = 16 KiB in `hyper/src/proto/h2/server.rs`, which
+/// hyper hands to h2 0.4 and h2 enforces (`HeaderBlock::load` in `h2/src/frame/headers.rs`: a
+/// list of this size or more is refused). It bounds both what one block may decode to (indexed
+/// fields let a few bytes decode to kilobytes) and, in `frame.rs`, the encoded block we hold:
+/// encoders only Huffman-code a string when that makes it shorter, so a block h2 accepts is
+/// never longer encoded than decoded.
+pub(crate) const MAX_HEADER_LIST_SIZE: usize = 16_384;
+
+/// Why a block was not rewritten.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RewriteError {
+    /// Bad HPACK: the server must reject it too, so it is passed through for the server to see.
+    Undecodable,
+    /// The decoded list reaches [`MAX_HEADER_LIST_SIZE`].
+    ListTooLarge,
+}
+
+impl From<Undecodable> for RewriteError {
+    fn from(_: Undecodable) -> Self {
+        RewriteError::Undecodable
+    }
+}
 
 /// Per RFC 7541 §6.2.3, "Literal Header Field Never Indexed" with a new name (4-bit index 0).
 /// Never-indexed rather than without-indexing because an intermediary "MUST use the same
@@ -46,18 +66,20 @@ impl HeaderRewriter {
 
     /// Decodes one complete header block and returns it re-encoded without the dynamic table,
     /// with an `:authority` that `http` cannot parse replaced by `localhost`.
-    pub(crate) fn rewrite(&mut self, block: &[u8]) -> Result<Vec<u8>, Undecodable> {
+    pub(crate) fn rewrite(&mut self, block: &[u8]) -> Result<Vec<u8>, RewriteError> {
         // A first guess: Huffman-coded and indexed fields expand when written as plain literals.
         let mut out = Vec::with_capacity(block.len() * 2);
         let mut list_size = 0usize;
         self.decoder.decode(block, |name, value| {
+            // The list as the server will see it, rewritten.
+            let value = normalize(name, value);
             list_size = list_size.saturating_add(name.len() + value.len() + 32);
-            if list_size <= MAX_HEADER_LIST_SIZE {
-                encode_field(name, normalize(name, value), &mut out);
+            if list_size < MAX_HEADER_LIST_SIZE {
+                encode_field(name, value, &mut out);
             }
         })?;
-        if list_size > MAX_HEADER_LIST_SIZE {
-            return Err(Undecodable);
+        if list_size >= MAX_HEADER_LIST_SIZE {
+            return Err(RewriteError::ListTooLarge);
         }
         Ok(out)
     }
@@ -178,12 +200,18 @@ mod tests {
     fn bad_hpack_and_oversized_table_updates_are_undecodable() {
         let mut rewriter = HeaderRewriter::new();
         // Indexed field 70: the dynamic table is empty.
-        assert_eq!(rewriter.rewrite(&[0x80 | 70]), Err(Undecodable));
+        assert_eq!(
+            rewriter.rewrite(&[0x80 | 70]),
+            Err(RewriteError::Undecodable)
+        );
         // Dynamic table size update to 8192 (> 4096), then `:method: GET`.
         let mut block = Vec::new();
         encode_integer(8192, 5, 0x20, &mut block);
         block.push(0x82);
-        assert_eq!(HeaderRewriter::new().rewrite(&block), Err(Undecodable));
+        assert_eq!(
+            HeaderRewriter::new().rewrite(&block),
+            Err(RewriteError::Undecodable)
+        );
     }
 
     #[test]
@@ -194,6 +222,23 @@ mod tests {
         encode_string(b"x", &mut block);
         encode_string(&[b'v'; 4000], &mut block);
         block.extend(std::iter::repeat_n(0x80 | 62, 5000));
-        assert_eq!(rewriter.rewrite(&block), Err(Undecodable));
+        assert_eq!(rewriter.rewrite(&block), Err(RewriteError::ListTooLarge));
+    }
+
+    #[test]
+    fn the_list_limit_is_h2s_exactly() {
+        // One field of 32 + 1 + (n - 33) = n bytes in RFC 9113 size.
+        let field_of_size = |n: usize| {
+            let mut block = Vec::new();
+            encode_field(b"x", &vec![b'v'; n - 33], &mut block);
+            block
+        };
+        let below = field_of_size(MAX_HEADER_LIST_SIZE - 1);
+        assert!(HeaderRewriter::new().rewrite(&below).is_ok());
+        let at = field_of_size(MAX_HEADER_LIST_SIZE);
+        assert_eq!(
+            HeaderRewriter::new().rewrite(&at),
+            Err(RewriteError::ListTooLarge)
+        );
     }
 }

@@ -3,4 +3,7 @@
 //! legitimate client was served while it ran.
 
 mod connections;
+mod exec;
+mod h2_flood;
+mod jwt_bounds;
 mod socket_dir;

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod h2_server;
+mod limits;
 mod roundtrip;
 mod support;

@@ -160,6 +160,11 @@ impl AsyncRead for Dribble {
 
 /// Everything the server would read through the wrapper when the client sends `data`.
 pub(crate) async fn rewrite(data: &[u8], chunk: usize) -> Vec<u8> {
+    try_rewrite(data, chunk).await.unwrap()
+}
+
+/// As [`rewrite`], or the error that closed the connection.
+pub(crate) async fn try_rewrite(data: &[u8], chunk: usize) -> io::Result<Vec<u8>> {
     let inner = Dribble {
         data: data.to_vec(),
         pos: 0,
@@ -168,6 +173,13 @@ pub(crate) async fn rewrite(data: &[u8], chunk: usize) -> Vec<u8> {
     };
     let mut wrapped = NormalizeAuthority::new(inner);
     let mut out = Vec::new();
-    wrapped.read_to_end(&mut out).await.unwrap();
-    out
+    wrapped.read_to_end(&mut out).await?;
+    Ok(out)
+}
+
+/// The bound a read error reports.
+pub(crate) fn refused(err: &io::Error) -> &lanyard_h2_authority::Refused {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref())
+        .unwrap_or_else(|| panic!("not a Refused: {err:?}"))
 }
