@@ -21,10 +21,10 @@ use crate::store::Store;
 /// `exec SOCKET UID GID PROGRAM`: drop to UID/GID, connect, wait for the server's SETTINGS
 /// (the agent has accepted), fork; the parent execs `PROGRAM 30`, the child waits until it has
 /// (its `comm`), sends FetchX509SVID over the inherited connection, reports, and kills the
-/// parent. Prints one JSON line: grpc status and message, whether an SVID came, and (exec) the
+/// parent. Prints one JSON line: grpc status and (decoded) message, whether an SVID came, and (exec) the
 /// parent's `Gid:` line after the exec.
 const SCRIPT: &str = r#"
-import json, os, signal, socket, sys, time
+import json, os, signal, socket, sys, time, urllib.parse
 import h2.config, h2.connection, h2.events
 
 def answer(sock, conn):
@@ -60,7 +60,7 @@ def answer(sock, conn):
                         out["grpc_status"] = int(v)
                         done = True
                     elif k == "grpc-message":
-                        out["grpc_message"] = v
+                        out["grpc_message"] = urllib.parse.unquote(v)
             elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
                 out["reset"] = True
                 done = True
