@@ -181,6 +181,10 @@ pub struct K8sAttestorConfig {
     /// Pause between those lookups.
     #[serde(default = "default_poll_retry_interval", with = "humantime_serde")]
     pub poll_retry_interval: Duration,
+    /// Where the host's cgroup filesystem is mounted: a caller's pod is believed only if the
+    /// pod's and container's cgroup directories there are owned by root.
+    #[serde(default = "default_cgroup_root")]
+    pub cgroup_root: PathBuf,
 }
 
 impl K8sAttestorConfig {
@@ -223,6 +227,12 @@ impl K8sAttestorConfig {
                 format!(
                     "{env:?} is not an environment variable name (letters, digits, _; not starting with a digit)"
                 ),
+            );
+        }
+        if self.cgroup_root.is_relative() {
+            return invalid(
+                "workload_attestors.k8s.cgroup_root",
+                "must be an absolute path".into(),
             );
         }
         if self.pod_list_cache_ttl > MAX_POD_LIST_CACHE_TTL {
@@ -309,6 +319,7 @@ impl K8sAttestorConfig {
             pod_list_cache_ttl: self.pod_list_cache_ttl,
             max_poll_attempts: self.max_poll_attempts,
             poll_retry_interval: self.poll_retry_interval,
+            cgroup_root: self.cgroup_root.clone(),
             ..attestor::K8sAttestorConfig::default()
         })
     }
@@ -367,6 +378,9 @@ fn default_k8s_token_path() -> PathBuf {
 }
 fn default_node_name_env() -> String {
     "MY_NODE_NAME".to_owned()
+}
+fn default_cgroup_root() -> PathBuf {
+    PathBuf::from(attestor::DEFAULT_CGROUP_ROOT)
 }
 fn default_pod_list_cache_ttl() -> Duration {
     Duration::from_secs(1)
@@ -579,6 +593,7 @@ mod tests {
             .attestor_config(|_| None)
             .unwrap();
         assert_eq!(a.max_poll_attempts, 5);
+        assert_eq!(a.cgroup_root, Path::new("/sys/fs/cgroup"));
     }
 
     fn k8s_error(table: &str) -> String {
@@ -597,6 +612,10 @@ mod tests {
                 "workload_attestors.k8s.token_path",
             ),
             ("kubelet_ca_path = \"ca.crt\"", "absolute"),
+            (
+                "cgroup_root = \"sys/fs/cgroup\"",
+                "workload_attestors.k8s.cgroup_root",
+            ),
             (
                 "kubelet_ca_path = \"/ca.crt\"\nkubelet_skip_verify = true",
                 "remove one",

@@ -1,6 +1,7 @@
 //! The k8s workload attestor against a fake kubelet that speaks real HTTPS over TCP and serves a
 //! real kubelet `PodList`. The caller's `/proc/<pid>/cgroup` is a file in a tempdir (the test
-//! process is not in a pod); everything from there on is the production path.
+//! process is not in a pod), and so is the cgroup filesystem its directories are checked on;
+//! everything from there on is the production path.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -81,7 +82,26 @@ impl Node {
         self.dir.path().join("proc")
     }
 
+    /// A cgroup v2 filesystem: `cgroup.controllers` at its root.
+    fn cgroup_root(&self) -> PathBuf {
+        let root = self.dir.path().join("cgroup");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        root
+    }
+
+    /// Writes `pid`'s cgroup file and creates the cgroup directories it names (as this process's
+    /// uid: root, as the kubelet's are, when the tests run as root).
     fn put_cgroup(&self, pid: i32, text: &str) {
+        self.put_cgroup_file(pid, text);
+        for line in text.lines() {
+            let path = line.splitn(3, ':').nth(2).unwrap();
+            std::fs::create_dir_all(self.cgroup_root().join(path.trim_start_matches('/'))).unwrap();
+        }
+    }
+
+    /// Writes `pid`'s cgroup file only.
+    fn put_cgroup_file(&self, pid: i32, text: &str) {
         let dir = self.proc_root().join(pid.to_string());
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("cgroup"), text).unwrap();
@@ -98,6 +118,8 @@ impl Node {
             max_poll_attempts: 3,
             poll_retry_interval: Duration::from_millis(10),
             proc_root: self.proc_root(),
+            cgroup_root: self.cgroup_root(),
+            cgroup_owner: nix::unistd::geteuid().as_raw(),
         }
     }
 
@@ -424,4 +446,149 @@ async fn unix_and_k8s_selectors_are_concatenated() {
     ]);
     let err = within(failing.attest(&peer(pid))).await.unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
+}
+
+/// `dir` and everything below it, given to `uid`.
+fn chown_tree(dir: &std::path::Path, uid: u32) {
+    std::os::unix::fs::chown(dir, Some(uid), Some(uid)).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            chown_tree(&path, uid);
+        }
+    }
+}
+
+/// An attestor for `node` that holds cgroups to `owner` (root in production). Run as root, the
+/// tests chown directories to another uid, as a user's own `mkdir` would make them; otherwise
+/// they pretend the kubelet is another uid than the test's.
+fn holding_cgroups_to(node: &Node, owner: u32) -> K8sAttestor {
+    K8sAttestor::new(K8sAttestorConfig {
+        cgroup_owner: owner,
+        ..node.config()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_pod_cgroup_forged_in_a_delegated_subtree_gets_no_k8s_selectors() {
+    let node = Node::start().await;
+    let root = nix::unistd::geteuid().is_root();
+    // The attack: in the cgroup subtree systemd delegates to user 1000's session, create
+    // pod<victim>/<victim's container> and move in. Same names as the real pod's.
+    let session = "/user.slice/user-1000.slice/user@1000.service/app.slice";
+    let forged = format!(
+        "0::{session}/kubepods-burstable-pod{}.slice/cri-containerd-{CHECKOUT}.scope\n",
+        POD_UID.replace('-', "_")
+    );
+    node.put_cgroup(PID, &forged);
+    let pod_dir = node.cgroup_root().join(format!(
+        "{}/kubepods-burstable-pod{}.slice",
+        &session[1..],
+        POD_UID.replace('-', "_")
+    ));
+    let attestor = if root {
+        // What the user's mkdir gives: directories owned by the user.
+        chown_tree(&pod_dir, 1000);
+        node.attestor()
+    } else {
+        holding_cgroups_to(&node, nix::unistd::geteuid().as_raw() + 1)
+    };
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(selectors.is_empty(), "{selectors:?}");
+    assert!(
+        node.kubelet.requests().is_empty(),
+        "no fetch for a forged pod"
+    );
+
+    // Only the container's directory forged (the pod's is root's): refused as well.
+    if root {
+        std::os::unix::fs::chown(&pod_dir, Some(0), Some(0)).unwrap();
+        let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+        assert!(selectors.is_empty(), "{selectors:?}");
+        // Directories above the pod's do not count: with pod and container root's, the pod is
+        // the kubelet's, wherever it sits (kind and k3d nest the kubelet's cgroups).
+        chown_tree(&pod_dir, 0);
+        let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+        assert!(values(&selectors).contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+    }
+
+    // The real pod's cgroup, made by the kubelet's uid, is attested.
+    node.put_cgroup(PID, &cgroup_of(POD_UID, CHECKOUT));
+    let selectors = within(node.attestor().attest(&peer(PID))).await.unwrap();
+    assert!(values(&selectors).contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+}
+
+#[tokio::test]
+async fn a_vanished_cgroup_is_an_error_naming_the_directory() {
+    let node = Node::start().await;
+    // The file names a container whose cgroup is gone: the process has exited.
+    let gone = "0badc0de-1111-4222-8333-444455556666";
+    node.put_cgroup_file(PID, &cgroup_of(gone, CHECKOUT));
+    let err = within(node.attestor().attest(&peer(PID)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AttestError::CgroupDir { .. }), "{err:?}");
+    let err = err.to_string();
+    assert!(err.contains(&format!("pid {PID}")), "{err}");
+    assert!(err.contains(&gone.replace('-', "_")), "{err}");
+    assert!(err.contains("cgroup_root"), "{err}");
+    assert!(node.kubelet.requests().is_empty());
+
+    // A path relative to the agent's cgroup namespace cannot be checked: refused, saying why.
+    node.put_cgroup_file(
+        PID,
+        include_str!("data/cgroup/v2-systemd-containerd-cgroupns.txt"),
+    );
+    let err = within(node.attestor().attest(&peer(PID)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("host cgroup namespace"), "{err}");
+}
+
+#[tokio::test]
+async fn a_caller_that_gives_up_leaves_the_fetch_to_the_next_one() {
+    let node = Node::start().await;
+    // A kubelet that accepts connections and never answers.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://127.0.0.1:{}", hung.local_addr().unwrap().port());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = hung.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(conn);
+        }
+    });
+    let attestor = K8sAttestor::new(K8sAttestorConfig {
+        kubelet_url: lanyard_agent::workload::attestor::KubeletUrl::parse(&url).unwrap(),
+        ..node.config()
+    })
+    .unwrap();
+    // Each caller gives up (as the Workload API's deadline makes it); the fetch goes on, and
+    // the callers after it wait for that fetch instead of starting their own.
+    let caller = peer(PID);
+    for _ in 0..3 {
+        let call = tokio::time::timeout(Duration::from_millis(100), attestor.attest(&caller));
+        assert!(call.await.is_err(), "a hung kubelet answered");
+    }
+    // Concurrent callers too.
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let attestor = attestor.clone();
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_millis(100), attestor.attest(&peer(PID))).await
+            })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap().is_err());
+    }
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one fetch in flight, shared by every caller"
+    );
 }

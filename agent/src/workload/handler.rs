@@ -6,11 +6,14 @@
 //! Status codes (SPIFFE Workload Endpoint §6): header missing → `InvalidArgument`; agent not
 //! synced yet or attestation failed → `Unavailable`; no matching entry → `PermissionDenied`
 //! "no identity issued" (the text clients key on); caller process changed during attestation →
-//! `PermissionDenied`; `FetchJWTSVID` without audience, `ValidateJWTSVID` without audience or
+//! `PermissionDenied` ("process changed since it connected" when it executed another program);
+//! attestation slower than the handler's deadline → `Unavailable`; `FetchJWTSVID` without audience, `ValidateJWTSVID` without audience or
 //! token, or a token that fails validation → `InvalidArgument`; no JWT-SVID could be minted →
 //! `Unavailable`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use lanyard_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApi;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,7 +29,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use super::attestor::WorkloadAttestor;
-use super::peer::PeerInfo;
+use super::peer::{PeerInfo, ProcessChanged};
 use super::response;
 use super::response::Denial;
 use super::stream::{Caller, ResponseStream, deny, log_issued, stream_updates};
@@ -37,12 +40,21 @@ use crate::store::{SvidStore, WorkloadSvid};
 /// (SPIFFE Workload Endpoint §3).
 pub const SECURITY_HEADER: &str = "workload.spiffe.io";
 
+/// How long one call's attestation may take by default (see
+/// [`WorkloadHandler::with_attestation_timeout`]).
+const DEFAULT_ATTESTATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Attestations cut off by the deadline since start (logged at debug; no metrics yet).
+static ATTESTATION_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+
 /// The Workload API service over an [`SvidStore`], a [`JwtMinter`] and a [`WorkloadAttestor`].
 #[derive(Clone)]
 pub struct WorkloadHandler {
     store: SvidStore,
     jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
+    /// The deadline of one call's attestation.
+    attestation_timeout: Duration,
     /// Turns true at shutdown, ending every open stream.
     stop: Arc<watch::Sender<bool>>,
 }
@@ -64,8 +76,19 @@ impl WorkloadHandler {
             store,
             jwt,
             attestor,
+            attestation_timeout: DEFAULT_ATTESTATION_TIMEOUT,
             stop: Arc::new(watch::Sender::new(false)),
         }
+    }
+
+    /// Bounds each call's attestation by `timeout` (default 5 s): a
+    /// slower one (a kubelet that does not answer, a huge executable to hash) is answered
+    /// `Unavailable` "workload attestation timed out", which clients retry, instead of holding
+    /// the call. Work already started (a hash, a pod-list fetch) goes on and is shared with the
+    /// next caller that needs it.
+    pub fn with_attestation_timeout(mut self, timeout: Duration) -> WorkloadHandler {
+        self.attestation_timeout = timeout;
+        self
     }
 
     /// Ends every open stream of this handler (and its clones) with `Unavailable`: tonic's
@@ -93,23 +116,27 @@ impl WorkloadHandler {
             }
         };
         let cred = process.cred();
-        let selectors = match self.attestor.attest(&cred).await {
-            Ok(selectors) => selectors,
-            Err(e) => {
+        let attested =
+            tokio::time::timeout(self.attestation_timeout, self.attestor.attest(&cred)).await;
+        let selectors = match attested {
+            Ok(Ok(selectors)) => selectors,
+            Ok(Err(e)) => {
                 tracing::warn!(method, pid = cred.pid, error = %e, "denied: workload attestation failed");
                 return Err(Status::unavailable("workload attestation failed"));
             }
+            Err(_) => {
+                let timeouts = ATTESTATION_TIMEOUTS.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(method, pid = cred.pid, timeout = ?self.attestation_timeout, "denied: workload attestation timed out");
+                tracing::debug!(timeouts, "attestation timeouts since start");
+                return Err(Status::unavailable("workload attestation timed out"));
+            }
         };
         if let Err(changed) = process.check_unchanged() {
-            tracing::warn!(
-                method,
-                pid = cred.pid,
-                reason = %changed,
-                "denied: caller process changed during attestation (pid reuse?)"
-            );
-            return Err(Status::permission_denied(
-                "caller process changed during attestation",
-            ));
+            tracing::warn!(method, pid = cred.pid, reason = %changed, "denied: caller process changed since it connected");
+            return Err(Status::permission_denied(match changed {
+                ProcessChanged::Exec { .. } => "process changed since it connected",
+                _ => "caller process changed during attestation",
+            }));
         }
         Ok(Caller {
             method,
@@ -318,5 +345,44 @@ mod tests {
         check_security_header(&md).unwrap();
         md.append(SECURITY_HEADER, MetadataValue::from_static("true"));
         assert!(check_security_header(&md).is_err(), "two values");
+    }
+
+    /// An attestor that never answers, like a kubelet that accepts and then says nothing.
+    struct Stuck;
+
+    #[tonic::async_trait]
+    impl WorkloadAttestor for Stuck {
+        async fn attest(
+            &self,
+            _: &crate::workload::PeerCred,
+        ) -> Result<Vec<crate::store::Selector>, crate::workload::AttestError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_attestation_is_answered_unavailable_at_the_deadline() {
+        let handler = WorkloadHandler::new(SvidStore::new(), JwtMinter::new(), Arc::new(Stuck))
+            .with_attestation_timeout(Duration::from_millis(50));
+        let (a, _b) = tokio::net::UnixStream::pair().unwrap();
+        let peer = crate::workload::PeerProcess::from_stream(&a).unwrap();
+        let mut request = Request::new(());
+        request
+            .metadata_mut()
+            .insert(SECURITY_HEADER, MetadataValue::from_static("true"));
+        request
+            .extensions_mut()
+            .insert(PeerInfo(Ok(Arc::new(peer))));
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            handler.caller(&request, "FetchX509SVID"),
+        )
+        .await
+        .expect("the deadline did not cut the attestation off");
+        let Err(status) = answer else {
+            panic!("a stuck attestation was answered with a caller");
+        };
+        assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+        assert_eq!(status.message(), "workload attestation timed out");
     }
 }

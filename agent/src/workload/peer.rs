@@ -12,24 +12,39 @@
 //!   when that process exits;
 //! - the uid to hold it to is the effective uid `SO_PEERCRED` reported, i.e. the one it had at
 //!   `connect`;
+//!   The gid is held the same way to the effective gid `SO_PEERCRED` reported;
 //! - without a pidfd, at accept also record the process start time (`/proc/<pid>/stat` field 22),
-//!   which catches reuse on kernels without `SO_PEERPIDFD`;
-//! - after attestation, [`PeerProcess::check_unchanged`]: the pid still exists, is not a zombie
-//!   and has the recorded effective uid (`/proc/<pid>/status`), and then, with a pidfd, the pidfd
-//!   has not signalled exit: the process was alive after every read, so its pid was not reused
-//!   and each read (the attestor's included) described it. Without a pidfd the start time is
-//!   compared instead. Otherwise the request is dropped.
+//!   which catches reuse on kernels without `SO_PEERPIDFD`. Only a kernel that lacks the option
+//!   (`ENOPROTOOPT`, `EINVAL`) falls back to it; any other `SO_PEERPIDFD` error refuses the
+//!   connection's calls ([`PeerError::PeerPidfd`]), since the pidfd is the stronger guard;
+//! - at accept, record the identity of the executable the process runs (device and inode of the
+//!   file `/proc/<pid>/exe` links to): a process that connects and then `execve`s another binary
+//!   keeps its pid, its pidfd and its start time, but the attestor would describe the new binary
+//!   (`unix:path`, `unix:sha256`, and a setuid/setgid binary's ids) to whoever holds the socket.
+//!   Costs one `stat(2)` per connection;
+//! - after attestation, [`PeerProcess::check_unchanged`]: the pid still exists, is not a zombie,
+//!   runs the recorded executable and has the recorded effective uid and gid
+//!   (`/proc/<pid>/status`), and then, with a pidfd, the pidfd has not signalled exit: the
+//!   process was alive after every read, so its pid was not reused and each read (the
+//!   attestor's included) described it. Without a pidfd the start time is compared instead.
+//!   Otherwise the request is dropped.
 //!
-//! With a pidfd nothing is read from `/proc` at accept, and one file after attestation: `/proc`
-//! reads were the largest cost of a new connection after the kernel's own socket work.
+//! With a pidfd, accept reads no `/proc` file (one `stat` of the exe link), and one file after
+//! attestation: `/proc` reads were the largest cost of a new connection after the kernel's own
+//! socket work.
 //!
-//! Without `SO_PEERPIDFD`, a caller that exits and whose pid is reused *before accept* is not
-//! detectable; the window is the listen backlog wait, and pid reuse needs the pid space to wrap.
+//! What stays undetectable: everything that happens between `connect(2)` and the agent's
+//! `accept`, because the agent's first look at the process is at accept. A caller that connects,
+//! then `execve`s another binary before the agent accepts, is recorded as that binary (the
+//! window is the listen backlog wait; the uid and gid are still held to those at `connect`).
+//! Without `SO_PEERPIDFD`, a caller that exits and whose pid is reused before accept is likewise
+//! not detectable; pid reuse also needs the pid space to wrap.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
+use nix::errno::Errno;
 use tokio::net::UnixStream;
 
 use super::procfs::{self, ProcError};
@@ -53,6 +68,37 @@ pub struct PeerProcess {
     pidfd: Option<OwnedFd>,
     /// The start time at accept: recorded only without a pidfd.
     start_time: Option<u64>,
+    /// The executable it ran at accept.
+    exe: ExeId,
+}
+
+/// Which file a process runs: `stat` of `/proc/<pid>/exe` (following the link), or that the
+/// agent may not look (`EACCES`/`EPERM`: an agent that is neither root nor holds
+/// `CAP_SYS_PTRACE` looking at another user's or a non-dumpable process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExeId {
+    /// `st_dev`, `st_ino`.
+    File { dev: u64, ino: u64 },
+    /// Not visible to the agent.
+    Hidden,
+}
+
+impl ExeId {
+    fn of(pid: i32) -> Result<ExeId, ProcError> {
+        let file = procfs::proc_file(pid, "exe");
+        match nix::sys::stat::stat(&file) {
+            Ok(st) => Ok(ExeId::File {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            }),
+            Err(Errno::EACCES | Errno::EPERM) => Ok(ExeId::Hidden),
+            Err(e) => Err(ProcError::Read {
+                pid,
+                file,
+                source: e.into(),
+            }),
+        }
+    }
 }
 
 /// How a caller's process differs from the one that connected.
@@ -85,6 +131,22 @@ pub enum ProcessChanged {
         /// The uid now.
         now: u32,
     },
+    /// The process's effective gid changed.
+    #[error("process {pid} changed gid from {was} to {now}")]
+    GidChanged {
+        /// The pid.
+        pid: i32,
+        /// The gid at accept.
+        was: u32,
+        /// The gid now.
+        now: u32,
+    },
+    /// The process runs another executable than at accept: it called `execve`.
+    #[error("process {pid} executed another program since it connected")]
+    Exec {
+        /// The pid.
+        pid: i32,
+    },
     /// The process could not be inspected.
     #[error("{0}")]
     Unreadable(String),
@@ -92,16 +154,18 @@ pub enum ProcessChanged {
 
 impl PeerProcess {
     /// Records the process `cred.pid` that connected with `cred`, guarded by `pidfd` if one was
-    /// obtained, else by its start time as it is now.
+    /// obtained, else by its start time as it is now, and the executable it runs now.
     pub fn record(cred: PeerCred, pidfd: Option<OwnedFd>) -> Result<PeerProcess, ProcError> {
         let start_time = match pidfd {
             Some(_) => None,
             None => Some(procfs::read_stat(cred.pid)?.start_time),
         };
+        let exe = ExeId::of(cred.pid)?;
         Ok(PeerProcess {
             cred,
             pidfd,
             start_time,
+            exe,
         })
     }
 
@@ -115,14 +179,10 @@ impl PeerProcess {
             uid: ucred.uid(),
             gid: ucred.gid(),
         };
-        let pidfd = nix::sys::socket::getsockopt(
-            &stream.as_fd(),
-            nix::sys::socket::sockopt::PeerPidfd,
-        )
-        .map_err(
-            |e| tracing::debug!(pid, error = %e, "SO_PEERPIDFD unavailable; relying on start time"),
-        )
-        .ok();
+        let pidfd = pidfd_or_fallback(
+            pid,
+            nix::sys::socket::getsockopt(&stream.as_fd(), nix::sys::socket::sockopt::PeerPidfd),
+        )?;
         PeerProcess::record(cred, pidfd).map_err(PeerError::Proc)
     }
 
@@ -136,37 +196,15 @@ impl PeerProcess {
         self.pidfd.is_some()
     }
 
-    /// Checks that the process is still the one recorded: alive, same effective uid as at
-    /// `connect`, and (without a pidfd) same start time. Call it after attestation; on `Err` the
-    /// selectors describe some other process (or none).
+    /// Checks that the process is still the one recorded: alive, the same executable, the same
+    /// effective uid and gid as at `connect`, and (without a pidfd) the same start time. Call it
+    /// after attestation; on `Err` the selectors describe some other process (or none).
     pub fn check_unchanged(&self) -> Result<(), ProcessChanged> {
         let pid = self.cred.pid;
-        if let Some(was) = self.start_time {
-            let stat = procfs::read_stat(pid).map_err(|e| gone_or_unreadable(pid, e))?;
-            if stat.has_exited() {
-                return Err(ProcessChanged::Exited { pid });
-            }
-            if stat.start_time != was {
-                return Err(ProcessChanged::PidReused {
-                    pid,
-                    was,
-                    now: stat.start_time,
-                });
-            }
-        }
-        let status = procfs::read_status(pid).map_err(|e| gone_or_unreadable(pid, e))?;
-        if status.has_exited() {
-            return Err(ProcessChanged::Exited { pid });
-        }
-        if status.effective_uid() != self.cred.uid {
-            return Err(ProcessChanged::UidChanged {
-                pid,
-                was: self.cred.uid,
-                now: status.effective_uid(),
-            });
-        }
+        let compared = self.compare();
         // Last: if the process that connected is alive now, it was alive during every read
         // above and before (a pid is only reused after its process has exited and been reaped).
+        // If it has exited, that explains any difference found, so it is what is reported.
         if let Some(pidfd) = &self.pidfd {
             // A pidfd polls readable once its process has exited (pidfd_open(2)).
             let mut fds = [nix::poll::PollFd::new(
@@ -183,7 +221,66 @@ impl PeerProcess {
                 }
             }
         }
+        compared
+    }
+
+    /// The `/proc` half of [`PeerProcess::check_unchanged`]: start time, executable, state and
+    /// ids, in that order (a reused pid explains a new executable; an `execve` of a set-id
+    /// binary explains new ids).
+    fn compare(&self) -> Result<(), ProcessChanged> {
+        let pid = self.cred.pid;
+        if let Some(was) = self.start_time {
+            let stat = procfs::read_stat(pid).map_err(|e| gone_or_unreadable(pid, e))?;
+            if stat.has_exited() {
+                return Err(ProcessChanged::Exited { pid });
+            }
+            if stat.start_time != was {
+                return Err(ProcessChanged::PidReused {
+                    pid,
+                    was,
+                    now: stat.start_time,
+                });
+            }
+        }
+        // Hidden then and now: the attestor cannot read the executable either (no path or
+        // digest selectors), and the ids below still hold.
+        if ExeId::of(pid).map_err(|e| gone_or_unreadable(pid, e))? != self.exe {
+            return Err(ProcessChanged::Exec { pid });
+        }
+        let status = procfs::read_status(pid).map_err(|e| gone_or_unreadable(pid, e))?;
+        if status.has_exited() {
+            return Err(ProcessChanged::Exited { pid });
+        }
+        if status.effective_uid() != self.cred.uid {
+            return Err(ProcessChanged::UidChanged {
+                pid,
+                was: self.cred.uid,
+                now: status.effective_uid(),
+            });
+        }
+        if status.effective_gid() != self.cred.gid {
+            return Err(ProcessChanged::GidChanged {
+                pid,
+                was: self.cred.gid,
+                now: status.effective_gid(),
+            });
+        }
         Ok(())
+    }
+}
+
+/// The outcome of `getsockopt(SO_PEERPIDFD)`: the pidfd; `None` (fall back to the start time)
+/// only when the kernel lacks the option; any other error refuses the peer.
+fn pidfd_or_fallback(pid: i32, result: nix::Result<OwnedFd>) -> Result<Option<OwnedFd>, PeerError> {
+    match result {
+        Ok(fd) => Ok(Some(fd)),
+        // Before Linux 6.5 the option does not exist: ENOPROTOOPT; EINVAL from kernels or
+        // seccomp filters that reject the unknown option number.
+        Err(e @ (Errno::ENOPROTOOPT | Errno::EINVAL)) => {
+            tracing::debug!(pid, error = %e, "SO_PEERPIDFD unavailable; relying on start time");
+            Ok(None)
+        }
+        Err(e) => Err(PeerError::PeerPidfd(e.into())),
     }
 }
 
@@ -203,6 +300,9 @@ pub enum PeerError {
     /// `SO_PEERCRED` failed.
     #[error("cannot read the caller's peer credentials: {0}")]
     PeerCred(io::Error),
+    /// `SO_PEERPIDFD` failed with something else than "not supported" (e.g. `EMFILE`).
+    #[error("cannot take a pidfd for the caller (SO_PEERPIDFD): {0}")]
+    PeerPidfd(io::Error),
     /// The kernel gave no pid, e.g. the caller is in a pid namespace the agent cannot see
     /// (run the agent in the host pid namespace).
     #[error(
@@ -323,6 +423,77 @@ mod tests {
                 .check_unchanged(),
             Err(ProcessChanged::UidChanged { .. })
         ));
+    }
+
+    #[test]
+    fn only_a_missing_so_peerpidfd_falls_back_to_the_start_time() {
+        for absent in [Errno::ENOPROTOOPT, Errno::EINVAL] {
+            assert!(
+                pidfd_or_fallback(1, Err(absent)).unwrap().is_none(),
+                "{absent}"
+            );
+        }
+        for other in [Errno::EMFILE, Errno::ENOMEM, Errno::ESRCH] {
+            let err = pidfd_or_fallback(1, Err(other)).unwrap_err();
+            assert!(matches!(err, PeerError::PeerPidfd(_)), "{other}: {err:?}");
+            assert!(err.to_string().contains("SO_PEERPIDFD"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_gid_is_held_to_the_one_reported_at_connect() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let mut with_pidfd = PeerProcess::from_stream(&a).unwrap();
+        with_pidfd.cred.gid = with_pidfd.cred.gid.wrapping_add(1);
+        assert!(matches!(
+            with_pidfd.check_unchanged(),
+            Err(ProcessChanged::GidChanged { .. })
+        ));
+        let other_gid = PeerCred {
+            gid: own_cred().gid.wrapping_add(1),
+            ..own_cred()
+        };
+        assert!(matches!(
+            PeerProcess::record(other_gid, None)
+                .unwrap()
+                .check_unchanged(),
+            Err(ProcessChanged::GidChanged { .. })
+        ));
+    }
+
+    #[test]
+    fn a_process_that_executes_another_program_is_reported_changed() {
+        use std::io::Write as _;
+        // sh waits for a line, then replaces itself with sleep: same pid, same start time.
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "read line; exec sleep 60"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let peer = PeerProcess::record(PeerCred { pid, ..own_cred() }, None).unwrap();
+        peer.check_unchanged().unwrap();
+        let before = std::fs::read_link(procfs::proc_file(pid, "exe")).unwrap();
+
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_link(procfs::proc_file(pid, "exe")).unwrap() == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sh did not exec sleep"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(peer.check_unchanged(), Err(ProcessChanged::Exec { pid }));
+        // A fresh record of the same process (what accept would see now) is unchanged.
+        PeerProcess::record(PeerCred { pid, ..own_cred() }, None)
+            .unwrap()
+            .check_unchanged()
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Gone is reported as gone, not as an exec.
+        assert_eq!(peer.check_unchanged(), Err(ProcessChanged::Exited { pid }));
     }
 
     /// The child side of the next test: connect to the socket and wait to be killed.

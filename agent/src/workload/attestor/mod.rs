@@ -6,12 +6,14 @@
 //! SHA-256) and [`K8sAttestor`] (SPIRE's `k8s`: the caller's pod and container, from its cgroups
 //! and the kubelet). [`CombinedAttestor`] runs several and concatenates their selectors.
 
+mod digest;
 mod k8s;
 mod unix;
 
 pub use k8s::{
-    DEFAULT_KUBELET_CA_PATH, DEFAULT_TOKEN_PATH, K8sAttestor, K8sAttestorConfig, KubeletError,
-    KubeletUrl, KubeletVerification, PodContainer, parse_cgroup_file,
+    DEFAULT_CGROUP_ROOT, DEFAULT_KUBELET_CA_PATH, DEFAULT_TOKEN_PATH, K8sAttestor,
+    K8sAttestorConfig, KubeletError, KubeletUrl, KubeletVerification, PodContainer,
+    parse_cgroup_file,
 };
 pub use unix::{UnixAttestor, UnixAttestorConfig};
 
@@ -68,6 +70,30 @@ pub enum AttestError {
         pid: i32,
         /// What happened.
         reason: String,
+    },
+    /// The caller's cgroups name a pod, but its cgroup directory could not be inspected.
+    #[error(
+        "pid {pid}: cannot inspect its pod's cgroup directory {}: {source} (the process may have exited; otherwise check that cgroup_root is the host's cgroup filesystem)",
+        dir.display()
+    )]
+    CgroupDir {
+        /// The process.
+        pid: i32,
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The caller's cgroup path is relative to the agent's cgroup namespace (`..` segments), so
+    /// it cannot be found on the host's cgroup filesystem to check who made it.
+    #[error(
+        "pid {pid}: its cgroup path {path:?} climbs out of the agent's cgroup namespace; run the agent in the host cgroup namespace so that its pod's cgroup can be checked"
+    )]
+    CgroupNamespace {
+        /// The process.
+        pid: i32,
+        /// The path as the agent sees it.
+        path: String,
     },
     /// The caller runs in a pod, but the kubelet's pod list could not be fetched.
     #[error("pid {pid}: {source}")]

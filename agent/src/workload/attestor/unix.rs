@@ -7,13 +7,14 @@
 //! - `supplementary_gid:<n>` (and `supplementary_group:<name>`) per `Groups` entry;
 //! - with `discover_workload_path`: `path:<exe>` (the `/proc/<pid>/exe` link) and
 //!   `sha256:<hex>` of the executable. The hash reads `/proc/<pid>/exe` itself, i.e. the file the
-//!   process is running even if the path has since been replaced.
+//!   process is running even if the path has since been replaced; digests are cached by file
+//!   identity and computed once however many callers ask at once ([`super::digest`]).
 
-use std::io::Read;
-use std::path::Path;
+use std::sync::Arc;
 
 use nix::unistd::{Gid, Group, Uid, User};
 
+use super::digest::{DigestCache, OpenedExe};
 use super::{AttestError, WorkloadAttestor};
 use crate::store::Selector;
 use crate::workload::PeerCred;
@@ -31,20 +32,25 @@ pub struct UnixAttestorConfig {
     pub workload_size_limit: u64,
 }
 
-/// The built-in `unix` workload attestor.
+/// The built-in `unix` workload attestor. Clones share the digest cache.
 #[derive(Debug, Clone, Default)]
 pub struct UnixAttestor {
     config: UnixAttestorConfig,
+    digests: Arc<DigestCache>,
 }
 
 impl UnixAttestor {
     /// An attestor with `config`.
     pub fn new(config: UnixAttestorConfig) -> UnixAttestor {
-        UnixAttestor { config }
+        UnixAttestor {
+            config,
+            digests: Arc::default(),
+        }
     }
 
-    /// The selectors of `pid`, read synchronously.
-    pub fn attest_blocking(&self, pid: i32) -> Result<Vec<Selector>, AttestError> {
+    /// The selectors of `pid` but the digest, read synchronously, and the executable opened
+    /// for the digest when there is one to take.
+    fn read_blocking(&self, pid: i32) -> Result<(Vec<Selector>, Option<OpenedExe>), AttestError> {
         let status = procfs::read_status(pid)?;
         let mut selectors = Vec::new();
         let mut push = |kind: &str, value: String| {
@@ -76,11 +82,21 @@ impl UnixAttestor {
                 source,
             })?;
             push("path", path.to_string_lossy().into_owned());
-            if let Some(digest) = sha256_of(pid, &exe, self.config.workload_size_limit)? {
-                push("sha256", digest);
+            let opened = OpenedExe::open(pid, exe)?;
+            let limit = self.config.workload_size_limit;
+            if limit > 0 && opened.size() > limit {
+                tracing::warn!(
+                    pid,
+                    file = %opened.path().display(),
+                    size = opened.size(),
+                    limit,
+                    "workload executable exceeds workload_size_limit; no unix:sha256 selector"
+                );
+            } else {
+                return Ok((selectors, Some(opened)));
             }
         }
-        Ok(selectors)
+        Ok((selectors, None))
     }
 }
 
@@ -89,12 +105,17 @@ impl WorkloadAttestor for UnixAttestor {
     async fn attest(&self, peer: &PeerCred) -> Result<Vec<Selector>, AttestError> {
         let this = self.clone();
         let pid = peer.pid;
-        tokio::task::spawn_blocking(move || this.attest_blocking(pid))
+        let (mut selectors, exe) = tokio::task::spawn_blocking(move || this.read_blocking(pid))
             .await
             .map_err(|e| AttestError::Task {
                 pid,
                 reason: e.to_string(),
-            })?
+            })??;
+        if let Some(exe) = exe {
+            let digest = self.digests.digest(exe).await?;
+            selectors.push(Selector::new("unix", format!("sha256:{digest}")));
+        }
+        Ok(selectors)
     }
 }
 
@@ -118,49 +139,9 @@ fn group_name(gid: u32) -> Option<String> {
     }
 }
 
-/// The lowercase hex SHA-256 of `file`, or `None` (with a warning) if it exceeds `limit` bytes.
-fn sha256_of(pid: i32, file: &Path, limit: u64) -> Result<Option<String>, AttestError> {
-    let hash_error = |source| AttestError::Hash {
-        pid,
-        file: file.to_path_buf(),
-        source,
-    };
-    let mut f = std::fs::File::open(file).map_err(hash_error)?;
-    let size = f.metadata().map_err(hash_error)?.len();
-    if limit > 0 && size > limit {
-        tracing::warn!(
-            pid,
-            file = %file.display(),
-            size,
-            limit,
-            "workload executable exceeds workload_size_limit; no unix:sha256 selector"
-        );
-        return Ok(None);
-    }
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(hash_error)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    Ok(Some(hex(ctx.finish().as_ref())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::digest::hex;
     use super::*;
 
     fn own_pid() -> i32 {
@@ -203,33 +184,37 @@ mod tests {
         assert!(has(&selectors, &format!("sha256:{}", hex(digest.as_ref()))));
     }
 
-    #[test]
-    fn path_selectors_are_off_by_default_and_the_size_limit_skips_the_digest() {
-        let plain = UnixAttestor::default().attest_blocking(own_pid()).unwrap();
+    #[tokio::test]
+    async fn path_selectors_are_off_by_default_and_the_size_limit_skips_the_digest() {
+        let cred = PeerCred {
+            pid: own_pid(),
+            uid: 0,
+            gid: 0,
+        };
+        let plain = UnixAttestor::default().attest(&cred).await.unwrap();
         assert!(!plain.iter().any(|s| s.value.starts_with("path:")));
 
         let limited = UnixAttestor::new(UnixAttestorConfig {
             discover_workload_path: true,
             workload_size_limit: 1,
         })
-        .attest_blocking(own_pid())
+        .attest(&cred)
+        .await
         .unwrap();
         assert!(limited.iter().any(|s| s.value.starts_with("path:")));
         assert!(!limited.iter().any(|s| s.value.starts_with("sha256:")));
     }
 
-    #[test]
-    fn a_missing_process_is_an_error_naming_pid_and_file() {
-        let err = UnixAttestor::default()
-            .attest_blocking(i32::MAX)
-            .unwrap_err();
+    #[tokio::test]
+    async fn a_missing_process_is_an_error_naming_pid_and_file() {
+        let cred = PeerCred {
+            pid: i32::MAX,
+            uid: 0,
+            gid: 0,
+        };
+        let err = UnixAttestor::default().attest(&cred).await.unwrap_err();
         let message = err.to_string();
         assert!(message.contains(&format!("pid {}", i32::MAX)), "{message}");
         assert!(message.contains("/status"), "{message}");
-    }
-
-    #[test]
-    fn hex_is_lowercase_and_padded() {
-        assert_eq!(hex(&[0x00, 0xab, 0x0f]), "00ab0f");
     }
 }

@@ -22,8 +22,26 @@
 //! `.../pod<mine>.slice/cri-containerd-<mine>.scope/pod<victim>.slice/...` is still `<mine>`.
 //! CRI-O's `crio-conmon-<id>.scope` holds the container's monitor, not the container, and does
 //! not count. Sample files from real nodes are in `agent/tests/data/cgroup/` (see its README).
+//!
+//! A name is not enough: cgroup v2 delegates subtrees to unprivileged users (every systemd user
+//! session has one, `user@<uid>.service`), and such a user can `mkdir pod<victim>/<victim-id>`
+//! there and move itself in. So a pod is accepted only where its cgroup really is the kubelet's:
+//! [`verify_owner`] looks at the directories on the host's cgroup filesystem
+//! (`cgroup_root`) and requires the pod directory and the container directory below it to be
+//! owned by root. The kubelet and the container runtime create them as root; a user can only
+//! create directories in the subtree delegated to it, and those are the user's (mkdir(2) gives
+//! them the creator's fsuid; nobody but root can chown them to root). A container's own
+//! sub-cgroups, below its directory, are not checked: a process there is in that container
+//! whatever they are called.
+//!
+//! Known limits: paths with `..` segments (an agent in its own cgroup namespace) cannot be
+//! located on the host's cgroup filesystem and are refused; run the agent in the host cgroup
+//! namespace. A runtime that hands a user-namespaced container its cgroup (OCI runtime-spec
+//! "cgroup ownership": runc with a read-write cgroupfs, crun) chowns the container directory
+//! to the container's root; such containers are refused too.
 
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use crate::workload::procfs::ProcError;
 
@@ -37,38 +55,128 @@ pub struct PodContainer {
     pub container_id: String,
 }
 
-/// Reads `<proc_root>/<pid>/cgroup`: `Ok(None)` when the process is not in a pod's container.
+/// One `/proc/<pid>/cgroup` line that names the container: which hierarchy, and the path
+/// segments down to the pod's and the container's directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PodCgroup {
+    /// The line's controller list (empty for cgroup v2).
+    controllers: String,
+    /// The segments from the hierarchy's root down to the pod's directory, inclusive.
+    pod_dir: Vec<String>,
+    /// The container's directory below it, if it has its own (runc's `slice:prefix:name`
+    /// form keeps both in one directory).
+    container_dir: Option<String>,
+}
+
+/// Reads `<proc_root>/<pid>/cgroup`: `Ok(None)` when the process is not in a pod's container;
+/// else the container and the lines that name it.
 pub(crate) fn read_pod_container(
     proc_root: &Path,
     pid: i32,
-) -> Result<Option<PodContainer>, ProcError> {
+) -> Result<Option<(PodContainer, Vec<PodCgroup>)>, ProcError> {
     let file = proc_root.join(pid.to_string()).join("cgroup");
     let text = std::fs::read_to_string(&file).map_err(|source| ProcError::Read {
         pid,
         file: file.clone(),
         source,
     })?;
-    parse_cgroup_file(&text).map_err(|reason| ProcError::Malformed { pid, file, reason })
+    parse_cgroup_lines(&text).map_err(|reason| ProcError::Malformed { pid, file, reason })
+}
+
+/// A pod cgroup directory that is not the kubelet's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NotRoots {
+    /// The directory.
+    pub(crate) dir: PathBuf,
+    /// Its owner.
+    pub(crate) owner: u32,
+}
+
+/// Why the cgroup directories could not be checked.
+#[derive(Debug)]
+pub(crate) enum Unverifiable {
+    /// A directory could not be `stat`ed (most often: the process exited and its container's
+    /// cgroup is gone; else `cgroup_root` is not the host's cgroup filesystem).
+    Stat(PathBuf, std::io::Error),
+    /// The path climbs out of the agent's cgroup namespace (`..`).
+    Namespaced(String),
+}
+
+/// Checks on the cgroup filesystem mounted at `cgroup_root` that the pod and container
+/// directories `lines` name are owned by `owner`, i.e. root (see the module docs): `Ok(Some)`
+/// names the first that is not.
+pub(crate) fn verify_owner(
+    cgroup_root: &Path,
+    owner: u32,
+    lines: &[PodCgroup],
+) -> Result<Option<NotRoots>, Unverifiable> {
+    for line in lines {
+        if line.pod_dir.iter().any(|s| s == "..") {
+            return Err(Unverifiable::Namespaced(line.pod_dir.join("/")));
+        }
+        let mut dir = hierarchy_dir(cgroup_root, &line.controllers);
+        dir.extend(&line.pod_dir);
+        let mut dirs = vec![dir.clone()];
+        if let Some(container) = &line.container_dir {
+            dirs.push(dir.join(container));
+        }
+        for dir in dirs {
+            let meta = std::fs::metadata(&dir).map_err(|e| Unverifiable::Stat(dir.clone(), e))?;
+            if meta.uid() != owner {
+                return Ok(Some(NotRoots {
+                    dir,
+                    owner: meta.uid(),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Where a hierarchy is mounted under `cgroup_root`: v2 at the root itself (or `unified/` on a
+/// hybrid v1 host), a v1 hierarchy in a directory named after its controllers
+/// (`memory`, `cpu,cpuacct`, `systemd` for `name=systemd`).
+fn hierarchy_dir(cgroup_root: &Path, controllers: &str) -> PathBuf {
+    if controllers.is_empty() {
+        if cgroup_root.join("cgroup.controllers").exists() {
+            cgroup_root.to_path_buf()
+        } else {
+            cgroup_root.join("unified")
+        }
+    } else {
+        cgroup_root.join(controllers.strip_prefix("name=").unwrap_or(controllers))
+    }
 }
 
 /// Parses the text of a `/proc/<pid>/cgroup` file. Lines naming no container are ignored (a
 /// cgroup v1 node in hybrid mode has a `0::/system.slice/...` line beside the pod's); lines that
 /// name different pods or containers are an error, since the process cannot be in both.
 pub fn parse_cgroup_file(text: &str) -> Result<Option<PodContainer>, String> {
+    Ok(parse_cgroup_lines(text)?.map(|(found, _)| found))
+}
+
+/// [`parse_cgroup_file`], with the lines that name the container.
+fn parse_cgroup_lines(text: &str) -> Result<Option<(PodContainer, Vec<PodCgroup>)>, String> {
     let mut found: Option<PodContainer> = None;
+    let mut lines = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         // The path may itself contain ':' (runc's systemd `slice:prefix:name`).
         let mut fields = line.splitn(3, ':');
-        let (Some(_id), Some(_controllers), Some(path)) =
+        let (Some(_id), Some(controllers), Some(path)) =
             (fields.next(), fields.next(), fields.next())
         else {
             return Err(format!(
                 "line {line:?} is not `hierarchy-ID:controller-list:cgroup-path`"
             ));
         };
-        let Some(candidate) = parse_cgroup_path(path) else {
+        let Some((candidate, pod_dir, container_dir)) = locate_cgroup_path(path) else {
             continue;
         };
+        lines.push(PodCgroup {
+            controllers: controllers.to_owned(),
+            pod_dir,
+            container_dir,
+        });
         match &found {
             None => found = Some(candidate),
             Some(first) if *first == candidate => {}
@@ -80,13 +188,22 @@ pub fn parse_cgroup_file(text: &str) -> Result<Option<PodContainer>, String> {
             }
         }
     }
-    Ok(found)
+    Ok(found.map(|found| (found, lines)))
 }
 
 /// The pod and container one cgroup path names, if it names both.
+#[cfg(test)]
 pub(crate) fn parse_cgroup_path(path: &str) -> Option<PodContainer> {
+    locate_cgroup_path(path).map(|(found, _, _)| found)
+}
+
+/// The pod and container one cgroup path names, if it names both, with the segments down to
+/// the pod's directory and the container's directory below it (none in the one-segment form).
+fn locate_cgroup_path(path: &str) -> Option<(PodContainer, Vec<String>, Option<String>)> {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let mut pod_dir = Vec::new();
     while let Some(segment) = segments.next() {
+        pod_dir.push(segment.to_owned());
         // runc's systemd form keeps pod and container in one segment: `slice:prefix:name`.
         let mut parts = segment.splitn(3, ':');
         let (unit, prefix, name) = (parts.next()?, parts.next(), parts.next());
@@ -94,13 +211,22 @@ pub(crate) fn parse_cgroup_path(path: &str) -> Option<PodContainer> {
             continue;
         };
         // Outermost pod segment found: the container is named right here or right below it.
-        let container_id = match (prefix, name) {
-            (Some(prefix), Some(name)) => container_id_of(&format!("{prefix}-{name}")),
-            _ => segments.next().and_then(container_id_of),
+        let (container_id, container_dir) = match (prefix, name) {
+            (Some(prefix), Some(name)) => (container_id_of(&format!("{prefix}-{name}")), None),
+            _ => {
+                let below = segments.next()?;
+                (container_id_of(below), Some(below.to_owned()))
+            }
         };
-        return container_id.map(|container_id| PodContainer {
-            pod_uid,
-            container_id,
+        return container_id.map(|container_id| {
+            (
+                PodContainer {
+                    pod_uid,
+                    container_id,
+                },
+                pod_dir,
+                container_dir,
+            )
         });
     }
     None
@@ -321,6 +447,67 @@ mod tests {
     }
 
     #[test]
+    fn pod_and_container_directories_are_found_in_their_hierarchy_and_must_be_roots() {
+        let me = nix::unistd::geteuid().as_raw();
+        let root = tempfile::tempdir().unwrap();
+        let text = format!(
+            "12:memory:/kubepods/besteffort/pod{UID}/{ID}/sub\n1:name=systemd:/kubepods/besteffort/pod{UID}/{ID}\n0::/system.slice/containerd.service\n"
+        );
+        let (pod, lines) = parse_cgroup_lines(&text).unwrap().unwrap();
+        assert_eq!(pod, found(UID, ID).unwrap());
+        assert_eq!(lines.len(), 2, "the 0:: line names no pod: {lines:?}");
+        // v1 hierarchies live in directories named after their controllers.
+        for hierarchy in ["memory", "systemd"] {
+            std::fs::create_dir_all(
+                root.path()
+                    .join(hierarchy)
+                    .join(format!("kubepods/besteffort/pod{UID}/{ID}/sub")),
+            )
+            .unwrap();
+        }
+        assert_eq!(verify_owner(root.path(), me, &lines).unwrap(), None);
+        let refused = verify_owner(root.path(), me.wrapping_add(1), &lines)
+            .unwrap()
+            .unwrap();
+        assert!(
+            refused
+                .dir
+                .ends_with(format!("memory/kubepods/besteffort/pod{UID}"))
+        );
+        assert_eq!(refused.owner, me);
+
+        // A hybrid host's v2 hierarchy is under unified/; a v2 host's at the root itself.
+        let (_, v2) = parse_cgroup_lines(&format!("0::/kubepods/pod{UID}/{ID}\n"))
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            verify_owner(root.path(), me, &v2),
+            Err(Unverifiable::Stat(dir, _)) if dir.starts_with(root.path().join("unified"))
+        ));
+        std::fs::write(root.path().join("cgroup.controllers"), "memory\n").unwrap();
+        std::fs::create_dir_all(root.path().join(format!("kubepods/pod{UID}/{ID}"))).unwrap();
+        assert_eq!(verify_owner(root.path(), me, &v2).unwrap(), None);
+
+        // runc's one-segment form: the pod's directory is the container's.
+        let one = format!(
+            "/kubepods-pod{}.slice:cri-containerd:{ID}",
+            UID.replace('-', "_")
+        );
+        let (_, lines) = parse_cgroup_lines(&format!("0::{one}\n")).unwrap().unwrap();
+        std::fs::create_dir_all(root.path().join(&one[1..])).unwrap();
+        assert_eq!(verify_owner(root.path(), me, &lines).unwrap(), None);
+
+        // Seen from a cgroup namespace: cannot be located on the host.
+        let (_, lines) = parse_cgroup_lines(sample!("v2-systemd-containerd-cgroupns.txt"))
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            verify_owner(root.path(), me, &lines),
+            Err(Unverifiable::Namespaced(_))
+        ));
+    }
+
+    #[test]
     fn read_names_pid_and_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("77")).unwrap();
@@ -329,7 +516,10 @@ mod tests {
             sample!("v2-systemd-containerd-burstable.txt"),
         )
         .unwrap();
-        assert_eq!(read_pod_container(dir.path(), 77).unwrap(), found(UID, ID));
+        assert_eq!(
+            read_pod_container(dir.path(), 77).unwrap().map(|(f, _)| f),
+            found(UID, ID)
+        );
         let err = read_pod_container(dir.path(), 78).unwrap_err().to_string();
         assert!(err.contains("pid 78") && err.contains("78/cgroup"), "{err}");
     }

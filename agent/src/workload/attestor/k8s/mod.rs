@@ -8,7 +8,9 @@
 //!
 //! The pod list is cached for `pod_list_cache_ttl` and fetched at most once at a time: when many
 //! workloads attest at once (a rollout), callers share one fetch instead of each hitting the
-//! kubelet. Pod UIDs and container IDs never change meaning, so a cached list can only be stale
+//! kubelet. The fetch runs in a task of its own and no lock is held while it runs: a caller
+//! that gives up (the Workload API's attestation deadline) does not cancel it, and the callers
+//! after it wait for the same fetch rather than start another. Pod UIDs and container IDs never change meaning, so a cached list can only be stale
 //! in pod labels, by at most the TTL. A pod or container missing from the list is normal for a
 //! moment after it starts (the kubelet's status lags the runtime), so the lookup is retried
 //! `max_poll_attempts` times, `poll_retry_interval` apart, each retry with a list fetched after
@@ -23,7 +25,10 @@ pub use kubelet::{KubeletError, KubeletUrl, KubeletVerification};
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use super::{AttestError, WorkloadAttestor};
 use crate::store::Selector;
@@ -54,6 +59,13 @@ pub struct K8sAttestorConfig {
     pub poll_retry_interval: Duration,
     /// Where `/proc` is (default `/proc`; tests point it at a directory of sample files).
     pub proc_root: PathBuf,
+    /// Where the host's cgroup filesystem is mounted (default `/sys/fs/cgroup`): a caller's pod
+    /// is only believed if its cgroup directories there are owned by root ([`cgroup`]).
+    pub cgroup_root: PathBuf,
+    /// Who must own a pod's and a container's cgroup directories: root (0), as the kubelet and
+    /// the container runtime run. Not a configuration key: tests that do not run as root set
+    /// their own uid.
+    pub cgroup_owner: u32,
 }
 
 impl Default for K8sAttestorConfig {
@@ -67,10 +79,14 @@ impl Default for K8sAttestorConfig {
             max_poll_attempts: 5,
             poll_retry_interval: Duration::from_millis(250),
             proc_root: PathBuf::from("/proc"),
+            cgroup_root: PathBuf::from(DEFAULT_CGROUP_ROOT),
+            cgroup_owner: 0,
         }
     }
 }
 
+/// Where the cgroup filesystem is usually mounted.
+pub const DEFAULT_CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// The service-account token every pod gets mounted.
 pub const DEFAULT_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /// The cluster CA every pod gets mounted beside its token.
@@ -90,7 +106,14 @@ struct Inner {
     max_poll_attempts: u32,
     poll_retry_interval: Duration,
     proc_root: PathBuf,
-    cache: tokio::sync::Mutex<Cache>,
+    cgroup_root: PathBuf,
+    cgroup_owner: u32,
+    cache: std::sync::Mutex<Cache>,
+    /// Lookups answered from the cache, fetches started, and callers that joined a fetch in
+    /// flight (logged at debug; no metrics yet).
+    hits: AtomicU64,
+    fetches: AtomicU64,
+    coalesced: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +121,8 @@ struct Cache {
     list: Option<Arc<Fetched>>,
     /// The last failed fetch and when it ended, shared with the callers that waited on it.
     failure: Option<(Instant, KubeletError)>,
+    /// The fetch running now: when it started, and a channel that turns `true` when it ends.
+    in_flight: Option<(Instant, watch::Receiver<bool>)>,
 }
 
 #[derive(Debug)]
@@ -134,7 +159,12 @@ impl K8sAttestor {
                 max_poll_attempts: config.max_poll_attempts.max(1),
                 poll_retry_interval: config.poll_retry_interval,
                 proc_root: config.proc_root,
-                cache: tokio::sync::Mutex::default(),
+                cgroup_root: config.cgroup_root,
+                cgroup_owner: config.cgroup_owner,
+                cache: std::sync::Mutex::default(),
+                hits: AtomicU64::new(0),
+                fetches: AtomicU64::new(0),
+                coalesced: AtomicU64::new(0),
             }),
         })
     }
@@ -199,40 +229,101 @@ impl K8sAttestor {
     }
 
     /// A pod list fresh enough: cached if younger than the TTL (and, when `newer_than` is given,
-    /// fetched after it), else fetched now. Holding the lock across the fetch makes concurrent
-    /// callers wait for one fetch and share its outcome.
+    /// fetched after it), else the outcome of a fetch that ends after this call began: the one
+    /// in flight if it qualifies, else a new one. Concurrent callers share one fetch; the lock
+    /// is only held to look at the cache, never across the fetch.
     async fn pod_list(&self, newer_than: Option<Instant>) -> Result<Arc<Fetched>, KubeletError> {
         let asked = Instant::now();
-        let mut cache = self.inner.cache.lock().await;
-        if let Some(list) = &cache.list {
-            let newer = newer_than.is_none_or(|t| list.started > t);
-            let fresh = list.started.elapsed() < self.inner.ttl || list.finished >= asked;
-            if newer && fresh {
-                return Ok(Arc::clone(list));
+        loop {
+            let mut done = {
+                let mut cache = self.inner.lock();
+                if let Some(list) = &cache.list {
+                    let newer = newer_than.is_none_or(|t| list.started > t);
+                    let fresh = list.started.elapsed() < self.inner.ttl || list.finished >= asked;
+                    if newer && fresh {
+                        self.inner.count(&self.inner.hits, "pod list from cache");
+                        return Ok(Arc::clone(list));
+                    }
+                }
+                if let Some((ended, error)) = &cache.failure
+                    && *ended >= asked
+                {
+                    return Err(error.clone());
+                }
+                match &cache.in_flight {
+                    Some((started, done)) => {
+                        // One that started before `newer_than` cannot answer this call; waiting
+                        // for it keeps fetches one at a time, and the loop then starts the next.
+                        if newer_than.is_none_or(|t| *started > t) {
+                            self.inner.count(
+                                &self.inner.coalesced,
+                                "waiting for the pod-list fetch in flight",
+                            );
+                        }
+                        done.clone()
+                    }
+                    None => {
+                        let (tx, rx) = watch::channel(false);
+                        cache.in_flight = Some((Instant::now(), rx.clone()));
+                        self.inner
+                            .count(&self.inner.fetches, "fetching the pod list");
+                        tokio::spawn(fetch(Arc::clone(&self.inner), tx));
+                        rx
+                    }
+                }
+            };
+            if done.wait_for(|ended| *ended).await.is_err() {
+                // The fetch task ended without saying so (it panicked): clear it, try again.
+                let mut cache = self.inner.lock();
+                if cache
+                    .in_flight
+                    .as_ref()
+                    .is_some_and(|(_, rx)| rx.same_channel(&done))
+                {
+                    cache.in_flight = None;
+                }
             }
         }
-        if let Some((ended, error)) = &cache.failure
-            && *ended >= asked
-        {
-            return Err(error.clone());
-        }
-        let started = Instant::now();
-        match self.inner.client.fetch_pods().await {
+    }
+}
+
+/// Fetches the pod list, stores the outcome in the cache, and says so on `done`.
+async fn fetch(inner: Arc<Inner>, done: watch::Sender<bool>) {
+    let started = Instant::now();
+    let result = inner.client.fetch_pods().await;
+    {
+        let mut cache = inner.lock();
+        match result {
             Ok(pods) => {
-                let list = Arc::new(Fetched {
+                cache.list = Some(Arc::new(Fetched {
                     started,
                     finished: Instant::now(),
                     pods,
-                });
-                cache.list = Some(Arc::clone(&list));
+                }));
                 cache.failure = None;
-                Ok(list)
             }
-            Err(error) => {
-                cache.failure = Some((Instant::now(), error.clone()));
-                Err(error)
-            }
+            Err(error) => cache.failure = Some((Instant::now(), error)),
         }
+        cache.in_flight = None;
+    }
+    done.send_replace(true);
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn count(&self, counter: &AtomicU64, what: &'static str) {
+        counter.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            hits = self.hits.load(Ordering::Relaxed),
+            fetches = self.fetches.load(Ordering::Relaxed),
+            coalesced = self.coalesced.load(Ordering::Relaxed),
+            "{what}"
+        );
     }
 }
 
@@ -240,17 +331,45 @@ impl K8sAttestor {
 impl WorkloadAttestor for K8sAttestor {
     async fn attest(&self, peer: &PeerCred) -> Result<Vec<Selector>, AttestError> {
         let pid = peer.pid;
-        let proc_root = self.inner.proc_root.clone();
-        let found =
-            tokio::task::spawn_blocking(move || cgroup::read_pod_container(&proc_root, pid))
-                .await
-                .map_err(|e| AttestError::Task {
-                    pid,
-                    reason: e.to_string(),
-                })??;
+        let inner = Arc::clone(&self.inner);
+        let found = tokio::task::spawn_blocking(move || pod_container(&inner, pid))
+            .await
+            .map_err(|e| AttestError::Task {
+                pid,
+                reason: e.to_string(),
+            })??;
         match found {
             None => Ok(Vec::new()),
             Some(found) => self.selectors_for(pid, &found).await,
+        }
+    }
+}
+
+/// The pod and container `pid` runs in, if its cgroups name one and the kubelet made that
+/// cgroup (see [`cgroup`]).
+fn pod_container(inner: &Inner, pid: i32) -> Result<Option<PodContainer>, AttestError> {
+    let Some((found, lines)) = cgroup::read_pod_container(&inner.proc_root, pid)? else {
+        return Ok(None);
+    };
+    match cgroup::verify_owner(&inner.cgroup_root, inner.cgroup_owner, &lines) {
+        Ok(None) => Ok(Some(found)),
+        Ok(Some(cgroup::NotRoots { dir, owner })) => {
+            tracing::warn!(
+                pid,
+                pod_uid = %found.pod_uid,
+                container_id = %found.container_id,
+                dir = %dir.display(),
+                owner,
+                "refused: the caller's cgroup names a pod, but the cgroup is owned by uid {owner}, not {}, so the kubelet did not make it (a forged cgroup in a delegated subtree?); no k8s selectors",
+                inner.cgroup_owner
+            );
+            Ok(None)
+        }
+        Err(cgroup::Unverifiable::Stat(dir, source)) => {
+            Err(AttestError::CgroupDir { pid, dir, source })
+        }
+        Err(cgroup::Unverifiable::Namespaced(path)) => {
+            Err(AttestError::CgroupNamespace { pid, path })
         }
     }
 }
