@@ -67,6 +67,10 @@ async fn validate(
     Ok(resp.spiffe_id)
 }
 
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn assert_refused(result: Result<String, Status>, message: &str, agent: &Agent) {
     match result {
         Err(s) => {
@@ -185,7 +189,6 @@ async fn mint_jwt_svids_enforces_the_same_bounds_and_refuses_repeated_entries(st
         .as_str()
         .unwrap()
         .to_owned();
-    let as_strs = |v: &Vec<String>| -> Vec<&str> { v.iter().map(String::as_str).collect() };
 
     let too_many = audiences(17, 8);
     let s = agent
