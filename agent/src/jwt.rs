@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::agent::v1::agent_service_client::AgentServiceClient;
@@ -17,13 +17,16 @@ use tokio::sync::watch;
 use tonic::transport::Channel;
 
 use crate::store::WorkloadSvid;
+use cache::{CacheKey, Cached, TokenCache};
+
+mod cache;
+#[cfg(test)]
+mod tests;
 
 /// The server mints for at most this many entries per call.
 const MAX_MINT_BATCH: usize = 500;
 /// How long one minting call may take.
 const MINT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Cached tokens at most; beyond it, tokens due for refresh go first, then the oldest.
-const MAX_CACHED: usize = 10_000;
 
 /// Why no token could be had for any requested identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,14 +57,79 @@ pub struct JwtMinter {
 #[derive(Debug)]
 struct Inner {
     server: watch::Sender<Option<AgentServiceClient<Channel>>>,
-    cache: Mutex<TokenCache>,
+    state: Mutex<State>,
 }
 
 impl Default for Inner {
     fn default() -> Self {
         Inner {
             server: watch::Sender::new(None),
-            cache: Mutex::new(TokenCache::default()),
+            state: Mutex::new(State::default()),
+        }
+    }
+}
+
+/// What one mint gave for one key.
+type Outcome = Result<Arc<str>, MintError>;
+
+/// The cache and the mints in flight, under one lock (never held across an await).
+#[derive(Debug, Default)]
+struct State {
+    cache: TokenCache,
+    /// Per key being minted: the flight's number and where its outcome will appear.
+    flights: HashMap<CacheKey, Flight>,
+    next_flight: u64,
+    /// How many times a caller has waited for another's mint (tests watch it).
+    #[cfg(test)]
+    followers: watch::Sender<usize>,
+}
+
+#[derive(Debug)]
+struct Flight {
+    id: u64,
+    outcome: watch::Receiver<Option<Outcome>>,
+}
+
+/// For one call of [`JwtMinter::tokens`], what to do per identity not cached.
+#[derive(Default)]
+struct Plan {
+    /// Mint these (this call registered their flights).
+    lead: Vec<Lead>,
+    /// Wait for another call's mint of these.
+    follow: Vec<(
+        Arc<WorkloadSvid>,
+        CacheKey,
+        watch::Receiver<Option<Outcome>>,
+    )>,
+}
+
+/// An identity this call mints for the others.
+struct Lead {
+    svid: Arc<WorkloadSvid>,
+    key: CacheKey,
+    /// Where the outcome is published; dropping it unpublished sends followers round again.
+    outcome: watch::Sender<Option<Outcome>>,
+    /// The flight's number in [`State::flights`].
+    flight: u64,
+}
+
+/// Unregisters the flights a call leads when it ends, normally or not (a cancelled call drops
+/// its senders, and its followers take over).
+struct Landing<'a> {
+    minter: &'a JwtMinter,
+    flights: Vec<(CacheKey, u64)>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        if self.flights.is_empty() {
+            return;
+        }
+        let mut state = self.minter.state();
+        for (key, id) in self.flights.drain(..) {
+            if state.flights.get(&key).is_some_and(|f| f.id == id) {
+                state.flights.remove(&key);
+            }
         }
     }
 }
@@ -81,20 +149,21 @@ impl JwtMinter {
     /// Forgets every cached token signed with the JWT key `kid` (the key was tainted); they are
     /// minted again on the next request. Returns how many were dropped.
     pub fn forget_key(&self, kid: &str) -> usize {
-        self.cache().forget_key(kid)
+        self.state().cache.forget_key(kid)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, TokenCache> {
-        // The cache holds no invariant a panic could break halfway: keep using it.
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state holds no invariant a panic could break halfway: keep using it.
         self.inner
-            .cache
+            .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Tokens for `identities` with `audience` (non-empty), in their order. Fresh cached tokens
-    /// are reused; the rest are minted in one call per 500. An identity the server will not mint
-    /// for is left out (and logged); if none is left, the error says why.
+    /// Tokens for `identities` with `audience` (non-empty, within `lanyard_jwt`'s bounds), in
+    /// their order. Fresh cached tokens are reused; the rest are minted in one call per 500, or
+    /// awaited from a concurrent call already minting them. An identity the server will not
+    /// mint for is left out (and logged); if none is left, the error says why.
     pub async fn tokens(
         &self,
         identities: &[Arc<WorkloadSvid>],
@@ -106,69 +175,51 @@ impl JwtMinter {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let key = |svid: &WorkloadSvid| CacheKey {
-            entry_id: svid.entry_id.clone(),
-            spiffe_id: svid.spiffe_id.as_str().to_owned(),
-            audience: audience_set.clone(),
-        };
-        let now = SystemTime::now();
         let mut found: HashMap<String, Arc<str>> = HashMap::new();
-        let mut missing = Vec::new();
-        {
-            let cache = self.cache();
-            for svid in identities {
-                match cache.fresh(&key(svid), now) {
-                    Some(token) => {
-                        found.insert(svid.entry_id.clone(), token);
+        let mut failure = None;
+        let mut pending: Vec<Arc<WorkloadSvid>> = identities.to_vec();
+        // Each round mints what no one else is minting, then waits for the rest; a flight
+        // whose leader went away sends its identities round again.
+        while !pending.is_empty() {
+            let plan = self.plan(&pending, &audience_set, &mut found);
+            pending.clear();
+            // Unregisters this round's flights even if this call is dropped mid-mint.
+            let landing = Landing {
+                minter: self,
+                flights: plan
+                    .lead
+                    .iter()
+                    .map(|l| (l.key.clone(), l.flight))
+                    .collect(),
+            };
+            self.lead(plan.lead, audience, &mut found, &mut failure)
+                .await;
+            drop(landing);
+            for (svid, key, mut rx) in plan.follow {
+                let outcome = match rx.wait_for(Option::is_some).await {
+                    Ok(outcome) => outcome.clone(),
+                    Err(_) => None,
+                };
+                match outcome {
+                    Some(Ok(token)) => {
+                        found.insert(key.entry_id, token);
                     }
-                    None => missing.push(Arc::clone(svid)),
+                    Some(Err(e)) => failure = Some(e),
+                    None => pending.push(svid),
                 }
             }
         }
-        let mut failure = None;
-        if !missing.is_empty() {
-            let client = self.inner.server.borrow().clone();
-            for batch in missing.chunks(MAX_MINT_BATCH) {
-                let minted = match &client {
-                    Some(client) => mint(client.clone(), batch, audience).await,
-                    None => Err(MintError::NoServer),
-                };
-                let minted = match minted {
-                    Ok(minted) => minted,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                };
-                let mut cache = self.cache();
-                for (svid, result) in batch.iter().zip(minted) {
-                    match result {
-                        Ok(svid_pb) => {
-                            let token: Arc<str> = Arc::from(svid_pb.token.as_str());
-                            cache.insert(
-                                key(svid),
-                                Cached::new(Arc::clone(&token), now, svid_pb.expires_at),
-                                now,
-                            );
-                            found.insert(svid.entry_id.clone(), token);
-                        }
-                        Err(reason) => {
-                            tracing::warn!(entry_id = %svid.entry_id, %reason, "the server did not mint a JWT-SVID");
-                            failure = Some(MintError::Server(reason));
-                        }
-                    }
+        if let Some(e) = &failure {
+            // Outage: hand out tokens past their half-life but not expired.
+            let now = SystemTime::now();
+            let mut state = self.state();
+            for svid in identities {
+                if found.contains_key(&svid.entry_id) {
+                    continue;
                 }
-            }
-            if let Some(e) = &failure {
-                // Outage: hand out tokens past their half-life but not expired.
-                let cache = self.cache();
-                for svid in &missing {
-                    if let Some(token) = cache.unexpired(&key(svid), now)
-                        && !found.contains_key(&svid.entry_id)
-                    {
-                        tracing::warn!(entry_id = %svid.entry_id, error = %e, "serving a cached JWT-SVID past its half-life");
-                        found.insert(svid.entry_id.clone(), token);
-                    }
+                if let Some(token) = state.cache.unexpired(&cache_key(svid, &audience_set), now) {
+                    tracing::warn!(entry_id = %svid.entry_id, error = %e, "serving a cached JWT-SVID past its half-life");
+                    found.insert(svid.entry_id.clone(), token);
                 }
             }
         }
@@ -185,6 +236,126 @@ impl JwtMinter {
             Some(e) if tokens.is_empty() => Err(e),
             _ => Ok(tokens),
         }
+    }
+
+    /// Under the lock: fresh cached tokens go to `found`; identities someone is minting are
+    /// followed; the rest are led, their flights registered.
+    fn plan(
+        &self,
+        pending: &[Arc<WorkloadSvid>],
+        audience_set: &[String],
+        found: &mut HashMap<String, Arc<str>>,
+    ) -> Plan {
+        let now = SystemTime::now();
+        let mut plan = Plan::default();
+        let mut state = self.state();
+        for svid in pending {
+            let key = cache_key(svid, audience_set);
+            if let Some(token) = state.cache.fresh(&key, now) {
+                found.insert(svid.entry_id.clone(), token);
+                continue;
+            }
+            // A flight whose sender is gone (its leader was cancelled before unregistering)
+            // is no flight.
+            if let Some(flight) = state.flights.get(&key)
+                && flight.outcome.has_changed().is_ok()
+            {
+                let rx = flight.outcome.clone();
+                #[cfg(test)]
+                state.followers.send_modify(|n| *n += 1);
+                plan.follow.push((Arc::clone(svid), key, rx));
+                continue;
+            }
+            let (tx, rx) = watch::channel(None);
+            state.next_flight += 1;
+            let id = state.next_flight;
+            state
+                .flights
+                .insert(key.clone(), Flight { id, outcome: rx });
+            plan.lead.push(Lead {
+                svid: Arc::clone(svid),
+                key,
+                outcome: tx,
+                flight: id,
+            });
+        }
+        plan
+    }
+
+    /// Mints the led identities, caches and publishes each outcome.
+    async fn lead(
+        &self,
+        lead: Vec<Lead>,
+        audience: &[String],
+        found: &mut HashMap<String, Arc<str>>,
+        failure: &mut Option<MintError>,
+    ) {
+        if lead.is_empty() {
+            return;
+        }
+        let client = self.inner.server.borrow().clone();
+        // After a failed call, the remaining batches fail alike: no point asking again now.
+        let mut call_failed: Option<MintError> = None;
+        for batch in lead.chunks(MAX_MINT_BATCH) {
+            let svids: Vec<Arc<WorkloadSvid>> = batch.iter().map(|l| Arc::clone(&l.svid)).collect();
+            let minted = match (&call_failed, &client) {
+                (Some(e), _) => Err(e.clone()),
+                (None, Some(client)) => mint(client.clone(), &svids, audience).await,
+                (None, None) => Err(MintError::NoServer),
+            };
+            let now = SystemTime::now();
+            let outcomes: Vec<Result<(Arc<str>, i64), MintError>> = match minted {
+                Ok(results) => batch
+                    .iter()
+                    .zip(results)
+                    .map(|(l, r)| match r {
+                        Ok(svid) => Ok((Arc::from(svid.token.as_str()), svid.expires_at)),
+                        Err(reason) => {
+                            tracing::warn!(entry_id = %l.svid.entry_id, %reason, "the server did not mint a JWT-SVID");
+                            Err(MintError::Server(reason))
+                        }
+                    })
+                    .collect(),
+                Err(e) => {
+                    call_failed = Some(e.clone());
+                    batch.iter().map(|_| Err(e.clone())).collect()
+                }
+            };
+            {
+                // One lock for caching and landing: a caller arriving now finds either the
+                // flight or the token.
+                let mut state = self.state();
+                for (l, outcome) in batch.iter().zip(&outcomes) {
+                    if let Ok((token, exp)) = outcome {
+                        state
+                            .cache
+                            .insert(l.key.clone(), Cached::new(Arc::clone(token), now, *exp));
+                    }
+                    if state.flights.get(&l.key).is_some_and(|f| f.id == l.flight) {
+                        state.flights.remove(&l.key);
+                    }
+                }
+            }
+            for (l, outcome) in batch.iter().zip(outcomes) {
+                let outcome = outcome.map(|(token, _)| token);
+                match &outcome {
+                    Ok(token) => {
+                        found.insert(l.svid.entry_id.clone(), Arc::clone(token));
+                    }
+                    Err(e) => *failure = Some(e.clone()),
+                }
+                l.outcome.send_replace(Some(outcome));
+            }
+        }
+    }
+}
+
+/// The cache key of `svid` for `audience_set` (sorted, without duplicates).
+fn cache_key(svid: &WorkloadSvid, audience_set: &[String]) -> CacheKey {
+    CacheKey {
+        entry_id: svid.entry_id.clone(),
+        spiffe_id: svid.spiffe_id.as_str().to_owned(),
+        audience: audience_set.to_vec(),
     }
 }
 
@@ -224,189 +395,4 @@ async fn mint(
             }
         })
         .collect())
-}
-
-/// A cache key: the identity (entry and its current SPIFFE ID) and the audience set.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct CacheKey {
-    entry_id: String,
-    spiffe_id: String,
-    /// Sorted, without duplicates.
-    audience: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-struct Cached {
-    token: Arc<str>,
-    kid: Option<String>,
-    refresh_at: SystemTime,
-    expires_at: SystemTime,
-}
-
-impl Cached {
-    /// A token minted at `now` that expires at `exp` (Unix seconds): refreshed at half-life.
-    fn new(token: Arc<str>, now: SystemTime, exp: i64) -> Cached {
-        let expires_at = UNIX_EPOCH + Duration::from_secs(u64::try_from(exp).unwrap_or(0));
-        let life = expires_at.duration_since(now).unwrap_or_default();
-        Cached {
-            kid: lanyard_jwt::unverified_key_id(&token),
-            token,
-            refresh_at: now + life / 2,
-            expires_at,
-        }
-    }
-}
-
-/// Tokens by identity and audience set.
-#[derive(Debug, Default)]
-struct TokenCache {
-    tokens: HashMap<CacheKey, Cached>,
-}
-
-impl TokenCache {
-    /// A token not yet at half-life.
-    fn fresh(&self, key: &CacheKey, now: SystemTime) -> Option<Arc<str>> {
-        self.tokens
-            .get(key)
-            .filter(|c| now < c.refresh_at)
-            .map(|c| Arc::clone(&c.token))
-    }
-
-    /// A token not yet expired.
-    fn unexpired(&self, key: &CacheKey, now: SystemTime) -> Option<Arc<str>> {
-        self.tokens
-            .get(key)
-            .filter(|c| now < c.expires_at)
-            .map(|c| Arc::clone(&c.token))
-    }
-
-    fn insert(&mut self, key: CacheKey, cached: Cached, now: SystemTime) {
-        if self.tokens.len() >= MAX_CACHED && !self.tokens.contains_key(&key) {
-            self.tokens.retain(|_, c| now < c.refresh_at);
-            if self.tokens.len() >= MAX_CACHED {
-                let mut by_age: Vec<(SystemTime, CacheKey)> = self
-                    .tokens
-                    .iter()
-                    .map(|(k, c)| (c.refresh_at, k.clone()))
-                    .collect();
-                by_age.sort();
-                for (_, k) in by_age.into_iter().take(MAX_CACHED / 10) {
-                    self.tokens.remove(&k);
-                }
-            }
-        }
-        self.tokens.insert(key, cached);
-    }
-
-    fn forget_key(&mut self, kid: &str) -> usize {
-        let before = self.tokens.len();
-        self.tokens.retain(|_, c| c.kid.as_deref() != Some(kid));
-        before - self.tokens.len()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use lanyard_id::SpiffeId;
-
-    use super::*;
-
-    fn key(entry: &str, aud: &[&str]) -> CacheKey {
-        CacheKey {
-            entry_id: entry.to_owned(),
-            spiffe_id: "spiffe://example.org/w".to_owned(),
-            audience: aud.iter().map(|a| (*a).to_owned()).collect(),
-        }
-    }
-
-    /// A token whose header names `kid` (the cache reads nothing else from it).
-    fn token(kid: &str) -> Arc<str> {
-        use base64::Engine as _;
-        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#));
-        Arc::from(format!("{header}.e30.c2ln"))
-    }
-
-    fn unix(t: SystemTime) -> i64 {
-        i64::try_from(t.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
-    }
-
-    #[test]
-    fn a_token_is_fresh_until_half_life_and_usable_until_expiry() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut cache = TokenCache::default();
-        let k = key("e1", &["a"]);
-        cache.insert(
-            k.clone(),
-            Cached::new(token("k1"), now, unix(now) + 300),
-            now,
-        );
-        assert!(cache.fresh(&k, now + Duration::from_secs(149)).is_some());
-        assert!(cache.fresh(&k, now + Duration::from_secs(150)).is_none());
-        assert!(
-            cache
-                .unexpired(&k, now + Duration::from_secs(299))
-                .is_some()
-        );
-        assert!(
-            cache
-                .unexpired(&k, now + Duration::from_secs(300))
-                .is_none()
-        );
-        assert!(
-            cache.fresh(&key("e1", &["a", "b"]), now).is_none(),
-            "another audience set is another token"
-        );
-        assert!(cache.fresh(&key("e2", &["a"]), now).is_none());
-    }
-
-    #[test]
-    fn forgetting_a_key_drops_only_its_tokens() {
-        let now = SystemTime::now();
-        let exp = unix(now) + 300;
-        let mut cache = TokenCache::default();
-        cache.insert(key("e1", &["a"]), Cached::new(token("old"), now, exp), now);
-        cache.insert(key("e2", &["a"]), Cached::new(token("new"), now, exp), now);
-        assert_eq!(cache.forget_key("old"), 1);
-        assert!(cache.fresh(&key("e1", &["a"]), now).is_none());
-        assert!(cache.fresh(&key("e2", &["a"]), now).is_some());
-    }
-
-    #[test]
-    fn the_cache_stays_bounded() {
-        let now = SystemTime::now();
-        let exp = unix(now) + 300;
-        let mut cache = TokenCache::default();
-        for i in 0..MAX_CACHED + 5 {
-            cache.insert(
-                key(&format!("e{i}"), &["a"]),
-                Cached::new(token("k"), now, exp),
-                now,
-            );
-        }
-        assert!(cache.tokens.len() <= MAX_CACHED);
-        assert!(
-            cache
-                .fresh(&key(&format!("e{}", MAX_CACHED + 4), &["a"]), now)
-                .is_some(),
-            "the newest token is kept"
-        );
-    }
-
-    #[tokio::test]
-    async fn without_a_server_nothing_can_be_minted() {
-        let minter = JwtMinter::new();
-        let svid = Arc::new(WorkloadSvid {
-            entry_id: "e1".into(),
-            spiffe_id: SpiffeId::parse("spiffe://example.org/w").unwrap(),
-            selectors: vec![],
-            hint: String::new(),
-            chain: vec![],
-            key_pkcs8: Arc::from(Vec::new()),
-            not_after: SystemTime::now(),
-            created_at: 0,
-        });
-        let err = minter.tokens(&[svid], &["a".to_owned()]).await.unwrap_err();
-        assert_eq!(err, MintError::NoServer);
-    }
 }

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use lanyard_id::SpiffeId;
 use lanyard_x509::{BundleSet, CertDer};
 use tokio::sync::watch;
+use zeroize::Zeroizing;
 
 /// A workload selector `type:value` (e.g. `unix:uid:1000`), as registration entries carry them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +40,15 @@ impl std::fmt::Display for Selector {
     }
 }
 
+/// A private key's PKCS#8 DER, shared by every snapshot (and stream) that holds it and
+/// zeroized when the last holder drops it.
+pub type KeyDer = Arc<Zeroizing<Vec<u8>>>;
+
+/// A [`KeyDer`] holding a copy of `pkcs8` (the caller wipes its own).
+pub fn key_der(pkcs8: &[u8]) -> KeyDer {
+    Arc::new(Zeroizing::new(pkcs8.to_vec()))
+}
+
 /// One identity the agent can hand to matching workloads: a signed X.509-SVID and its key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WorkloadSvid {
@@ -52,8 +62,9 @@ pub struct WorkloadSvid {
     pub hint: String,
     /// The chain, leaf first (Workload API `x509_svid`, concatenated DER on the wire).
     pub chain: Vec<CertDer>,
-    /// The PKCS#8 DER private key (Workload API `x509_svid_key`).
-    pub key_pkcs8: Arc<[u8]>,
+    /// The PKCS#8 DER private key (Workload API `x509_svid_key`), wiped when the last
+    /// snapshot holding it is dropped.
+    pub key_pkcs8: KeyDer,
     /// The leaf's NotAfter.
     pub not_after: SystemTime,
     /// The entry's creation time (Unix seconds), to order identities deterministically.
@@ -153,7 +164,7 @@ impl WorkloadSvid {
             selectors,
             hint: String::new(),
             chain: vec![],
-            key_pkcs8: Arc::from(Vec::new()),
+            key_pkcs8: KeyDer::default(),
             not_after: SystemTime::now(),
             created_at: 0,
         }
@@ -182,6 +193,17 @@ mod tests {
             !svid(&[]).matches(&both),
             "an entry without selectors matches nothing"
         );
+    }
+
+    /// A workload key lives in a `ZeroizeOnDrop` buffer (behind the `Arc` the snapshots
+    /// share): this stops compiling if the field's type stops being one.
+    #[test]
+    fn workload_keys_are_zeroized_on_drop() {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let mut s = svid(&[]);
+        s.key_pkcs8 = key_der(&[7; 32]);
+        zeroized_on_drop::<Zeroizing<Vec<u8>>>(&s.key_pkcs8);
+        assert_eq!(s.key_pkcs8.as_slice(), [7; 32]);
     }
 
     #[tokio::test]

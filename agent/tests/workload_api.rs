@@ -162,7 +162,7 @@ async fn the_stream_pushes_a_resigned_svid_as_its_next_message() {
     assert_ne!(before.svids[0].x509_svid, after.svids[0].x509_svid);
     let chain = split_der_certificates(&after.svids[0].x509_svid).unwrap();
     assert_eq!(chain, resigned.chain);
-    assert_eq!(*after.svids[0].x509_svid_key, *resigned.key_pkcs8);
+    assert_eq!(after.svids[0].x509_svid_key, resigned.key_pkcs8.as_slice());
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use lanyard_proto::lanyard::agent::v1::agent_service_client::AgentServiceClient;
 use lanyard_tls::{Identity, TrustStore};
 use lanyard_x509::{Bundle, CertDer, KeyPair, KeyType, build_csr};
 use tonic::transport::Channel;
+use zeroize::Zeroizing;
 
 use super::NodeError;
 
@@ -37,24 +38,34 @@ pub fn connect(
     )))
 }
 
-/// The agent's own SVID and key.
-#[derive(Debug, Clone)]
+/// The agent's own SVID and key. `Debug` never prints the key; dropping it wipes the key.
+#[derive(Clone)]
 pub struct AgentSvid {
     /// The agent's SPIFFE ID.
     pub spiffe_id: SpiffeId,
     /// Chain, leaf first.
     pub chain: Vec<CertDer>,
     /// PKCS#8 DER key.
-    pub key_pkcs8: Vec<u8>,
+    pub key_pkcs8: Zeroizing<Vec<u8>>,
     /// NotBefore of the leaf.
     pub not_before: SystemTime,
     /// NotAfter of the leaf.
     pub not_after: SystemTime,
 }
 
+impl std::fmt::Debug for AgentSvid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentSvid")
+            .field("spiffe_id", &self.spiffe_id)
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AgentSvid {
     /// Reads ID and validity out of a chain.
-    pub fn new(chain: Vec<CertDer>, key_pkcs8: Vec<u8>) -> Result<Self, NodeError> {
+    pub fn new(chain: Vec<CertDer>, key_pkcs8: Zeroizing<Vec<u8>>) -> Result<Self, NodeError> {
         let parsed =
             lanyard_x509::parse_x509_svid(&chain).map_err(|e| NodeError::BadSvid(e.to_string()))?;
         Ok(Self {
@@ -162,7 +173,7 @@ pub async fn attest(
             step: Some(pb::attest_response::Step::Result(r)),
         }) => {
             let chain = svid_from_pb(r.svid)?;
-            let svid = AgentSvid::new(chain, key.pkcs8_der().to_vec())?;
+            let svid = AgentSvid::new(chain, Zeroizing::new(key.pkcs8_der().to_vec()))?;
             let bundle =
                 bundle_from_pb(r.bundle.as_ref().ok_or_else(|| {
                     NodeError::Protocol("attestation result without bundle".into())
@@ -185,7 +196,10 @@ pub async fn renew(client: &mut AgentServiceClient<Channel>) -> Result<AgentSvid
         .await
         .map_err(NodeError::Rpc)?
         .into_inner();
-    AgentSvid::new(svid_from_pb(resp.svid)?, key.pkcs8_der().to_vec())
+    AgentSvid::new(
+        svid_from_pb(resp.svid)?,
+        Zeroizing::new(key.pkcs8_der().to_vec()),
+    )
 }
 
 #[cfg(test)]

@@ -11,16 +11,27 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use lanyard_x509::{CertDer, join_der_certificates, split_der_certificates};
+use zeroize::Zeroizing;
 
-/// What the agent persisted about itself.
-#[derive(Debug, Clone)]
+/// What the agent persisted about itself. `Debug` never prints the key; dropping it wipes the
+/// key.
+#[derive(Clone)]
 pub struct StoredIdentity {
     /// The agent SVID chain, leaf first.
     pub chain: Vec<CertDer>,
     /// Its PKCS#8 DER key.
-    pub key_pkcs8: Vec<u8>,
+    pub key_pkcs8: Zeroizing<Vec<u8>>,
     /// The last trust bundle's X.509 authorities.
     pub bundle: Vec<CertDer>,
+}
+
+impl std::fmt::Debug for StoredIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredIdentity")
+            .field("chain", &self.chain.len())
+            .field("bundle", &self.bundle.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The agent's data directory.
@@ -81,11 +92,12 @@ impl DataDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         };
-        let (Some(chain), Some(key), Some(bundle)) = (
-            read("agent_svid.der")?,
-            read("agent_key.der")?,
-            read("bundle.der")?,
-        ) else {
+        // Wrapped as soon as it is read: every return below wipes it. (`fs::read` sizes its
+        // buffer from the file's length, so it does not reallocate and leave a copy behind.)
+        let key = read("agent_key.der")?.map(Zeroizing::new);
+        let (Some(chain), Some(key), Some(bundle)) =
+            (read("agent_svid.der")?, key, read("bundle.der")?)
+        else {
             return Ok(None);
         };
         let bad = |what: &str, e: String| {

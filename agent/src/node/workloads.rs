@@ -19,7 +19,7 @@ use tonic::transport::Channel;
 
 use super::NodeError;
 use super::client::bundle_from_pb;
-use crate::store::{Selector, Snapshot, WorkloadSvid};
+use crate::store::{KeyDer, Selector, Snapshot, WorkloadSvid, key_der};
 
 /// Most CSRs per signing call (the server's limit).
 const BATCH: usize = 500;
@@ -42,15 +42,27 @@ impl SignedFor {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Held {
     spiffe_id: SpiffeId,
     chain: Vec<CertDer>,
-    key: Arc<[u8]>,
+    /// Shared with the snapshots; zeroized when the last one lets go.
+    key: KeyDer,
     not_after: SystemTime,
     rotate_at: SystemTime,
     authority_key_id: Option<Vec<u8>>,
     signed_for: SignedFor,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Held")
+            .field("spiffe_id", &self.spiffe_id)
+            .field("not_after", &self.not_after)
+            .field("rotate_at", &self.rotate_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a Sync message meant for the run loop.
@@ -249,7 +261,8 @@ impl Workloads {
             rotate_at: rotation_point(parsed.not_before, parsed.not_after),
             not_after: parsed.not_after,
             chain,
-            key: Arc::from(key.pkcs8_der()),
+            // `key` (dropped at the end of this call) wipes its own copy.
+            key: key_der(key.pkcs8_der()),
             authority_key_id: aki,
             signed_for: SignedFor::of(entry),
         })

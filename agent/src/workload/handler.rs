@@ -7,9 +7,10 @@
 //! synced yet or attestation failed → `Unavailable`; no matching entry → `PermissionDenied`
 //! "no identity issued" (the text clients key on); caller process changed during attestation →
 //! `PermissionDenied` ("process changed since it connected" when it executed another program);
-//! attestation slower than the handler's deadline → `Unavailable`; `FetchJWTSVID` without audience, `ValidateJWTSVID` without audience or
-//! token, or a token that fails validation → `InvalidArgument`; no JWT-SVID could be minted →
-//! `Unavailable`.
+//! attestation slower than the handler's deadline → `Unavailable`; `FetchJWTSVID` without
+//! audience, `ValidateJWTSVID` without audience or token, an audience beyond `lanyard_jwt`'s
+//! bounds (more than 16 values, or one longer than 512 bytes), or a token that fails validation
+//! → `InvalidArgument`; no JWT-SVID could be minted → `Unavailable`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -197,17 +198,13 @@ impl SpiffeWorkloadApi for WorkloadHandler {
         &self,
         request: Request<JwtsvidRequest>,
     ) -> Result<Response<JwtsvidResponse>, Status> {
-        // Workload API §5.3.1: the audience is required.
+        // Workload API §5.3.1: the audience is required. Lanyard bounds it (count and length,
+        // `lanyard_jwt::check_audiences`, the server's own bounds) before any work is done for
+        // the caller: it keys the token cache and the server signs it.
         check_security_header(request.metadata())?;
         let req = request.get_ref();
-        if req.audience.is_empty() {
-            return Err(Status::invalid_argument("audience must be specified"));
-        }
-        if req.audience.iter().any(String::is_empty) {
-            return Err(Status::invalid_argument(
-                "audience values must not be empty",
-            ));
-        }
+        lanyard_jwt::check_audiences(&req.audience)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let wanted = if req.spiffe_id.is_empty() {
             None
         } else {
@@ -275,12 +272,11 @@ impl SpiffeWorkloadApi for WorkloadHandler {
         &self,
         request: Request<ValidateJwtsvidRequest>,
     ) -> Result<Response<ValidateJwtsvidResponse>, Status> {
-        // Workload API §5.3.3: both fields are required.
+        // Workload API §5.3.3: both fields are required; the audience within Lanyard's bound.
         check_security_header(request.metadata())?;
         let req = request.get_ref();
-        if req.audience.is_empty() {
-            return Err(Status::invalid_argument("audience must be specified"));
-        }
+        lanyard_jwt::check_audience(&req.audience)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         if req.svid.is_empty() {
             return Err(Status::invalid_argument("svid must be specified"));
         }

@@ -61,6 +61,7 @@ pub(crate) fn x509_svid_response(
         svids.push(X509svid {
             spiffe_id: svid.spiffe_id.as_str().to_owned(),
             x509_svid: join_der_certificates(&svid.chain),
+            // A copy per stream: the stream wipes it (`stream::Wiped`).
             x509_svid_key: svid.key_pkcs8.to_vec(),
             bundle,
             hint,
@@ -238,7 +239,7 @@ mod tests {
             selectors: vec![Selector::new("unix", "uid:1")],
             hint: hint.into(),
             chain: vec![cert("example.org")],
-            key_pkcs8: Arc::from(vec![1u8, 2, 3]),
+            key_pkcs8: crate::store::key_der(&[1, 2, 3]),
             not_after: SystemTime::now(),
             created_at: 0,
         })

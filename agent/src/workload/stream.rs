@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::WatchStream;
 use tonic::Status;
+use zeroize::Zeroize as _;
 
 use super::response::Denial;
 use crate::store::{Selector, Snapshot};
@@ -63,11 +64,36 @@ fn log_denied(caller: &Caller, denial: Denial) {
 /// What a response hands out, for the log: SPIFFE IDs or trust domains.
 pub(super) trait Served: PartialEq + Clone + Send + Unpin + 'static {
     fn served(&self) -> Vec<String>;
+
+    /// Overwrites the private keys it carries, if any (see [`Wiped`]).
+    fn wipe_secrets(&mut self) {}
 }
 
 impl Served for X509svidResponse {
     fn served(&self) -> Vec<String> {
         self.svids.iter().map(|s| s.spiffe_id.clone()).collect()
+    }
+
+    fn wipe_secrets(&mut self) {
+        for svid in &mut self.svids {
+            svid.x509_svid_key.zeroize();
+        }
+    }
+}
+
+/// A response a stream holds (the last one sent, or a new one compared with it), wiped when
+/// dropped: an `X509SVIDResponse` carries every SVID's PKCS#8 key (`x509_svid_key`), copied
+/// out of the zeroized [`crate::store::KeyDer`] for each stream.
+///
+/// What this cannot reach: the copy handed to tonic for each message sent (it owns and drops
+/// it after encoding, and the generated service fixes the message type), the encoded bytes in
+/// tonic's and h2's buffers until the peer reads them, and the kernel's socket buffers. Those
+/// are freed, not wiped, right after the message is sent.
+struct Wiped<R: Served>(R);
+
+impl<R: Served> Drop for Wiped<R> {
+    fn drop(&mut self) {
+        self.0.wipe_secrets();
     }
 }
 
@@ -124,7 +150,8 @@ pub(super) fn stream_updates<R: Served>(
         log_denied(&caller, denial);
         denial_status(denial)
     })?;
-    log_issued(&caller, &first, false);
+    let first = Wiped(first);
+    log_issued(&caller, &first.0, false);
     Ok(Box::pin(Updates {
         first: true,
         last: first,
@@ -137,11 +164,11 @@ pub(super) fn stream_updates<R: Served>(
 }
 
 /// The state of one [`stream_updates`] stream.
-struct Updates<R> {
+struct Updates<R: Served> {
     /// The first response is still to be sent (it is `last`).
     first: bool,
     /// The last response sent.
-    last: R,
+    last: Wiped<R>,
     snapshots: WatchStream<Arc<Snapshot>>,
     /// `None` once the stop signal can no longer fire (its sender is gone).
     stop: Option<WatchStream<bool>>,
@@ -150,7 +177,7 @@ struct Updates<R> {
     done: bool,
 }
 
-impl<R: Served + Unpin> Stream for Updates<R> {
+impl<R: Served> Stream for Updates<R> {
     type Item = Result<R, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -160,7 +187,7 @@ impl<R: Served + Unpin> Stream for Updates<R> {
         }
         if this.first {
             this.first = false;
-            return Poll::Ready(Some(Ok(this.last.clone())));
+            return Poll::Ready(Some(Ok(this.last.0.clone())));
         }
         while let Some(stop) = &mut this.stop {
             match Pin::new(stop).poll_next(cx) {
@@ -181,12 +208,12 @@ impl<R: Served + Unpin> Stream for Updates<R> {
                 this.done = true;
                 return Poll::Ready(None);
             };
-            match (this.compose)(&snapshot, &this.caller.selectors) {
-                Ok(resp) if resp == this.last => {}
+            match (this.compose)(&snapshot, &this.caller.selectors).map(Wiped) {
+                Ok(resp) if resp.0 == this.last.0 => {}
                 Ok(resp) => {
-                    log_issued(&this.caller, &resp, true);
+                    log_issued(&this.caller, &resp.0, true);
                     this.last = resp;
-                    return Poll::Ready(Some(Ok(this.last.clone())));
+                    return Poll::Ready(Some(Ok(this.last.0.clone())));
                 }
                 // A store that stops being ready keeps serving what the caller already has.
                 Err(Denial::NotReady) => {}
@@ -217,7 +244,7 @@ mod tests {
             selectors: vec![],
             hint: String::new(),
             chain: vec![],
-            key_pkcs8: Arc::from(Vec::new()),
+            key_pkcs8: Default::default(),
             not_after: SystemTime::now(),
             created_at: 0,
         });
@@ -298,6 +325,31 @@ mod tests {
         let status = next(&mut stream).await.unwrap().unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unavailable);
         assert!(next(&mut stream).await.is_none());
+    }
+
+    #[test]
+    fn a_held_svid_response_is_wiped_when_dropped() {
+        use lanyard_proto::workload::X509svid;
+        let mut resp = X509svidResponse {
+            svids: vec![X509svid {
+                spiffe_id: "spiffe://example.org/w".into(),
+                x509_svid_key: vec![7; 121],
+                ..X509svid::default()
+            }],
+            ..X509svidResponse::default()
+        };
+        // What `Wiped`'s drop does: zeroize's `Vec` impl overwrites the whole allocation, then
+        // empties it.
+        resp.wipe_secrets();
+        assert!(resp.svids[0].x509_svid_key.is_empty());
+        assert_eq!(resp.svids[0].spiffe_id, "spiffe://example.org/w");
+        // Bundles carry no secrets: wiping leaves them alone.
+        let mut bundles = X509BundlesResponse {
+            crl: vec![vec![1]],
+            ..X509BundlesResponse::default()
+        };
+        bundles.wipe_secrets();
+        assert_eq!(bundles.crl, [[1]]);
     }
 
     #[test]

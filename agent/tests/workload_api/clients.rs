@@ -144,7 +144,7 @@ async fn cli_fetch_x509_writes_the_chain_a_private_key_file_and_the_bundle() {
     let key_path = out.join("svid.0.key");
     assert_eq!(mode(&key_path), 0o600);
     let key = KeyPair::from_pkcs8_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
-    assert_eq!(key.pkcs8_der(), &*svid.key_pkcs8);
+    assert_eq!(key.pkcs8_der(), svid.key_pkcs8.as_slice());
     let bundle = certificates_from_pem(&std::fs::read(out.join("bundle.0.pem")).unwrap()).unwrap();
     assert_eq!(bundle, ca.bundle().x509_authorities);
 }

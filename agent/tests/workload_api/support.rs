@@ -96,7 +96,7 @@ impl Ca {
             selectors: selectors.to_vec(),
             hint: hint.into(),
             chain: issued.chain,
-            key_pkcs8: Arc::from(key.pkcs8_der()),
+            key_pkcs8: lanyard_agent::store::key_der(key.pkcs8_der()),
             not_after: issued.not_after,
             created_at: 0,
         })

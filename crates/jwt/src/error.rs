@@ -159,6 +159,25 @@ pub enum JwtError {
         "the expected audience is empty: configure the audience this validator identifies with"
     )]
     EmptyExpectedAudience,
+    /// A request names no audience (Workload API §5.3: `audience` is required; JWT-SVID §3.2:
+    /// "one or more values").
+    #[error("audience must be specified")]
+    AudienceRequired,
+    /// A request names an empty audience value.
+    #[error("audience values must not be empty")]
+    EmptyAudience,
+    /// A request names more than [`crate::MAX_AUDIENCES`] audiences.
+    #[error("at most {max} audiences are allowed (got {got})", max = crate::MAX_AUDIENCES)]
+    TooManyAudiences {
+        /// How many it named.
+        got: usize,
+    },
+    /// A requested audience is longer than [`crate::MAX_AUDIENCE_LEN`] bytes.
+    #[error("an audience may be at most {max} bytes (got {got})", max = crate::MAX_AUDIENCE_LEN)]
+    AudienceTooLong {
+        /// Its length in bytes.
+        got: usize,
+    },
     /// A claim has the wrong JSON type or value (e.g. `exp` not a NumericDate, RFC 7519 §2).
     #[error("claim {name} is invalid: {reason}")]
     InvalidClaim {

@@ -5,6 +5,9 @@
 //! - [`validate_jwt_svid`]: the validator of JWT-SVID §2–§5 and Appendix A, looking keys up by
 //!   the subject's trust domain and the `kid` through a [`JwtBundleSource`] (implemented for
 //!   [`lanyard_x509::Bundle`] and [`lanyard_x509::BundleSet`]).
+//! - [`check_audiences`], [`check_audience`]: the bounds of a requested audience set
+//!   ([`MAX_AUDIENCES`] values of at most [`MAX_AUDIENCE_LEN`] bytes), the one definition the
+//!   agent and the server enforce.
 //! - [`JwtError`]: one variant per rule a token or a request can break.
 //! - [`unverified_key_id`], [`unverified_claims`]: a token's `kid` and claims, unverified, for
 //!   bookkeeping and display only.
@@ -27,12 +30,14 @@
 //! input is the system random generator (ECDSA nonces). Cryptography is ring only.
 
 mod alg;
+mod audience;
 mod error;
 mod jws;
 mod mint;
 mod source;
 mod validate;
 
+pub use audience::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, check_audience, check_audiences};
 pub use error::JwtError;
 pub use jws::{unverified_claims, unverified_key_id};
 pub use mint::{JwtSvidClaims, mint_jwt_svid};

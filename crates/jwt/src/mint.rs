@@ -63,6 +63,9 @@ pub fn mint_jwt_svid(key: &KeyPair, kid: &str, claims: &JwtSvidClaims) -> Result
             reason: "an audience value is empty".to_string(),
         });
     }
+    // Lanyard's bounds on a requested audience set (see `check_audiences`): no token is ever
+    // minted beyond them, whoever asks.
+    crate::check_audiences(&claims.aud)?;
     if claims.exp <= claims.iat {
         return Err(JwtError::InvalidClaim {
             name: "exp",

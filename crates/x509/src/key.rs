@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rcgen::PublicKeyData;
+use zeroize::{Zeroize as _, ZeroizeOnDrop};
 
 use crate::error::KeyError;
 use crate::spki::PublicKeyParams;
@@ -84,6 +85,10 @@ impl FromStr for KeyType {
 }
 
 /// A private key with its public half. `Debug` never prints the secret.
+///
+/// Dropping it wipes rcgen's PKCS#8 copy of the key ([`ZeroizeOnDrop`]). What it cannot wipe is
+/// ring's parsed signing key inside rcgen (the EC scalar or RSA primes): ring implements no
+/// zeroization and keeps those fields private.
 pub struct KeyPair {
     inner: rcgen::KeyPair,
 }
@@ -189,6 +194,14 @@ impl KeyPair {
         &self.inner
     }
 }
+
+impl Drop for KeyPair {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for KeyPair {}
 
 impl fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -325,6 +338,19 @@ mod tests {
             KeyPair::from_pkcs8_pem("nope").unwrap_err(),
             KeyError::MissingPemPrivateKey
         );
+    }
+
+    #[test]
+    fn a_key_pair_is_wiped_when_dropped() {
+        use zeroize::Zeroize as _;
+        fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+        zeroized_on_drop::<KeyPair>();
+        // What the Drop impl relies on: rcgen's zeroize reaches the PKCS#8 copy it hands out
+        // (zeroize's `Vec` impl overwrites the whole allocation, then clears it).
+        let mut inner = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        assert!(!inner.serialized_der().is_empty());
+        inner.zeroize();
+        assert!(inner.serialized_der().is_empty());
     }
 
     #[test]

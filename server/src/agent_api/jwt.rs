@@ -2,9 +2,10 @@
 //!
 //! Authorization is exactly `BatchSignX509Svids`'s (the entry's parent is one of the agent's
 //! authorized parents and the entry has not expired); `sub` and the TTL come from the entry,
-//! only `aud` from the request (JWT-SVID §3.2: one or more non-empty values).
+//! only `aud` from the request (JWT-SVID §3.2: one or more non-empty values; Lanyard: at most
+//! 16, each at most 512 bytes). A request naming an entry twice is refused.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::AttestedAgent;
@@ -22,19 +23,23 @@ fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
     })
 }
 
-/// Checks the `audience` of a mint request: non-empty, no empty value (JWT-SVID §3.2).
+/// Checks the `audience` of a mint request: one to [`lanyard_jwt::MAX_AUDIENCES`] non-empty
+/// values of at most [`lanyard_jwt::MAX_AUDIENCE_LEN`] bytes (JWT-SVID §3.2 and Lanyard's
+/// bounds; the agent enforces the same ones before it asks).
 pub(crate) fn check_audience(audience: &[String]) -> Result<(), Status> {
-    if audience.is_empty() {
-        return Err(Status::invalid_argument(
-            "audience is empty: a JWT-SVID needs at least one audience (JWT-SVID §3.2)",
-        ));
+    lanyard_jwt::check_audiences(audience).map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+/// Refuses a batch naming one entry twice: it would sign the same token twice for no reason,
+/// and results are matched to requests by entry ID.
+fn check_unique(entry_ids: &[String]) -> Result<(), Status> {
+    let mut seen = HashSet::with_capacity(entry_ids.len());
+    match entry_ids.iter().find(|id| !seen.insert(id.as_str())) {
+        Some(dup) => Err(Status::invalid_argument(format!(
+            "entry id {dup:?} appears more than once in entry_ids: name each entry once"
+        ))),
+        None => Ok(()),
     }
-    if audience.iter().any(String::is_empty) {
-        return Err(Status::invalid_argument(
-            "audience contains an empty string: every audience must be non-empty",
-        ));
-    }
-    Ok(())
 }
 
 pub(super) async fn mint(
@@ -53,6 +58,7 @@ pub(super) async fn mint(
             req.entry_ids.len()
         )));
     }
+    check_unique(&req.entry_ids)?;
     check_audience(&req.audience)?;
     let parents = api
         .cache
@@ -232,5 +238,71 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    }
+
+    #[tokio::test]
+    async fn refuses_unbounded_audiences_and_repeated_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ds, td, state) = super::super::test_server(dir.path()).await;
+        let entry = ds
+            .create_entry(Entry::new(
+                SpiffeId::parse("spiffe://example.org/web").unwrap(),
+                SpiffeId::parse("spiffe://example.org/agent/a").unwrap(),
+                vec![Selector::new("unix", "uid:1000").unwrap()],
+            ))
+            .await
+            .unwrap();
+        let cache = EntryCache::load(ds, td, state.server_id().clone())
+            .await
+            .unwrap();
+        let api = AgentApi::new(state.clone(), cache, vec![]);
+        let a = agent("spiffe://example.org/agent/a");
+        let call = |ids: Vec<String>, audience: Vec<String>| {
+            mint(
+                &api,
+                a.clone(),
+                pb::MintJwtSvidsRequest {
+                    entry_ids: ids,
+                    audience,
+                },
+            )
+        };
+        let one = || vec![entry.id.clone()];
+        let auds = |n: usize, len: usize| -> Vec<String> {
+            (0..n).map(|i| format!("{i:x}").repeat(len)).collect()
+        };
+
+        let s = call(one(), auds(17, 1)).await.unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(s.message(), "at most 16 audiences are allowed (got 17)");
+        let mut long = auds(1, 1);
+        long.push("x".repeat(513));
+        let s = call(one(), long).await.unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(
+            s.message(),
+            "an audience may be at most 512 bytes (got 513)"
+        );
+        let s = call(vec![entry.id.clone(), entry.id.clone()], auds(1, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(s.message().contains("more than once"), "{s:?}");
+
+        // The boundary itself is served, and every audience is in the token.
+        let res = call(one(), auds(16, 512))
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        let Some(pb::mint_jwt_svid_result::Result::Svid(svid)) = &res[0].result else {
+            panic!("{res:?}");
+        };
+        let bundle = state.ca().bundle().await.unwrap();
+        let last = auds(16, 512).pop().unwrap();
+        let v =
+            lanyard_jwt::validate_jwt_svid(&svid.token, &last, &bundle, unix(SystemTime::now()))
+                .unwrap();
+        assert_eq!(v.claims["aud"].as_array().unwrap().len(), 16);
     }
 }
