@@ -208,9 +208,10 @@ impl PeerStream {
                 .map(Arc::new)
                 .map_err(Arc::new),
         );
-        let _ = handshake_timeout;
+        let mut limits = lanyard_h2_authority::Limits::default();
+        limits.handshake_timeout = handshake_timeout;
         PeerStream {
-            inner: NormalizeAuthority::new(inner),
+            inner: NormalizeAuthority::with_limits(inner, limits),
             info: ConnInfo {
                 peer,
                 activity: Arc::new(Activity::new()),

@@ -149,7 +149,8 @@ pub async fn serve_workload_api_on(
 
     let (tx, rx) = mpsc::channel(16);
     let accept = tokio::spawn(accept_loop(listener, tx, limits.clone()));
-    let handler = WorkloadHandler::new(store, jwt, attestor);
+    let handler = WorkloadHandler::new(store, jwt, attestor)
+        .with_attestation_timeout(limits.attestation_timeout);
     let stop = handler.clone();
     let shutdown = async move {
         shutdown.await;
