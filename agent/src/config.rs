@@ -445,6 +445,21 @@ impl AgentConfig {
         self.workload_api
             .validate()
             .map_err(|(field, problem)| ConfigError::Invalid { field, problem })?;
+        if let Some(k8s) = &self.workload_attestors.k8s {
+            // The attestation deadline would cut the k8s attestor's retries short: every call
+            // for a pod the kubelet does not list yet would fail before its last lookup.
+            let longest_wait = k8s.poll_retry_interval * (k8s.max_poll_attempts - 1);
+            if longest_wait >= self.workload_api.attestation_timeout {
+                return Err(ConfigError::Invalid {
+                    field: "workload_api.attestation_timeout",
+                    problem: format!(
+                        "is {}, but the k8s attestor may wait {} for a new pod (max_poll_attempts x poll_retry_interval): raise attestation_timeout or lower those",
+                        humantime::format_duration(self.workload_api.attestation_timeout),
+                        humantime::format_duration(longest_wait)
+                    ),
+                });
+            }
+        }
         if let Some(psat) = &self.node_attestor.k8s_psat {
             if psat.cluster.trim().is_empty() {
                 return invalid(

@@ -120,6 +120,17 @@ mod tests {
             text.contains("`workload_api.idle_timeout` must be more than 0s"),
             "{text}"
         );
+        let text = AgentConfig::from_toml(&format!(
+            "{BASE}[workload_api]\nattestation_timeout = \"2s\"\n[workload_attestors.k8s]\nnode_name = \"n1\"\nmax_poll_attempts = 11\npoll_retry_interval = \"250ms\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains(
+                "`workload_api.attestation_timeout` is 2s, but the k8s attestor may wait 2s 500ms"
+            ),
+            "{text}"
+        );
         let text = refusal("idle_timeut = \"1s\"");
         assert!(text.contains("unknown field `idle_timeut`"), "{text}");
     }
