@@ -260,9 +260,13 @@ fn lists_pid(file: &Path, pid: i64) -> std::io::Result<bool> {
 /// directory listing `agent_pid` is the agent's cgroup; its ancestor as many levels up as that
 /// path is deep is the namespace root. The directory the path names is tried first (the agent
 /// in the host namespace: one read), then the hierarchy is searched breadth first, at most
-/// `max_dirs` directories and [`MAX_WALK_DEPTH`] levels.
+/// `max_dirs` directories and [`MAX_WALK_DEPTH`] levels, and only below directories owned by
+/// `owner` (root): the agent's container's cgroup and its ancestors are the kubelet's and the
+/// runtime's, and a subtree delegated to a user, where the user could make cgroups by the
+/// hundred thousand to exhaust the search, is not entered.
 pub(crate) fn resolve_ns_root(
     hierarchy: &Path,
+    owner: u32,
     agent_pid: u32,
     agent_cgroup: &str,
     max_dirs: usize,
@@ -327,6 +331,7 @@ pub(crate) fn resolve_ns_root(
         for entry in entries.flatten() {
             // cgroupfs has no symbolic links; a crafted tree's are not followed.
             if entry.file_type().is_ok_and(|t| t.is_dir())
+                && entry.metadata().is_ok_and(|m| m.uid() == owner)
                 && let Some(name) = entry.file_name().to_str()
             {
                 let mut below = segments.clone();
@@ -666,6 +671,11 @@ mod tests {
         std::fs::write(dir.join("cgroup.procs"), text).unwrap();
     }
 
+    /// Who made the crafted cgroup trees: this process, root when the tests run as root.
+    fn owner() -> u32 {
+        nix::unistd::geteuid().as_raw()
+    }
+
     /// The agent in the host cgroup namespace.
     fn host_ns(_: &Path) -> Result<Vec<String>, String> {
         Ok(Vec::new())
@@ -789,22 +799,22 @@ mod tests {
         let hierarchy = root.path();
         // The agent's cgroup is its namespace root ("/"): the directory listing its pid.
         assert_eq!(
-            resolve_ns_root(hierarchy, AGENT, "0::/\n", 1000).unwrap(),
+            resolve_ns_root(hierarchy, owner(), AGENT, "0::/\n", 1000).unwrap(),
             segments(&agent)
         );
         // One level below it: the root is the parent of the agent's directory.
         procs(&root.path().join(&agent), &[]);
         procs(&root.path().join(&agent).join("init"), &[AGENT.into()]);
         assert_eq!(
-            resolve_ns_root(hierarchy, AGENT, "0::/init\n", 1000).unwrap(),
+            resolve_ns_root(hierarchy, owner(), AGENT, "0::/init\n", 1000).unwrap(),
             segments(&agent)
         );
         // Its own path must be the end of the directory found.
-        let err = resolve_ns_root(hierarchy, AGENT, "0::/other\n", 1000).unwrap_err();
+        let err = resolve_ns_root(hierarchy, owner(), AGENT, "0::/other\n", 1000).unwrap_err();
         assert!(err.contains("does not end with"), "{err}");
-        let err = resolve_ns_root(hierarchy, AGENT, "0::/../x\n", 1000).unwrap_err();
+        let err = resolve_ns_root(hierarchy, owner(), AGENT, "0::/../x\n", 1000).unwrap_err();
         assert!(err.contains("outside its cgroup namespace"), "{err}");
-        let err = resolve_ns_root(hierarchy, AGENT, "1:memory:/\n", 1000).unwrap_err();
+        let err = resolve_ns_root(hierarchy, owner(), AGENT, "1:memory:/\n", 1000).unwrap_err();
         assert!(err.contains("0::"), "{err}");
         // In the host namespace, the directory its path names lists it: one read, no walk.
         procs(&root.path().join(&agent).join("init"), &[]);
@@ -813,7 +823,14 @@ mod tests {
             &[AGENT.into()],
         );
         assert_eq!(
-            resolve_ns_root(hierarchy, AGENT, "0::/system.slice/lanyard.service\n", 1).unwrap(),
+            resolve_ns_root(
+                hierarchy,
+                owner(),
+                AGENT,
+                "0::/system.slice/lanyard.service\n",
+                1
+            )
+            .unwrap(),
             Vec::<String>::new()
         );
     }
@@ -822,20 +839,32 @@ mod tests {
     fn the_search_for_the_agents_cgroup_is_bounded() {
         let (root, agent) = host_tree();
         // root, kubepods.slice, system.slice, 2 QoS slices, 2 pods, 2 containers...
-        let err = resolve_ns_root(root.path(), AGENT, "0::/\n", 6).unwrap_err();
+        let err = resolve_ns_root(root.path(), owner(), AGENT, "0::/\n", 6).unwrap_err();
         assert!(
             err.contains("gave up") && err.contains("after 6 directories"),
             "{err}"
         );
         assert_eq!(
-            resolve_ns_root(root.path(), AGENT, "0::/\n", 20).unwrap(),
+            resolve_ns_root(root.path(), owner(), AGENT, "0::/\n", 20).unwrap(),
             segments(&agent)
         );
+        // Subtrees of another owner (delegated to a user) are not searched.
+        if nix::unistd::geteuid().is_root() {
+            let user = root.path().join("user.slice/user@1000.service");
+            procs(&user.join("many/of/them"), &[]);
+            std::os::unix::fs::chown(&user, Some(1000), Some(1000)).unwrap();
+            procs(&root.path().join(&agent), &[]);
+            procs(&user.join("agent"), &[AGENT.into()]);
+            let err = resolve_ns_root(root.path(), 0, AGENT, "0::/\n", 1000).unwrap_err();
+            assert!(err.contains("no directory under"), "{err}");
+            procs(&user.join("agent"), &[]);
+            procs(&root.path().join(&agent), &[AGENT.into()]);
+        }
         // Too deep to be searched.
         procs(&root.path().join(&agent), &[]);
         let deep = root.path().join("d/".repeat(MAX_WALK_DEPTH + 1));
         procs(&deep, &[AGENT.into()]);
-        let err = resolve_ns_root(root.path(), AGENT, "0::/\n", 1000).unwrap_err();
+        let err = resolve_ns_root(root.path(), owner(), AGENT, "0::/\n", 1000).unwrap_err();
         assert!(err.contains("no directory under"), "{err}");
     }
 
@@ -846,7 +875,7 @@ mod tests {
         std::fs::write(own.path().join("cgroup.controllers"), "cpu\n").unwrap();
         procs(own.path(), &[AGENT.into()]);
         assert_eq!(
-            resolve_ns_root(own.path(), AGENT, "0::/\n", 1000).unwrap(),
+            resolve_ns_root(own.path(), owner(), AGENT, "0::/\n", 1000).unwrap(),
             Vec::<String>::new()
         );
         // ...but the caller's path climbs above it.
@@ -854,7 +883,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let me = nix::unistd::geteuid().as_raw();
-        let ns = |h: &Path| resolve_ns_root(h, AGENT, "0::/\n", 1000);
+        let ns = |h: &Path| resolve_ns_root(h, owner(), AGENT, "0::/\n", 1000);
         let Err(Unverifiable::Namespaced { path, reason }) =
             verify(own.path(), me, PID, &pod, &lines, ns)
         else {
@@ -869,12 +898,13 @@ mod tests {
             "{reason}"
         );
         // Nothing mounted at all, or a filesystem that does not list the agent.
-        let err = resolve_ns_root(&own.path().join("nothing"), AGENT, "0::/\n", 1000).unwrap_err();
+        let err = resolve_ns_root(&own.path().join("nothing"), owner(), AGENT, "0::/\n", 1000)
+            .unwrap_err();
         assert!(
             err.contains("cannot read") && err.contains("cgroup_root"),
             "{err}"
         );
-        let err = resolve_ns_root(own.path(), AGENT + 1, "0::/\n", 1000).unwrap_err();
+        let err = resolve_ns_root(own.path(), owner(), AGENT + 1, "0::/\n", 1000).unwrap_err();
         assert!(
             err.contains("hostPID") && err.contains("/host/sys/fs/cgroup"),
             "{err}"
@@ -885,7 +915,7 @@ mod tests {
     fn namespace_relative_paths_are_located_on_the_host_and_checked_there() {
         let (root, agent) = host_tree();
         let me = nix::unistd::geteuid().as_raw();
-        let ns = |h: &Path| resolve_ns_root(h, AGENT, "0::/\n", 1000);
+        let ns = |h: &Path| resolve_ns_root(h, owner(), AGENT, "0::/\n", 1000);
         // Three levels up from the agent's container is kubepods.slice.
         let (pod, lines) = parse_cgroup_lines(sample!("v2-systemd-containerd-cgroupns.txt"))
             .unwrap()

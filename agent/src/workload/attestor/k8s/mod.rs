@@ -448,8 +448,13 @@ impl Inner {
             }
         };
         let began = Instant::now();
-        let root =
-            cgroup::resolve_ns_root(hierarchy, self.agent_pid, &own, self.cgroup_walk_limit)?;
+        let root = cgroup::resolve_ns_root(
+            hierarchy,
+            self.cgroup_owner,
+            self.agent_pid,
+            &own,
+            self.cgroup_walk_limit,
+        )?;
         tracing::info!(
             ns_root = %root.iter().fold(hierarchy.to_path_buf(), |dir, s| dir.join(s)).display(),
             took_ms = began.elapsed().as_millis(),
