@@ -182,7 +182,9 @@ pub struct K8sAttestorConfig {
     #[serde(default = "default_poll_retry_interval", with = "humantime_serde")]
     pub poll_retry_interval: Duration,
     /// Where the host's cgroup filesystem is mounted: a caller's pod is believed only if the
-    /// pod's and container's cgroup directories there are owned by root.
+    /// pod's and container's cgroup directories there are owned by root. An agent in its own
+    /// cgroup namespace (a container on cgroup v2) needs the host's tree here (hostPath) to
+    /// locate callers' namespace-relative (`..`) cgroups.
     #[serde(default = "default_cgroup_root")]
     pub cgroup_root: PathBuf,
 }

@@ -32,6 +32,11 @@ const MIGRATE: &str = "3bc801a33ea83df414e1aeb962a52412835be99db28668ec25de73fdd
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFnZW50In0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bGFueWFyZDphZ2VudCJ9.c2ln";
 /// The fake workload's pid: its cgroup file is under the test's proc root, not /proc.
 const PID: i32 = 4242;
+/// The agent's pid, as the fake cgroup filesystem's `cgroup.procs` files list it.
+const AGENT_PID: u32 = 777;
+/// The agent's cgroup on the fake host, a service in the host cgroup namespace unless a test
+/// says otherwise.
+const AGENT_SERVICE: &str = "system.slice/lanyard-agent.service";
 
 /// A guard against hangs, never a delay.
 async fn within<T>(fut: impl Future<Output = T>) -> T {
@@ -74,6 +79,7 @@ impl Node {
             ca_path,
             token_path,
         };
+        node.put_procs(AGENT_SERVICE, &[AGENT_PID.into()]);
         node.put_cgroup(PID, &cgroup_of(POD_UID, CHECKOUT));
         node
     }
@@ -91,13 +97,21 @@ impl Node {
     }
 
     /// Writes `pid`'s cgroup file and creates the cgroup directories it names (as this process's
-    /// uid: root, as the kubelet's are, when the tests run as root).
+    /// uid: root, as the kubelet's are, when the tests run as root), each listing `pid`.
     fn put_cgroup(&self, pid: i32, text: &str) {
         self.put_cgroup_file(pid, text);
         for line in text.lines() {
             let path = line.splitn(3, ':').nth(2).unwrap();
-            std::fs::create_dir_all(self.cgroup_root().join(path.trim_start_matches('/'))).unwrap();
+            self.put_procs(path, &[pid.into()]);
         }
+    }
+
+    /// Creates the cgroup directory `path` (below the v2 root) and writes its `cgroup.procs`.
+    fn put_procs(&self, path: &str, pids: &[i64]) {
+        let dir = self.cgroup_root().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text: String = pids.iter().map(|p| format!("{p}\n")).collect();
+        std::fs::write(dir.join("cgroup.procs"), text).unwrap();
     }
 
     /// Writes `pid`'s cgroup file only.
@@ -120,6 +134,9 @@ impl Node {
             proc_root: self.proc_root(),
             cgroup_root: self.cgroup_root(),
             cgroup_owner: nix::unistd::geteuid().as_raw(),
+            agent_pid: AGENT_PID,
+            agent_cgroup: Some(format!("0::/{AGENT_SERVICE}\n")),
+            cgroup_walk_limit: 1000,
         }
     }
 
@@ -534,17 +551,6 @@ async fn a_vanished_cgroup_is_an_error_naming_the_directory() {
     assert!(err.contains(&gone.replace('-', "_")), "{err}");
     assert!(err.contains("cgroup_root"), "{err}");
     assert!(node.kubelet.requests().is_empty());
-
-    // A path relative to the agent's cgroup namespace cannot be checked: refused, saying why.
-    node.put_cgroup_file(
-        PID,
-        include_str!("data/cgroup/v2-systemd-containerd-cgroupns.txt"),
-    );
-    let err = within(node.attestor().attest(&peer(PID)))
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("host cgroup namespace"), "{err}");
 }
 
 #[tokio::test]
@@ -590,5 +596,153 @@ async fn a_caller_that_gives_up_leaves_the_fetch_to_the_next_one() {
         accepted.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "one fetch in flight, shared by every caller"
+    );
+}
+
+/// The agent's container on the fake host, in its own cgroup namespace (whose root it is).
+const AGENT_SCOPE: &str = "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod2c48913c_b29f_11e7_9350_020968147796.slice/cri-containerd-9bca8d63d5fa610783847915bcff0ecac1273e5b4bed3f6fa1b07350e0135961.scope";
+
+/// `node` with the agent in its own cgroup namespace, rooted at its container's cgroup: its
+/// `/proc/self/cgroup` says `0::/`.
+fn namespaced(node: &Node) -> K8sAttestorConfig {
+    node.put_procs(AGENT_SERVICE, &[]);
+    node.put_procs(AGENT_SCOPE, &[AGENT_PID.into()]);
+    K8sAttestorConfig {
+        agent_cgroup: Some("0::/\n".into()),
+        ..node.config()
+    }
+}
+
+#[tokio::test]
+async fn an_agent_in_its_own_cgroup_namespace_locates_callers_on_the_hosts_cgroupfs() {
+    let node = Node::start().await;
+    let attestor = K8sAttestor::new(namespaced(&node)).unwrap();
+    // Seen from the agent's namespace: three levels up from its container is kubepods.slice.
+    let relative = include_str!("data/cgroup/v2-systemd-containerd-cgroupns.txt");
+    assert!(relative.starts_with("0::/../../../kubepods-burstable.slice/"));
+    node.put_cgroup_file(PID, relative);
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(values(&selectors).contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+
+    // The caller must be listed in the cgroup.procs of the directory its path resolves to.
+    let leaf = cgroup_of(POD_UID, CHECKOUT);
+    node.put_procs(leaf[3..].trim_end(), &[PID as i64 + 1]);
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(selectors.is_empty(), "{selectors:?}");
+    node.put_procs(leaf[3..].trim_end(), &[PID.into()]);
+
+    // A pod forged in a user's delegated subtree, reached with `..`: owned by the user, refused.
+    // (Needs root to chown; the search for the agent's cgroup only enters root's directories.)
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let session = "user.slice/user-1000.slice/user@1000.service/app.slice";
+    let pod = format!(
+        "{session}/kubepods-burstable-pod{}.slice",
+        POD_UID.replace('-', "_")
+    );
+    node.put_procs(
+        &format!("{pod}/cri-containerd-{CHECKOUT}.scope"),
+        &[PID.into()],
+    );
+    node.put_cgroup_file(
+        PID,
+        &format!("0::/../../../../{pod}/cri-containerd-{CHECKOUT}.scope\n"),
+    );
+    chown_tree(&node.cgroup_root().join(&pod), 65534);
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(selectors.is_empty(), "{selectors:?}");
+    assert_eq!(
+        node.kubelet.requests().len(),
+        1,
+        "no fetch for a forged pod"
+    );
+    // Owned by root, it would have been believed: the ownership is what refused it.
+    chown_tree(&node.cgroup_root().join(&pod), 0);
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(values(&selectors).contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+}
+
+#[tokio::test]
+async fn the_namespace_root_is_searched_again_when_its_directory_is_gone() {
+    let node = Node::start().await;
+    let attestor = K8sAttestor::new(namespaced(&node)).unwrap();
+    node.put_cgroup_file(
+        PID,
+        include_str!("data/cgroup/v2-systemd-containerd-cgroupns.txt"),
+    );
+    within(attestor.attest(&peer(PID))).await.unwrap();
+    // The agent's cgroup is now elsewhere, two levels below kubepods.slice (a guaranteed pod).
+    std::fs::remove_dir_all(node.cgroup_root().join(AGENT_SCOPE)).unwrap();
+    node.put_procs(
+        "kubepods.slice/kubepods-pod2c48913c_b29f_11e7_9350_020968147796.slice/agent",
+        &[AGENT_PID.into()],
+    );
+    node.put_cgroup_file(
+        PID,
+        &format!(
+            "0::/../../kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{CHECKOUT}.scope\n",
+            POD_UID.replace('-', "_")
+        ),
+    );
+    let selectors = within(attestor.attest(&peer(PID))).await.unwrap();
+    assert!(values(&selectors).contains(&"k8s:pod-name:checkout-7d9c8b6f5-x2x7q".to_owned()));
+}
+
+#[tokio::test]
+async fn an_agent_in_its_own_cgroup_namespace_without_the_hosts_cgroupfs_says_what_to_mount() {
+    let node = Node::start().await;
+    node.put_cgroup_file(
+        PID,
+        include_str!("data/cgroup/v2-systemd-containerd-cgroupns.txt"),
+    );
+    // cgroup_root is the agent's own view: the namespace root, which lists the agent.
+    let own = node.dir.path().join("own-view");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(own.join("cgroup.controllers"), "cpu\n").unwrap();
+    std::fs::write(own.join("cgroup.procs"), format!("{AGENT_PID}\n")).unwrap();
+    let in_own_view = K8sAttestor::new(K8sAttestorConfig {
+        cgroup_root: own.clone(),
+        agent_cgroup: Some("0::/\n".into()),
+        ..node.config()
+    })
+    .unwrap();
+    let err = within(in_own_view.attest(&peer(PID))).await.unwrap_err();
+    assert!(
+        matches!(err, AttestError::CgroupNamespace { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
+    assert!(err.contains(&format!("pid {PID}")), "{err}");
+    assert!(
+        err.contains("mount the host's /sys/fs/cgroup") && err.contains("cgroup_root"),
+        "{err}"
+    );
+    assert!(node.kubelet.requests().is_empty());
+
+    // Nothing at cgroup_root lists the agent: not the host's either.
+    std::fs::write(own.join("cgroup.procs"), "1\n").unwrap();
+    let nowhere = K8sAttestor::new(K8sAttestorConfig {
+        cgroup_root: own,
+        agent_cgroup: Some("0::/\n".into()),
+        ..node.config()
+    })
+    .unwrap();
+    let err = attest_err(&nowhere).await;
+    assert!(
+        err.contains("hostPID") && err.contains("/host/sys/fs/cgroup"),
+        "{err}"
+    );
+
+    // The search for the agent's cgroup gives up after cgroup_walk_limit directories.
+    let bounded = K8sAttestor::new(K8sAttestorConfig {
+        cgroup_walk_limit: 2,
+        ..namespaced(&node)
+    })
+    .unwrap();
+    let err = attest_err(&bounded).await;
+    assert!(
+        err.contains("gave up") && err.contains("after 2 directories"),
+        "{err}"
     );
 }

@@ -84,16 +84,18 @@ pub enum AttestError {
         /// Why.
         source: std::io::Error,
     },
-    /// The caller's cgroup path is relative to the agent's cgroup namespace (`..` segments), so
-    /// it cannot be found on the host's cgroup filesystem to check who made it.
+    /// The caller's cgroup path is relative to the agent's cgroup namespace, and it could not
+    /// be located on the host's cgroup filesystem to check who made it.
     #[error(
-        "pid {pid}: its cgroup path {path:?} climbs out of the agent's cgroup namespace; run the agent in the host cgroup namespace so that its pod's cgroup can be checked"
+        "pid {pid}: its cgroup path {path:?} is relative to the agent's cgroup namespace and cannot be located on the host's cgroup filesystem: {reason}"
     )]
     CgroupNamespace {
         /// The process.
         pid: i32,
         /// The path as the agent sees it.
         path: String,
+        /// Why it could not be located, and what to do about it.
+        reason: String,
     },
     /// The caller runs in a pod, but the kubelet's pod list could not be fetched.
     #[error("pid {pid}: {source}")]

@@ -66,6 +66,16 @@ pub struct K8sAttestorConfig {
     /// the container runtime run. Not a configuration key: tests that do not run as root set
     /// their own uid.
     pub cgroup_owner: u32,
+    /// The agent's own pid as `cgroup.procs` files list it (default: `std::process::id()`, the
+    /// host's pid with hostPID). Not a configuration key: tests set it.
+    pub agent_pid: u32,
+    /// The text of the agent's own `/proc/self/cgroup`, whose path is relative to the agent's
+    /// cgroup namespace (default `None`: read `<proc_root>/self/cgroup` when needed). Not a
+    /// configuration key: tests set it.
+    pub agent_cgroup: Option<String>,
+    /// At most how many directories of `cgroup_root` are searched for the agent's own cgroup
+    /// (default 100,000). Not a configuration key: tests lower it.
+    pub cgroup_walk_limit: usize,
 }
 
 impl Default for K8sAttestorConfig {
@@ -81,10 +91,15 @@ impl Default for K8sAttestorConfig {
             proc_root: PathBuf::from("/proc"),
             cgroup_root: PathBuf::from(DEFAULT_CGROUP_ROOT),
             cgroup_owner: 0,
+            agent_pid: std::process::id(),
+            agent_cgroup: None,
+            cgroup_walk_limit: DEFAULT_CGROUP_WALK_LIMIT,
         }
     }
 }
 
+/// At most how many cgroup directories are searched for the agent's own, once.
+pub(crate) const DEFAULT_CGROUP_WALK_LIMIT: usize = 100_000;
 /// Where the cgroup filesystem is usually mounted.
 pub const DEFAULT_CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// The service-account token every pod gets mounted.
@@ -108,6 +123,13 @@ struct Inner {
     proc_root: PathBuf,
     cgroup_root: PathBuf,
     cgroup_owner: u32,
+    agent_pid: u32,
+    agent_cgroup: Option<String>,
+    cgroup_walk_limit: usize,
+    /// Where the agent's cgroup namespace root is in the host's cgroup v2 hierarchy (segments
+    /// below it), found on first need; the lock is held while it is searched for, so one caller
+    /// searches and the others wait for it.
+    ns_root: std::sync::Mutex<Option<Vec<String>>>,
     cache: std::sync::Mutex<Cache>,
     /// Lookups answered from the cache, fetches started, and callers that joined a fetch in
     /// flight (logged at debug; no metrics yet).
@@ -161,6 +183,10 @@ impl K8sAttestor {
                 proc_root: config.proc_root,
                 cgroup_root: config.cgroup_root,
                 cgroup_owner: config.cgroup_owner,
+                agent_pid: config.agent_pid,
+                agent_cgroup: config.agent_cgroup,
+                cgroup_walk_limit: config.cgroup_walk_limit,
+                ns_root: std::sync::Mutex::default(),
                 cache: std::sync::Mutex::default(),
                 hits: AtomicU64::new(0),
                 fetches: AtomicU64::new(0),
@@ -351,25 +377,90 @@ fn pod_container(inner: &Inner, pid: i32) -> Result<Option<PodContainer>, Attest
     let Some((found, lines)) = cgroup::read_pod_container(&inner.proc_root, pid)? else {
         return Ok(None);
     };
-    match cgroup::verify_owner(&inner.cgroup_root, inner.cgroup_owner, &lines) {
-        Ok(None) => Ok(Some(found)),
-        Ok(Some(cgroup::NotRoots { dir, owner })) => {
-            tracing::warn!(
-                pid,
-                pod_uid = %found.pod_uid,
-                container_id = %found.container_id,
-                dir = %dir.display(),
-                owner,
-                "refused: the caller's cgroup names a pod, but the cgroup is owned by uid {owner}, not {}, so the kubelet did not make it (a forged cgroup in a delegated subtree?); no k8s selectors",
+    let verdict = cgroup::verify(
+        &inner.cgroup_root,
+        inner.cgroup_owner,
+        pid,
+        &found,
+        &lines,
+        |hierarchy| inner.ns_root(hierarchy),
+    );
+    let (dir, why) = match verdict {
+        Ok(None) => return Ok(Some(found)),
+        Ok(Some(cgroup::Refusal::NotRoot { dir, owner })) => (
+            dir,
+            format!(
+                "the cgroup is owned by uid {owner}, not {}, so the kubelet did not make it (a forged cgroup in a delegated subtree?)",
                 inner.cgroup_owner
-            );
-            Ok(None)
-        }
+            ),
+        ),
+        Ok(Some(cgroup::Refusal::NotMember { dir })) => (
+            dir,
+            "the caller is not in that cgroup's cgroup.procs (it moved, or its cgroup was located wrongly)".to_owned(),
+        ),
+        Ok(Some(cgroup::Refusal::Elsewhere { dir })) => (
+            dir,
+            "located on the host, the cgroup is not that pod's container (pod-like names below another cgroup)".to_owned(),
+        ),
         Err(cgroup::Unverifiable::Stat(dir, source)) => {
-            Err(AttestError::CgroupDir { pid, dir, source })
+            return Err(AttestError::CgroupDir { pid, dir, source });
         }
-        Err(cgroup::Unverifiable::Namespaced(path)) => {
-            Err(AttestError::CgroupNamespace { pid, path })
+        Err(cgroup::Unverifiable::Namespaced { path, reason }) => {
+            return Err(AttestError::CgroupNamespace { pid, path, reason });
         }
+    };
+    tracing::warn!(
+        pid,
+        pod_uid = %found.pod_uid,
+        container_id = %found.container_id,
+        dir = %dir.display(),
+        "refused: the caller's cgroup names a pod, but {why}; no k8s selectors"
+    );
+    Ok(None)
+}
+
+impl Inner {
+    /// The agent's cgroup namespace root below the v2 hierarchy at `hierarchy`: cached, searched
+    /// for again if its directory is gone (see [`cgroup::resolve_ns_root`]).
+    fn ns_root(&self, hierarchy: &std::path::Path) -> Result<Vec<String>, String> {
+        let mut cached = self
+            .ns_root
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(root) = cached.as_ref()
+            && root
+                .iter()
+                .fold(hierarchy.to_path_buf(), |dir, s| dir.join(s))
+                .is_dir()
+        {
+            return Ok(root.clone());
+        }
+        let own = match &self.agent_cgroup {
+            Some(text) => text.clone(),
+            None => {
+                let file = self.proc_root.join("self/cgroup");
+                std::fs::read_to_string(&file).map_err(|e| {
+                    format!(
+                        "cannot read the agent's own cgroup file {}: {e}",
+                        file.display()
+                    )
+                })?
+            }
+        };
+        let began = Instant::now();
+        let root = cgroup::resolve_ns_root(
+            hierarchy,
+            self.cgroup_owner,
+            self.agent_pid,
+            &own,
+            self.cgroup_walk_limit,
+        )?;
+        tracing::info!(
+            ns_root = %root.iter().fold(hierarchy.to_path_buf(), |dir, s| dir.join(s)).display(),
+            took_ms = began.elapsed().as_millis(),
+            "located the agent's cgroup namespace root on the host's cgroup filesystem"
+        );
+        *cached = Some(root.clone());
+        Ok(root)
     }
 }
