@@ -424,6 +424,9 @@ impl AgentConfig {
                 problem: problem.to_owned(),
             })
         };
+        if let Err(e) = lanyard_observe::check_log_level(&self.log_level) {
+            return invalid("log_level", &e.to_string());
+        }
         if self.server_address.parse::<std::net::SocketAddr>().is_err()
             && !self.server_address.contains(':')
         {

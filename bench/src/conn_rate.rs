@@ -11,11 +11,13 @@
 //! agent's CPU per connection, the bench client's CPU per connection and the machine's busy
 //! share (`/proc/stat`, all processes) are reported too: they say what bounds the rate.
 //!
-//! The sweep stops at 2 × cores × 4: the agent sheds connections beyond 1,024
-//! (`MAX_CONNECTIONS` in agent/src/workload/mod.rs) and the full node already holds 1,000. A
-//! client's closed connection frees its slot only when the agent has seen the close, so near the
-//! limit a new one can be shed: the agent logs each (`SHED_LINE`), and they are counted from its
-//! log. The main window uses the fastest concurrency that had no failures.
+//! The sweep stops at 2 × cores × 4: the agent sheds a uid's connections beyond
+//! `[workload_api] max_connections_per_uid` (1,024; the bench's clients and the node's 1,000
+//! streams are one uid). A client's closed connection frees its slot only when the agent has seen
+//! the close, so near the limit a new one can be shed: the agent's warning (`SHED_LINE`, at most
+//! one per 10 s) carries how many it closed since the previous one, and those counts are summed
+//! from its log (a lower bound: closings after the window's last warning are reported later).
+//! The main window uses the fastest concurrency that had no failures.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,8 +35,8 @@ use crate::workload::first_response_new_conn;
 const SCENARIO: &str = "conn_rate";
 /// Multiples of 2 × cores tried.
 const FACTORS: [usize; 3] = [1, 2, 4];
-/// The agent's log line for a connection closed at once because of its connection limit.
-const SHED_LINE: &str = "too many Workload API connections";
+/// The agent's warning about connections closed at once because of its connection limits.
+const SHED_LINE: &str = "Workload API connection limit reached";
 
 /// How long each phase runs.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +99,15 @@ struct Window {
 }
 
 /// Runs `tasks` clients; measures completions over `window` after a short warm-up.
+/// The connections the agent's [`SHED_LINE`] warnings in `log` say it closed (`closed=N`).
+fn shed_count(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains(SHED_LINE))
+        .filter_map(|l| l.split("closed=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+        .sum()
+}
+
 /// The note for a window in which connections failed, with how many the agent shed and the
 /// first error; `None` if none failed.
 fn failure_note(window: &str, w: &Window, first_error: Option<String>) -> Option<String> {
@@ -172,9 +183,7 @@ async fn measure(node: &Node, tasks: usize, window: Duration) -> Result<(Window,
     }
     let first_error = counts.first_error.lock().await.take();
     let shed = match (log0, log1) {
-        (Some(from), Some(to)) => {
-            Some(node.agent_log_between(from, to)?.matches(SHED_LINE).count())
-        }
+        (Some(from), Some(to)) => Some(shed_count(&node.agent_log_between(from, to)?)),
         _ => None,
     };
     let busy = (jif1.0 - jif.0) as f64 / ((jif1.1 - jif.1) as f64).max(1.0);
@@ -275,4 +284,15 @@ pub(crate) async fn run(
         err,
     ));
     Ok(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shed_counts_are_summed_from_the_agents_warnings() {
+        let log = "2026-12-07T01:00:00Z  WARN lanyard_agent::workload: Workload API connection limit reached; closing new connections uid=0 reason=this uid holds its 1024 connections closed=1\n\
+                   2026-12-07T01:00:01Z  INFO lanyard_agent::workload: something else closed=99\n\
+                   2026-12-07T01:00:11Z  WARN lanyard_agent::workload: Workload API connection limit reached; closing new connections uid=0 reason=this uid holds its 1024 connections closed=41\n";
+        assert_eq!(super::shed_count(log), 42);
+    }
 }

@@ -322,7 +322,12 @@ impl Agent {
                  socket_path = \"{}\"\n\
                  trust_bundle_path = \"{}\"\n\
                  log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n\
+                 \n[workload_api]\n\
+                 # The node's streams and the bench's clients are all one uid here, unlike\n\
+                 # workloads on a real node: the per-uid share is the total, so the bench measures\n\
+                 # the cost of a connection, not the share.\n\
+                 max_connections_per_uid = 4096\n",
                 server.agent_addr,
                 dir.path().join("data").display(),
                 socket.display(),

@@ -330,6 +330,9 @@ impl ServerConfig {
     /// Checks the rules serde cannot express. Call again after applying command-line overrides.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if let Err(e) = lanyard_observe::check_log_level(&self.log_level) {
+            return invalid("log_level", e.to_string());
+        }
         if self.ca.ttl < Duration::from_secs(60) {
             return invalid(
                 "ca.ttl",

@@ -8,6 +8,13 @@ use lanyard_x509::Bundle;
 
 /// Maximum hint length (Workload API: "hints ... at most 1024 bytes").
 pub const MAX_HINT_LEN: usize = 1024;
+/// Longest entry `description`, in bytes.
+pub const MAX_DESCRIPTION_LEN: usize = 1024;
+/// Longest entry `owner`, in bytes.
+pub const MAX_OWNER_LEN: usize = 256;
+/// The latest `expires_at`: 9999-12-31T23:59:59Z, the last second RFC 3339 (and the CLI) can
+/// write.
+pub const MAX_EXPIRES_AT: i64 = 253_402_300_799;
 
 /// Why an entry from the API is invalid; `Display` names the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +57,7 @@ pub fn entry_from_pb(
     e: pb::Entry,
     td: &TrustDomain,
     max_ttl_seconds: u64,
+    now: i64,
 ) -> Result<Entry, InvalidEntry> {
     let spiffe_id = parse_member_id("spiffe_id", &e.spiffe_id, td)?;
     if spiffe_id.is_root() {
@@ -100,6 +108,12 @@ pub fn entry_from_pb(
         }
     }
     for name in &e.dns_names {
+        if name.parse::<std::net::IpAddr>().is_ok() {
+            return Err(invalid(
+                "dns_names",
+                format!("{name:?} is an IP address, not a DNS name (IP SANs are not supported)"),
+            ));
+        }
         if !valid_dns_name(name) {
             return Err(invalid(
                 "dns_names",
@@ -107,17 +121,55 @@ pub fn entry_from_pb(
             ));
         }
     }
-    if e.hint.len() > MAX_HINT_LEN {
-        return Err(invalid(
-            "hint",
-            format!(
-                "is {} bytes; at most {MAX_HINT_LEN} are allowed",
-                e.hint.len()
-            ),
-        ));
+    for (field, value, max) in [
+        ("hint", &e.hint, MAX_HINT_LEN),
+        ("description", &e.description, MAX_DESCRIPTION_LEN),
+        ("owner", &e.owner, MAX_OWNER_LEN),
+    ] {
+        if value.len() > max {
+            return Err(invalid(
+                field,
+                format!("is {} bytes; at most {max} are allowed", value.len()),
+            ));
+        }
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            return Err(invalid(
+                field,
+                format!(
+                    "contains the control character {:?}; use printable text only",
+                    c
+                ),
+            ));
+        }
+    }
+    for (field, set) in [("admin", e.admin), ("downstream", e.downstream)] {
+        if set {
+            return Err(invalid(
+                field,
+                "is not supported yet: such an entry would be stored and do nothing; leave it unset",
+            ));
+        }
     }
     if e.expires_at < 0 {
         return Err(invalid("expires_at", "must be a Unix time or 0 for never"));
+    }
+    if e.expires_at > 0 && e.expires_at <= now {
+        return Err(invalid(
+            "expires_at",
+            format!(
+                "is {}, which has passed (now {now}): an expired entry would never be served; give a future time or 0 for never",
+                e.expires_at
+            ),
+        ));
+    }
+    if e.expires_at > MAX_EXPIRES_AT {
+        return Err(invalid(
+            "expires_at",
+            format!(
+                "is {}, after 9999-12-31T23:59:59Z ({MAX_EXPIRES_AT}); give an earlier time or 0 for never",
+                e.expires_at
+            ),
+        ));
     }
     Ok(Entry {
         id: e.id,
@@ -222,8 +274,90 @@ pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
 mod tests {
     use super::*;
 
+    /// 2026-12-07T00:00:00Z: "now" for these tests.
+    const NOW: i64 = 1_796_601_600;
+
     fn td() -> TrustDomain {
         TrustDomain::new("example.org").unwrap()
+    }
+
+    #[test]
+    fn expiry_in_the_past_or_past_year_9999_is_refused() {
+        let m = err(pb::Entry {
+            expires_at: NOW - 1,
+            ..entry()
+        });
+        assert!(
+            m.contains("`expires_at`") && m.contains("has passed"),
+            "{m}"
+        );
+        let m = err(pb::Entry {
+            expires_at: 99_999_999_999_999,
+            ..entry()
+        });
+        assert!(m.contains("after 9999-12-31T23:59:59Z"), "{m}");
+        for ok in [0, NOW + 1, MAX_EXPIRES_AT] {
+            entry_from_pb(
+                pb::Entry {
+                    expires_at: ok,
+                    ..entry()
+                },
+                &td(),
+                86400,
+                NOW,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn an_ip_address_is_not_a_dns_name() {
+        for ip in ["1.2.3.4", "::1", "2001:db8::1"] {
+            let m = err(pb::Entry {
+                dns_names: vec![ip.into()],
+                ..entry()
+            });
+            assert!(
+                m.contains("`dns_names`") && m.contains("is an IP address"),
+                "{ip}: {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn description_owner_and_hint_are_bounded_and_printable() {
+        let m = err(pb::Entry {
+            description: "x".repeat(MAX_DESCRIPTION_LEN + 1),
+            ..entry()
+        });
+        assert!(
+            m.contains("`description` is 1025 bytes; at most 1024"),
+            "{m}"
+        );
+        let m = err(pb::Entry {
+            owner: "x".repeat(MAX_OWNER_LEN + 1),
+            ..entry()
+        });
+        assert!(m.contains("`owner` is 257 bytes; at most 256"), "{m}");
+        let m = err(pb::Entry {
+            description: "red \u{1b}[31mtext".into(),
+            ..entry()
+        });
+        assert!(
+            m.contains("`description` contains the control character '\\u{1b}'"),
+            "{m}"
+        );
+        let m = err(pb::Entry {
+            hint: "a\nb".into(),
+            ..entry()
+        });
+        assert!(m.contains("`hint` contains the control character"), "{m}");
+        let e = pb::Entry {
+            description: "payments API — team ünïcode".into(),
+            owner: "team-payments@example.org".into(),
+            ..entry()
+        };
+        entry_from_pb(e, &td(), 86400, NOW).unwrap();
     }
 
     fn entry() -> pb::Entry {
@@ -239,12 +373,12 @@ mod tests {
     }
 
     fn err(e: pb::Entry) -> String {
-        entry_from_pb(e, &td(), 86400).unwrap_err().to_string()
+        entry_from_pb(e, &td(), 86400, NOW).unwrap_err().to_string()
     }
 
     #[test]
     fn valid_entry_round_trips() {
-        let e = entry_from_pb(entry(), &td(), 86400).unwrap();
+        let e = entry_from_pb(entry(), &td(), 86400, NOW).unwrap();
         let back = entry_to_pb(&e);
         assert_eq!(back.spiffe_id, "spiffe://example.org/web");
         assert_eq!(back.selectors, entry().selectors);

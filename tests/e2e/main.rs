@@ -46,6 +46,7 @@ mod cli;
 mod harness;
 mod store;
 
+mod bad_input;
 mod ban_evict;
 mod csr;
 mod join_token;
@@ -53,7 +54,6 @@ mod k8s_psat;
 mod k8s_registration;
 mod persistence;
 mod push;
-mod refusals;
 mod renewal;
 mod startup;
 

@@ -15,54 +15,14 @@ import socket
 import subprocess
 import sys
 
-import h2.config
-import h2.connection
-import h2.events
+import raw_h2
 
 
 def child(fd: int) -> int:
     sock = socket.socket(fileno=fd)
     sock.settimeout(10)
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, [
-        (":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
-        (":path", "/SpiffeWorkloadAPI/FetchX509SVID"),
-        ("content-type", "application/grpc"), ("te", "trailers"),
-        ("workload.spiffe.io", "true"),
-    ])
-    conn.send_data(sid, b"\x00\x00\x00\x00\x00", end_stream=True)
-    sock.sendall(conn.data_to_send())
-    status, got_svid, reset = None, False, False
-    done = False
-    while not done:
-        try:
-            data = sock.recv(65535)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not data:
-            break
-        for ev in conn.receive_data(data):
-            if isinstance(ev, h2.events.DataReceived):
-                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                if len(ev.data) > 5:
-                    got_svid = True
-                    done = True
-            elif isinstance(ev, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
-                for k, v in ev.headers:
-                    if k in (b"grpc-status", "grpc-status"):
-                        status = int(v)
-                        done = True
-            elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
-                reset = True
-                done = True
-            elif isinstance(ev, h2.events.StreamEnded):
-                done = True
-        out = conn.data_to_send()
-        if out:
-            sock.sendall(out)
-    print(json.dumps({"grpc_status": status, "got_svid": got_svid, "reset": reset}))
+    out = raw_h2.fetch_x509svid(sock, raw_h2.client(sock))
+    print(json.dumps({k: out[k] for k in ("grpc_status", "got_svid", "reset")}))
     return 0
 
 

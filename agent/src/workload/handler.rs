@@ -154,8 +154,14 @@ fn check_security_header(metadata: &MetadataMap) -> Result<(), Status> {
     let mut values = metadata.get_all(SECURITY_HEADER).iter();
     match (values.next(), values.next()) {
         (Some(v), None) if v == "true" => Ok(()),
-        _ => Err(Status::invalid_argument(
+        (None, _) => Err(Status::invalid_argument(
             "security header missing from request",
+        )),
+        (Some(_), Some(_)) => Err(Status::invalid_argument(
+            "security header workload.spiffe.io sent more than once; send it once, as `true`",
+        )),
+        (Some(_), None) => Err(Status::invalid_argument(
+            "security header workload.spiffe.io must be `true`",
         )),
     }
 }
@@ -335,12 +341,22 @@ mod tests {
             check_security_header(&md).unwrap_err().code(),
             tonic::Code::InvalidArgument
         );
+        assert!(
+            check_security_header(&md)
+                .unwrap_err()
+                .message()
+                .contains("missing"),
+            "absent"
+        );
         md.insert(SECURITY_HEADER, MetadataValue::from_static("false"));
-        assert!(check_security_header(&md).is_err());
+        let wrong = check_security_header(&md).unwrap_err();
+        assert!(wrong.message().contains("must be `true`"), "{wrong:?}");
         md.insert(SECURITY_HEADER, MetadataValue::from_static("true"));
         check_security_header(&md).unwrap();
         md.append(SECURITY_HEADER, MetadataValue::from_static("true"));
-        assert!(check_security_header(&md).is_err(), "two values");
+        let twice = check_security_header(&md).unwrap_err();
+        assert_eq!(twice.code(), tonic::Code::InvalidArgument);
+        assert!(twice.message().contains("sent more than once"), "{twice:?}");
     }
 
     /// An attestor that never answers, like a kubelet that accepts and then says nothing.

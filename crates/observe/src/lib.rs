@@ -13,5 +13,5 @@ mod shutdown;
 
 pub use health::{Health, Readiness, serve_health};
 pub use limits::{OpenFilesLimit, raise_open_files_limit};
-pub use logging::{LogFormat, LoggingError, init_logging};
+pub use logging::{LOG_LEVELS, LogFormat, LoggingError, check_log_level, init_logging};
 pub use shutdown::{Shutdown, ShutdownTrigger};

@@ -29,6 +29,41 @@ pub enum LoggingError {
     },
 }
 
+/// The levels a `log_level` may name.
+pub const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// Checks a `log_level` value: a level (`info`), or comma-separated `target=level` directives
+/// with at most one bare level (`lanyard_server=debug,info`). `tracing`'s own parser takes any
+/// bare word as a target name, so `"warning"` or `"inof"` would silence every log line; those,
+/// and an empty value, are refused here with the valid levels named.
+pub fn check_log_level(value: &str) -> Result<(), LoggingError> {
+    let bad = |reason: String| LoggingError::BadLevel {
+        level: value.to_owned(),
+        reason,
+    };
+    if value.trim().is_empty() {
+        return Err(bad(format!(
+            "it is empty; name a level: {}",
+            LOG_LEVELS.join(", ")
+        )));
+    }
+    for directive in value.split(',').map(str::trim) {
+        let level = match directive.rsplit_once('=') {
+            Some((target, level)) if !target.is_empty() => level,
+            Some(_) => return Err(bad(format!("{directive:?} has no target before '='"))),
+            None => directive,
+        };
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(bad(format!(
+                "{level:?} is not a level; the levels are {}",
+                LOG_LEVELS.join(", ")
+            )));
+        }
+    }
+    EnvFilter::try_new(value).map_err(|e| bad(e.to_string()))?;
+    Ok(())
+}
+
 /// Installs the global subscriber writing to stderr. `RUST_LOG`, when set, wins over `level`.
 ///
 /// Calling it twice is harmless (the second call keeps the first subscriber).
@@ -63,5 +98,32 @@ mod tests {
         }
         let e = init_logging("info,=[", LogFormat::Text).unwrap_err();
         assert!(e.to_string().contains("info,=["), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_or_empty_level_is_refused_naming_the_levels() {
+        for (value, needle) in [
+            (
+                "warning",
+                "\"warning\" is not a level; the levels are trace, debug, info, warn, error, off",
+            ),
+            ("inof", "\"inof\" is not a level"),
+            ("", "it is empty"),
+            ("  ", "it is empty"),
+            ("lanyard_server=verbose,info", "\"verbose\" is not a level"),
+            ("=debug", "has no target"),
+        ] {
+            let e = check_log_level(value).unwrap_err().to_string();
+            assert!(e.contains(needle), "{value:?}: {e}");
+        }
+        for ok in [
+            "info",
+            "WARN",
+            "off",
+            "lanyard_server=debug,info",
+            "lanyard_agent::workload=trace",
+        ] {
+            check_log_level(ok).unwrap();
+        }
     }
 }

@@ -8,8 +8,14 @@ use lanyard_proto::lanyard::types::v1 as pb;
 use serde_json::{Value, json};
 
 /// `2024-05-01T12:00:00Z` for Unix seconds; `-` for 0.
+/// 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+const MAX_RFC3339_SECONDS: u64 = 253_402_300_799;
+
 pub(super) fn time(unix: i64) -> String {
     match u64::try_from(unix) {
+        // RFC 3339 ends at 9999-12-31T23:59:59Z (humantime panics past it); an older server
+        // stored such values.
+        Ok(s) if s > MAX_RFC3339_SECONDS => format!("{s} (Unix time, after the year 9999)"),
         Ok(s) if s > 0 => {
             humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(s)).to_string()
         }

@@ -8,125 +8,18 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
-use std::process::Command;
 
 use crate::agent_client::{json_out, run_guarded, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
-/// Raw HTTP/2 with Python's h2 (as `tests/python/pid_reuse.py`):
-///
-/// `direct SOCKET UID GID`: drop to UID/GID, connect, FetchX509SVID (the honest client).
-/// `exec SOCKET UID GID PROGRAM`: drop to UID/GID, connect, wait for the server's SETTINGS
-/// (the agent has accepted), fork; the parent execs `PROGRAM 30`, the child waits until it has
-/// (its `comm`), sends FetchX509SVID over the inherited connection, reports, and kills the
-/// parent. Prints one JSON line: grpc status and (decoded) message, whether an SVID came, and (exec) the
-/// parent's `Gid:` line after the exec.
-const SCRIPT: &str = r#"
-import json, os, signal, socket, sys, time, urllib.parse
-import h2.config, h2.connection, h2.events
-
-def answer(sock, conn):
-    sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, [
-        (":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
-        (":path", "/SpiffeWorkloadAPI/FetchX509SVID"),
-        ("content-type", "application/grpc"), ("te", "trailers"),
-        ("workload.spiffe.io", "true"),
-    ])
-    conn.send_data(sid, b"\x00\x00\x00\x00\x00", end_stream=True)
-    sock.sendall(conn.data_to_send())
-    out = {"grpc_status": None, "grpc_message": None, "got_svid": False, "reset": False}
-    done = False
-    while not done:
-        try:
-            data = sock.recv(65535)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not data:
-            break
-        for ev in conn.receive_data(data):
-            if isinstance(ev, h2.events.DataReceived):
-                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                if len(ev.data) > 5:
-                    out["got_svid"] = True
-                    done = True
-            elif isinstance(ev, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
-                for k, v in ev.headers:
-                    k = k.decode() if isinstance(k, bytes) else k
-                    v = v.decode() if isinstance(v, bytes) else v
-                    if k == "grpc-status":
-                        out["grpc_status"] = int(v)
-                        done = True
-                    elif k == "grpc-message":
-                        out["grpc_message"] = urllib.parse.unquote(v)
-            elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
-                out["reset"] = True
-                done = True
-            elif isinstance(ev, h2.events.StreamEnded):
-                done = True
-        pending = conn.data_to_send()
-        if pending:
-            sock.sendall(pending)
-    return out
-
-def main():
-    mode, path, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    if (os.getuid(), os.getgid()) != (uid, gid):
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    sock = socket.socket(socket.AF_UNIX)
-    sock.settimeout(10)
-    sock.connect(path)
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
-    # The server's SETTINGS: the agent has accepted the connection and recorded its peer.
-    settled = False
-    while not settled:
-        data = sock.recv(65535)
-        if not data:
-            sys.exit("the agent closed the connection before its SETTINGS")
-        events = conn.receive_data(data)
-        settled = any(isinstance(e, h2.events.RemoteSettingsChanged) for e in events)
-        pending = conn.data_to_send()
-        if pending:
-            sock.sendall(pending)
-    if mode == "direct":
-        print(json.dumps(answer(sock, conn)))
-        return
-    program = sys.argv[5]
-    sys.stdout.flush()
-    if os.fork() == 0:
-        parent = os.getppid()
-        name = os.path.basename(program)[:15]
-        deadline = time.monotonic() + 10
-        while open(f"/proc/{parent}/comm").read().strip() != name:
-            if time.monotonic() > deadline:
-                print(json.dumps({"error": "the parent did not exec " + program}))
-                os._exit(1)
-            time.sleep(0.005)
-        gids = [l for l in open(f"/proc/{parent}/status") if l.startswith("Gid:")][0].split()[1:]
-        out = answer(sock, conn)
-        out["parent_gids"] = [int(g) for g in gids]
-        print(json.dumps(out))
-        sys.stdout.flush()
-        os.kill(parent, signal.SIGKILL)
-        os._exit(0)
-    # The connection is close-on-exec here: only the child holds it after this.
-    os.execv(program, [program, "30"])
-
-main()
-"#;
-
-/// Runs [`SCRIPT`] with `args` as root (it drops privileges itself) and returns its JSON line.
+/// Runs `tests/python/exec_after_connect.py` with `args` as root (it drops privileges itself)
+/// and returns its JSON line.
 /// The exec mode's parent is killed by its child, so its exit status is not checked there.
 async fn run_script(py: &lanyard_test_support::Python, args: &[&str]) -> serde_json::Value {
-    let mut cmd = Command::new(py.interpreter());
-    cmd.arg("-c").arg(SCRIPT).args(args).current_dir("/");
-    cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    let mut cmd = py.command("exec_after_connect.py", args);
+    cmd.current_dir("/");
     let out = run_guarded(cmd, PATIENCE).await;
     if args[0] == "direct" {
         return json_out(&out);

@@ -171,7 +171,6 @@ async fn cli_create_update_delete_round_trip() {
             "db.local",
             "--hint",
             "db",
-            "--admin",
             "--expires-at",
             "4102444800",
             "--owner",
@@ -185,10 +184,7 @@ async fn cli_create_update_delete_round_trip() {
     let e: serde_json::Value = serde_json::from_str(&json).unwrap();
     let id = e["id"].as_str().unwrap().to_owned();
     assert_eq!(e["dns_names"][0], "db.local");
-    assert_eq!(
-        (e["admin"].as_bool(), e["hint"].as_str()),
-        (Some(true), Some("db"))
-    );
+    assert_eq!(e["hint"], "db");
     assert_eq!(e["expires_at"], 4_102_444_800_i64);
 
     // Update replaces: flags left out go back to their defaults.
@@ -327,4 +323,29 @@ async fn reserved_ids_are_refused_and_nothing_is_stored() {
     )
     .await
     .unwrap();
+}
+
+/// Issue 21: flags that would be stored but do nothing are refused.
+#[tokio::test]
+async fn admin_and_downstream_are_refused_until_they_do_something() {
+    let server = TestServer::sqlite().await;
+    for flag in ["--admin", "--downstream"] {
+        let err = server
+            .cli(&[
+                "entry",
+                "create",
+                "--spiffe-id",
+                "spiffe://example.org/db",
+                "--parent-id",
+                "spiffe://example.org/host",
+                "--selector",
+                "unix:uid:70",
+                flag,
+            ])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not supported yet"), "{flag}: {err}");
+    }
+    assert_eq!(server.cli_ok(&["entry", "count"]).await, "0 entries\n");
 }

@@ -1,6 +1,7 @@
 //! Invalid input is refused with a non-zero exit and a message naming the field and the rule it
-//! breaks, and nothing is stored: entries the admin API must refuse, and server configurations
-//! `lanyard-server run` must refuse to start with.
+//! breaks, and nothing is stored: entries the admin API must refuse, server and agent
+//! configurations the binaries must refuse to start with, and Workload API requests the agent
+//! must refuse (issue 21 gathers its cases here, with those that passed before it).
 
 use crate::cli::{CliOutput, lanyard_server};
 use crate::harness::Server;
@@ -92,11 +93,102 @@ async fn invalid_entries_are_refused_and_not_stored() {
         &["--selector", "at least one"],
     );
 
+    // Issue 21: accepted before, now refused with the field named.
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--expires-at", "1000"],
+        )
+        .await,
+        1,
+        &["`expires_at`", "has passed"],
+    );
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--expires-at", "99999999999999"],
+        )
+        .await,
+        1,
+        &["`expires_at`", "after 9999-12-31T23:59:59Z"],
+    );
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--dns-name", "1.2.3.4"],
+        )
+        .await,
+        1,
+        &["`dns_names`", "\"1.2.3.4\" is an IP address"],
+    );
+    let big = "d".repeat(4 << 20);
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--description", &big],
+        )
+        .await,
+        1,
+        &["`description` is 4194304 bytes; at most 1024"],
+    );
+    refused(
+        create(
+            &server,
+            "spiffe://example.org/web",
+            uid,
+            &["--owner", "\u{1b}[31mteam"],
+        )
+        .await,
+        1,
+        &["`owner` contains the control character"],
+    );
+    for flag in ["--admin", "--downstream"] {
+        refused(
+            create(&server, "spiffe://example.org/web", uid, &[flag]).await,
+            1,
+            &["not supported yet"],
+        );
+    }
+
     let count = server
         .cli(&["entry", "count", "--output", "json"])
         .await
         .json();
     assert_eq!(count["count"], 0, "a refused entry was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_level_that_would_silence_the_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (level, needle) in [
+        ("warning", "\"warning\" is not a level"),
+        ("inof", "\"inof\" is not a level"),
+        ("", "it is empty"),
+    ] {
+        let cfg = config(dir.path(), &format!("log_level = \"{level}\""));
+        let out = run_refused(&cfg, &[]).await;
+        for word in [
+            "`log_level`",
+            needle,
+            "trace, debug, info, warn, error, off",
+        ] {
+            assert!(out.stderr.contains(word), "{level:?}: no {word:?}:\n{out}");
+        }
+        let checked = lanyard_server(&["check-config", "--config", cfg.to_str().unwrap()]).await;
+        assert!(
+            !checked.status.success(),
+            "check-config accepted {level:?}:\n{checked}"
+        );
+        assert!(checked.stderr.contains(needle), "{checked}");
+    }
 }
 
 /// `lanyard-server run --config <path> <extra>`, which must exit (not start).
@@ -164,4 +256,75 @@ async fn datastore_that_does_not_connect_is_reported() {
     assert!(out.stderr.contains("cannot connect"), "{out}");
     assert!(out.stderr.contains("127.0.0.1:1"), "{out}");
     assert!(!dir.path().join("admin/api.sock").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_level_that_would_silence_the_agent_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "trust_domain = \"example.org\"\n\
+             server_address = \"127.0.0.1:1\"\n\
+             insecure_bootstrap = true\n\
+             data_dir = \"{}\"\n\
+             socket_path = \"{}\"\n\
+             log_level = \"warning\"\n",
+            dir.path().join("data").display(),
+            dir.path().join("public/api.sock").display(),
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(crate::harness::bin("lanyard-agent"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = tokio::time::timeout(crate::harness::PATIENCE, out)
+        .await
+        .expect("the agent started instead of refusing its config")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("`log_level`") && stderr.contains("\"warning\" is not a level"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("public/api.sock").exists(),
+        "it served anyway"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_header_sent_twice_is_named_as_such() {
+    use crate::agent_client::{connect, with_header};
+    use lanyard_proto::workload::X509svidRequest;
+
+    let server = Server::start(Store::Sqlite).await;
+    let agent = crate::agent_harness::Agent::start(&server).await;
+    let mut request = with_header(X509svidRequest {});
+    request
+        .metadata_mut()
+        .append("workload.spiffe.io", "true".parse().unwrap());
+    let mut client = connect(&agent.socket).await;
+    let status =
+        match tokio::time::timeout(crate::harness::PATIENCE, client.fetch_x509svid(request))
+            .await
+            .expect("no answer")
+        {
+            Err(status) => status,
+            Ok(stream) => stream
+                .into_inner()
+                .message()
+                .await
+                .expect_err("the agent served a request with two security headers"),
+        };
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("sent more than once"),
+        "{status:?}"
+    );
 }
