@@ -229,6 +229,10 @@ pub struct AgentApiConfig {
     /// Attestations in flight in total; more are refused at once.
     #[serde(default = "default_max_attestations")]
     pub max_attestations: usize,
+    /// Established agent API connections open at once (TLS handshake done, with or without a
+    /// client certificate); one beyond it is closed on arrival.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 impl Default for AgentApiConfig {
@@ -238,6 +242,7 @@ impl Default for AgentApiConfig {
             attestation_timeout: default_attestation_timeout(),
             max_attestations_per_ip: default_max_attestations_per_ip(),
             max_attestations: default_max_attestations(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -291,6 +296,9 @@ fn default_max_attestations_per_ip() -> usize {
 }
 fn default_max_attestations() -> usize {
     256
+}
+fn default_max_connections() -> usize {
+    20_000
 }
 fn default_health_address() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
@@ -415,6 +423,7 @@ impl ServerConfig {
                 api.max_attestations_per_ip,
             ),
             ("agent_api.max_attestations", api.max_attestations),
+            ("agent_api.max_connections", api.max_connections),
         ] {
             if n == 0 {
                 return invalid(
@@ -504,19 +513,21 @@ mod tests {
         assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(30));
         assert_eq!(c.agent_api.max_attestations_per_ip, 16);
         assert_eq!(c.agent_api.max_attestations, 256);
+        assert_eq!(c.agent_api.max_connections, 20_000);
     }
 
     #[test]
     fn agent_api_bounds_are_configurable_and_checked() {
         let base = "trust_domain = \"example.org\"\n[agent_api]\n";
         let c = ServerConfig::from_toml(&format!(
-            "{base}max_concurrent_signs_per_agent = 4\nattestation_timeout = \"2s\"\nmax_attestations_per_ip = 3\nmax_attestations = 10\n"
+            "{base}max_concurrent_signs_per_agent = 4\nattestation_timeout = \"2s\"\nmax_attestations_per_ip = 3\nmax_attestations = 10\nmax_connections = 50\n"
         ))
         .unwrap();
         assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 4);
         assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(2));
         assert_eq!(c.agent_api.max_attestations_per_ip, 3);
         assert_eq!(c.agent_api.max_attestations, 10);
+        assert_eq!(c.agent_api.max_connections, 50);
         for (toml, expect) in [
             (
                 "max_concurrent_signs_per_agent = 0",
@@ -531,6 +542,7 @@ mod tests {
                 "exceeds agent_api.max_attestations (256)",
             ),
             ("attestation_timeout = \"500ms\"", "at least 1s"),
+            ("max_connections = 0", "`agent_api.max_connections` is 0"),
             ("max_attestation = 3", "max_attestation"),
         ] {
             let e = ServerConfig::from_toml(&format!("{base}{toml}\n"))

@@ -278,7 +278,10 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         }
     });
 
-    let incoming = lanyard_tls::transport::incoming(agent_listener, tls);
+    let incoming = crate::agent_api::connections::cap_connections(
+        lanyard_tls::transport::incoming(agent_listener, tls),
+        config.agent_api.max_connections,
+    );
     // HTTP/2 bounds per connection (tonic's own defaults leave streams unbounded):
     // - 128 concurrent streams: an agent holds one Sync stream and a few signing calls (its
     //   signing calls run `max_concurrent_signs_per_agent` at a time anyway); the client waits

@@ -8,6 +8,7 @@
 //! its node aliases, and every SVID's ID, DNS names and TTL come from the entry, never from the CSR.
 
 mod attest;
+pub mod connections;
 mod jwt;
 mod limits;
 mod sign;

@@ -1,7 +1,8 @@
 //! Issue 14 items 3 and 4: what one agent, or one unauthenticated caller, can take from a real
 //! server: a batch naming an entry twice, an attestation that stalls (at the caller, or at a
 //! Kubernetes API server that never answers), more attestations in flight than one address is
-//! allowed, and a Kubernetes failure whose text must stay in the server log.
+//! allowed, a Kubernetes failure whose text must stay in the server log, and more connections
+//! than `max_connections`.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -249,4 +250,62 @@ async fn a_kubernetes_failure_reaches_the_caller_as_an_error_id_only() {
         .find(|l| l.contains(&id))
         .unwrap_or_else(|| panic!("error id {id} not in the server log:\n{log}"));
     assert!(line.contains("TokenReview failed"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_max_connections_are_closed_until_one_ends() {
+    let server = Server::start_with(Store::Sqlite, |_| {
+        "[agent_api]\nmax_connections = 1\n".to_owned()
+    })
+    .await;
+    let (first, _, _) = server.token(&[]).await;
+    let (second, _, _) = server.token(&[]).await;
+    let mut agent = TestAgent::attest(&server, &first).await.unwrap();
+    // The agent's own connection takes the one place once the attestation's has closed (the
+    // server notices a close a little later, so the first tries may be turned away).
+    guard(async {
+        loop {
+            match agent.sign(vec![]).await {
+                Err(s) if s.code() == Code::InvalidArgument => break,
+                Err(s) if matches!(s.code(), Code::Unavailable | Code::Unknown) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await;
+
+    let trust = bootstrap_trust(&server).await;
+    let turned_away = crate::agent::attest(server.agent_addr, &trust, &second)
+        .await
+        .unwrap_err();
+    // A reset connection: Unavailable when hyper sees it while connecting, Unknown ("transport
+    // error") when it sees it after; lanyard-agent retries both.
+    assert!(
+        matches!(turned_away.code(), Code::Unavailable | Code::Unknown),
+        "{turned_away:?}"
+    );
+    assert!(
+        server
+            .log_text()
+            .contains("agent API connection closed: max_connections are open"),
+        "{}",
+        server.log_text()
+    );
+
+    // Once the agent's connection is gone, the place is free (and the token was not used).
+    drop(agent);
+    guard(async {
+        loop {
+            match crate::agent::attest(server.agent_addr, &trust, &second).await {
+                Ok(_) => break,
+                Err(s) if matches!(s.code(), Code::Unavailable | Code::Unknown) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(s) => panic!("{s:?}"),
+            }
+        }
+    })
+    .await;
 }
