@@ -292,10 +292,10 @@ fn default_attestation_timeout() -> Duration {
     Duration::from_secs(30)
 }
 fn default_max_attestations_per_ip() -> usize {
-    16
+    64
 }
 fn default_max_attestations() -> usize {
-    256
+    1024
 }
 fn default_max_connections() -> usize {
     20_000
@@ -511,8 +511,8 @@ mod tests {
         assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
         assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 2);
         assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(30));
-        assert_eq!(c.agent_api.max_attestations_per_ip, 16);
-        assert_eq!(c.agent_api.max_attestations, 256);
+        assert_eq!(c.agent_api.max_attestations_per_ip, 64);
+        assert_eq!(c.agent_api.max_attestations, 1024);
         assert_eq!(c.agent_api.max_connections, 20_000);
     }
 
@@ -538,8 +538,8 @@ mod tests {
                 "`agent_api.max_attestations_per_ip` is 0",
             ),
             (
-                "max_attestations_per_ip = 300",
-                "exceeds agent_api.max_attestations (256)",
+                "max_attestations_per_ip = 2000",
+                "exceeds agent_api.max_attestations (1024)",
             ),
             ("attestation_timeout = \"500ms\"", "at least 1s"),
             ("max_connections = 0", "`agent_api.max_connections` is 0"),

@@ -44,8 +44,8 @@ impl Default for AgentApiLimits {
         Self {
             max_concurrent_signs_per_agent: 2,
             attestation_timeout: std::time::Duration::from_secs(30),
-            max_attestations_per_ip: 16,
-            max_attestations: 256,
+            max_attestations_per_ip: 64,
+            max_attestations: 1024,
         }
     }
 }
