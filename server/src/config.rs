@@ -89,6 +89,9 @@ pub struct ServerConfig {
     /// `[health]`.
     #[serde(default)]
     pub health: HealthConfig,
+    /// `[agent_api]`: what one caller of the agent API may take.
+    #[serde(default)]
+    pub agent_api: AgentApiConfig,
     /// `[node_attestors]`: attestation methods besides join tokens (always on).
     #[serde(default)]
     pub node_attestors: NodeAttestorsConfig,
@@ -207,6 +210,43 @@ pub struct JwtConfig {
     pub key_type: CaKeyType,
 }
 
+/// `[agent_api]`: bounds that keep one agent, or one unauthenticated caller, from taking what
+/// the others need.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentApiConfig {
+    /// Signing calls (`BatchSignX509Svids`, `MintJwtSvids`) of one agent that run at once; more
+    /// wait their turn (a bounded number; beyond it `ResourceExhausted`).
+    #[serde(default = "default_max_concurrent_signs_per_agent")]
+    pub max_concurrent_signs_per_agent: usize,
+    /// How long one attestation may take, from the stream's opening until its evidence is
+    /// verified; then it ends with `DeadlineExceeded` and nothing is stored.
+    #[serde(default = "default_attestation_timeout", with = "humantime_serde")]
+    pub attestation_timeout: Duration,
+    /// Attestations in flight from one source IP address; more are refused at once.
+    #[serde(default = "default_max_attestations_per_ip")]
+    pub max_attestations_per_ip: usize,
+    /// Attestations in flight in total; more are refused at once.
+    #[serde(default = "default_max_attestations")]
+    pub max_attestations: usize,
+    /// Established agent API connections open at once (TLS handshake done, with or without a
+    /// client certificate); one beyond it is closed on arrival.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+impl Default for AgentApiConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_signs_per_agent: default_max_concurrent_signs_per_agent(),
+            attestation_timeout: default_attestation_timeout(),
+            max_attestations_per_ip: default_max_attestations_per_ip(),
+            max_attestations: default_max_attestations(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
 /// `[health]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +284,21 @@ fn default_x509_ttl() -> Duration {
 }
 fn default_jwt_ttl() -> Duration {
     Duration::from_secs(300)
+}
+fn default_max_concurrent_signs_per_agent() -> usize {
+    2
+}
+fn default_attestation_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_max_attestations_per_ip() -> usize {
+    64
+}
+fn default_max_attestations() -> usize {
+    1024
+}
+fn default_max_connections() -> usize {
+    20_000
 }
 fn default_health_address() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
@@ -360,6 +415,45 @@ impl ServerConfig {
                 );
             }
         }
+        let api = &self.agent_api;
+        for (field, n) in [
+            (
+                "agent_api.max_concurrent_signs_per_agent",
+                api.max_concurrent_signs_per_agent,
+            ),
+            (
+                "agent_api.max_attestations_per_ip",
+                api.max_attestations_per_ip,
+            ),
+            ("agent_api.max_attestations", api.max_attestations),
+            ("agent_api.max_connections", api.max_connections),
+        ] {
+            if n == 0 {
+                return invalid(
+                    field,
+                    "is 0, which would refuse every call; the smallest useful value is 1"
+                        .to_owned(),
+                );
+            }
+        }
+        if api.max_attestations_per_ip > api.max_attestations {
+            return invalid(
+                "agent_api.max_attestations_per_ip",
+                format!(
+                    "({}) exceeds agent_api.max_attestations ({}); lower it or raise the total",
+                    api.max_attestations_per_ip, api.max_attestations
+                ),
+            );
+        }
+        if api.attestation_timeout < Duration::from_secs(1) {
+            return invalid(
+                "agent_api.attestation_timeout",
+                format!(
+                    "is {}; give an attestation at least 1s",
+                    humantime::format_duration(api.attestation_timeout)
+                ),
+            );
+        }
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path".to_owned());
         }
@@ -418,6 +512,47 @@ mod tests {
         assert_eq!(c.jwt.key_type, CaKeyType::EcP256);
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
+        assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 2);
+        assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(30));
+        assert_eq!(c.agent_api.max_attestations_per_ip, 64);
+        assert_eq!(c.agent_api.max_attestations, 1024);
+        assert_eq!(c.agent_api.max_connections, 20_000);
+    }
+
+    #[test]
+    fn agent_api_bounds_are_configurable_and_checked() {
+        let base = "trust_domain = \"example.org\"\n[agent_api]\n";
+        let c = ServerConfig::from_toml(&format!(
+            "{base}max_concurrent_signs_per_agent = 4\nattestation_timeout = \"2s\"\nmax_attestations_per_ip = 3\nmax_attestations = 10\nmax_connections = 50\n"
+        ))
+        .unwrap();
+        assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 4);
+        assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(2));
+        assert_eq!(c.agent_api.max_attestations_per_ip, 3);
+        assert_eq!(c.agent_api.max_attestations, 10);
+        assert_eq!(c.agent_api.max_connections, 50);
+        for (toml, expect) in [
+            (
+                "max_concurrent_signs_per_agent = 0",
+                "`agent_api.max_concurrent_signs_per_agent` is 0",
+            ),
+            (
+                "max_attestations_per_ip = 0",
+                "`agent_api.max_attestations_per_ip` is 0",
+            ),
+            (
+                "max_attestations_per_ip = 2000",
+                "exceeds agent_api.max_attestations (1024)",
+            ),
+            ("attestation_timeout = \"500ms\"", "at least 1s"),
+            ("max_connections = 0", "`agent_api.max_connections` is 0"),
+            ("max_attestation = 3", "max_attestation"),
+        ] {
+            let e = ServerConfig::from_toml(&format!("{base}{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{toml}: {e}");
+        }
     }
 
     #[test]

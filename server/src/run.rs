@@ -67,6 +67,12 @@ pub enum RunError {
     NodeAttestor(#[from] crate::attest::k8s_psat::ClusterSetupError),
 }
 
+/// Concurrent HTTP/2 streams per agent API connection.
+const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+
+/// Most bytes of request headers (HPACK-decoded) per agent API request.
+const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+
 fn key_type(k: CaKeyType) -> KeyType {
     match k {
         CaKeyType::EcP256 => KeyType::EcP256,
@@ -225,7 +231,14 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         let attestor = K8sPsatAttestor::new(config.trust_domain.clone(), psat).await?;
         attestors.push(Arc::new(attestor));
     }
-    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors);
+    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors).with_limits(
+        crate::agent_api::AgentApiLimits {
+            max_concurrent_signs_per_agent: config.agent_api.max_concurrent_signs_per_agent,
+            attestation_timeout: config.agent_api.attestation_timeout,
+            max_attestations_per_ip: config.agent_api.max_attestations_per_ip,
+            max_attestations: config.agent_api.max_attestations,
+        },
+    );
     let auto_registration = match (
         &config.k8s_auto_registration,
         &config.node_attestors.k8s_psat,
@@ -265,9 +278,24 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         }
     });
 
-    let incoming = lanyard_tls::transport::incoming(agent_listener, tls);
+    let incoming = crate::agent_api::connections::cap_connections(
+        lanyard_tls::transport::incoming(agent_listener, tls),
+        config.agent_api.max_connections,
+    );
+    // HTTP/2 bounds per connection (tonic's own defaults leave streams unbounded):
+    // - 128 concurrent streams: an agent holds one Sync stream and a few signing calls (its
+    //   signing calls run `max_concurrent_signs_per_agent` at a time anyway); the client waits
+    //   for a free stream rather than failing.
+    // - 16 KiB of request headers (hyper's default, stated here so it stays): agents send a
+    //   few hundred bytes.
+    // - 20 pending-accept reset streams (h2's default against "rapid reset", stated here).
+    // The keepalive ping, unanswered for 20 s (tonic's default timeout), closes a dead peer's
+    // connection and so ends its streams.
     let agent_server = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
+        .http2_max_pending_accept_reset_streams(Some(20))
         .add_service(AgentServiceServer::new(agent_api))
         .serve_with_incoming_shutdown(incoming, shutdown.wait());
     let admin_listener = crate::admin::bind_admin(&config.socket_path)

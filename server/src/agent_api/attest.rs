@@ -1,6 +1,13 @@
 //! `Attest` (node attestation with challenge rounds) and `RenewAgent`.
+//!
+//! `Attest` is the only RPC an unauthenticated caller reaches, so it gives such a caller little
+//! (issue 14 item 4): a place among `[agent_api] max_attestations_per_ip` and
+//! `max_attestations` in flight (beyond them `ResourceExhausted` at once, never queued); a
+//! deadline, `attestation_timeout`, from the stream's opening until the evidence is verified
+//! (then `DeadlineExceeded`, and nothing is stored); and, when the server itself fails
+//! (datastore, Kubernetes API, CA keys), only an error id to quote, never the error text.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::AttestedAgent;
 use lanyard_proto::lanyard::agent::v1 as pb;
@@ -12,6 +19,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::{AgentApi, ca_status, datastore_status, unix};
 use crate::attest::{AttestError, Challenger};
+use crate::ca::CaError;
 use crate::convert::bundle_to_pb;
 
 /// The server half of the Attest stream.
@@ -48,9 +56,44 @@ fn attest_status(e: AttestError) -> Status {
     match e {
         AttestError::InvalidEvidence(m) => Status::invalid_argument(m),
         AttestError::Rejected(m) => Status::permission_denied(m),
-        AttestError::Datastore(e) => datastore_status(e),
+        AttestError::Datastore(e) => hidden("datastore", &e),
+        AttestError::Unavailable(m) => hidden("attestor dependency", &m),
         AttestError::Aborted => Status::cancelled("the agent closed the attestation stream"),
     }
+}
+
+/// A failure of the server's own, told to an unauthenticated caller only as an error id: the
+/// text (a datastore URL, a Kubernetes API answer, a key path) stays in the server log.
+fn hidden(what: &str, e: &dyn std::fmt::Display) -> Status {
+    let id = error_id();
+    tracing::error!(error_id = %id, error = %e, "{what} failure during attestation");
+    Status::unavailable(format!(
+        "attestation failed (error id {id}); the server log has the details"
+    ))
+}
+
+/// Eight random hex digits, to find one failure in the server log.
+fn error_id() -> String {
+    let mut bytes = [0u8; 4];
+    // A failed random generator leaves zeros: the id is only a search key.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A CA failure during attestation: a CSR the CA refuses is the caller's problem and says so;
+/// anything else is the server's.
+fn attest_ca_status(e: CaError) -> Status {
+    match e {
+        CaError::Issue(e) => Status::invalid_argument(e.to_string()),
+        other => hidden("CA", &other),
+    }
+}
+
+fn deadline_exceeded(timeout: Duration) -> Status {
+    Status::deadline_exceeded(format!(
+        "attestation did not complete within {}: the server ended it",
+        humantime::format_duration(timeout)
+    ))
 }
 
 /// Serial and expiry of a freshly issued SVID, for the agent record.
@@ -77,7 +120,7 @@ async fn refuse_takeover(
         .datastore()
         .get_agent(id)
         .await
-        .map_err(datastore_status)?
+        .map_err(|e| hidden("datastore", &e))?
     {
         None => Ok(()),
         Some(existing) if existing.banned => {
@@ -103,8 +146,17 @@ pub(super) async fn attest(
         .extensions()
         .get::<lanyard_tls::transport::PeerInfo>()
         .and_then(|p| p.remote_addr);
+    let slot = api.attests.admit(remote.map(|a| a.ip()))?;
+    let timeout = api.limits.attestation_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut inbound = request.into_inner();
-    let params = match inbound.message().await? {
+    let first = tokio::time::timeout_at(deadline, inbound.message())
+        .await
+        .map_err(|_| {
+            tracing::info!(remote = ?remote, "attestation timed out before params");
+            deadline_exceeded(timeout)
+        })?;
+    let params = match first? {
         Some(pb::AttestRequest {
             step: Some(pb::attest_request::Step::Params(p)),
         }) => p,
@@ -131,16 +183,24 @@ pub(super) async fn attest(
     let (tx, rx) = mpsc::channel(4);
     let api = api.clone();
     tokio::spawn(async move {
+        // Held until the verdict is sent: the place is taken for the whole attestation.
+        let _slot = slot;
         let mut challenger = StreamChallenger {
             inbound,
             tx: tx.clone(),
         };
         let result = async {
             let now = SystemTime::now();
-            let attested = attestor
-                .attest(&params.payload, &mut challenger, unix(now))
-                .await
-                .map_err(attest_status)?;
+            // The deadline covers what goes at the caller's pace (its messages, its challenge
+            // responses) and the evidence checks. What follows is the server's own work, which
+            // is not cut short: a consumed join token must give an agent.
+            let attested = tokio::time::timeout_at(
+                deadline,
+                attestor.attest(&params.payload, &mut challenger, unix(now)),
+            )
+            .await
+            .map_err(|_| deadline_exceeded(timeout))?
+            .map_err(attest_status)?;
             let state = &api.state;
             if !attested.reattestable {
                 refuse_takeover(state, &attested.agent_id).await?;
@@ -154,7 +214,7 @@ pub(super) async fn attest(
                     state.default_x509_ttl(),
                     now,
                 )
-                .map_err(ca_status)?;
+                .map_err(attest_ca_status)?;
             let (serial, expires_at) = svid_facts(&svid)?;
             let stored = state
                 .datastore()
@@ -171,7 +231,7 @@ pub(super) async fn attest(
                     can_reattest: attested.reattestable,
                 })
                 .await
-                .map_err(datastore_status)?;
+                .map_err(|e| hidden("datastore", &e))?;
             if stored.banned {
                 tracing::warn!(agent = %attested.agent_id, "banned agent tried to attest");
                 return Err(Status::permission_denied(format!(
@@ -251,3 +311,6 @@ pub(super) async fn renew(
         svid: Some(svid_to_pb(&svid)),
     }))
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,7 @@
 //! only `aud` from the request (JWT-SVID §3.2: one or more non-empty values; Lanyard: at most
 //! 16, each at most 512 bytes). A request naming an entry twice is refused.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::AttestedAgent;
@@ -14,7 +14,7 @@ use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::types::v1 as types;
 use tonic::{Code, Response, Status};
 
-use super::{AgentApi, MAX_BATCH, unix};
+use super::{AgentApi, MAX_BATCH, check_unique, unix};
 
 fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
     pb::mint_jwt_svid_result::Result::Error(types::Status {
@@ -28,18 +28,6 @@ fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
 /// bounds; the agent enforces the same ones before it asks).
 pub(crate) fn check_audience(audience: &[String]) -> Result<(), Status> {
     lanyard_jwt::check_audiences(audience).map_err(|e| Status::invalid_argument(e.to_string()))
-}
-
-/// Refuses a batch naming one entry twice: it would sign the same token twice for no reason,
-/// and results are matched to requests by entry ID.
-fn check_unique(entry_ids: &[String]) -> Result<(), Status> {
-    let mut seen = HashSet::with_capacity(entry_ids.len());
-    match entry_ids.iter().find(|id| !seen.insert(id.as_str())) {
-        Some(dup) => Err(Status::invalid_argument(format!(
-            "entry id {dup:?} appears more than once in entry_ids: name each entry once"
-        ))),
-        None => Ok(()),
-    }
 }
 
 pub(super) async fn mint(
@@ -58,14 +46,16 @@ pub(super) async fn mint(
             req.entry_ids.len()
         )));
     }
-    check_unique(&req.entry_ids)?;
+    check_unique("entry_ids", req.entry_ids.iter().map(String::as_str))?;
     check_audience(&req.audience)?;
+    let turn = api.signs.turn(&agent.spiffe_id).await?;
     let parents = api
         .cache
         .authorized_parents(&agent.spiffe_id, &agent.selectors);
     let api = api.clone();
     // Signing is CPU-bound (RSA keys especially): keep it off the async workers.
     let results = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let now = SystemTime::now();
         req.entry_ids
             .into_iter()

@@ -8,13 +8,16 @@
 //! its node aliases, and every SVID's ID, DNS names and TTL come from the entry, never from the CSR.
 
 mod attest;
+pub mod connections;
 mod jwt;
+mod limits;
 mod sign;
 mod sync;
 
 pub(crate) use jwt::check_audience;
+pub use limits::{AgentApiLimits, QUEUED_SIGNS_PER_AGENT};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,7 +33,9 @@ use crate::ca::CaError;
 use crate::cache::EntryCache;
 use crate::state::ServerState;
 
-/// Most items one signing call may carry.
+/// Most items one signing call (`BatchSignX509Svids` items, `MintJwtSvids` entry IDs) may
+/// carry: 500. More is refused with `InvalidArgument` before any work, so one call's CPU is
+/// bounded (and the per-agent signing limit bounds how many calls of one agent run at once).
 pub const MAX_BATCH: usize = 500;
 
 /// How often an idle Sync stream carries a heartbeat.
@@ -42,6 +47,9 @@ pub struct AgentApi {
     state: ServerState,
     cache: EntryCache,
     attestors: Arc<HashMap<&'static str, Arc<dyn NodeAttestor>>>,
+    limits: AgentApiLimits,
+    signs: Arc<limits::SignLimiter>,
+    attests: Arc<limits::AttestLimiter>,
 }
 
 impl AgentApi {
@@ -51,10 +59,35 @@ impl AgentApi {
         cache: EntryCache,
         attestors: Vec<Arc<dyn NodeAttestor>>,
     ) -> Self {
+        let bounds = AgentApiLimits::default();
         Self {
             state,
             cache,
             attestors: Arc::new(attestors.into_iter().map(|a| (a.name(), a)).collect()),
+            limits: bounds,
+            signs: Arc::new(limits::SignLimiter::new(
+                bounds.max_concurrent_signs_per_agent,
+            )),
+            attests: Arc::new(limits::AttestLimiter::new(
+                bounds.max_attestations_per_ip,
+                bounds.max_attestations,
+            )),
+        }
+    }
+
+    /// The service with `bounds` instead of the defaults.
+    #[must_use]
+    pub fn with_limits(self, bounds: AgentApiLimits) -> Self {
+        Self {
+            limits: bounds,
+            signs: Arc::new(limits::SignLimiter::new(
+                bounds.max_concurrent_signs_per_agent,
+            )),
+            attests: Arc::new(limits::AttestLimiter::new(
+                bounds.max_attestations_per_ip,
+                bounds.max_attestations,
+            )),
+            ..self
         }
     }
 
@@ -106,6 +139,23 @@ pub(crate) fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Refuses a batch naming one entry twice: it would sign the same thing twice for no reason,
+/// and results are matched to requests by entry ID. `field` names the request field.
+pub(crate) fn check_unique<'a>(
+    field: &str,
+    entry_ids: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<(), Status> {
+    let mut seen = HashSet::with_capacity(entry_ids.len());
+    for id in entry_ids {
+        if !seen.insert(id) {
+            return Err(Status::invalid_argument(format!(
+                "entry id {id:?} appears more than once in {field}: name each entry once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Maps a datastore failure to a status (details stay in the server log).

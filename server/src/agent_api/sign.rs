@@ -1,4 +1,7 @@
 //! `BatchSignX509Svids`: workload X.509-SVIDs for authorized entries.
+//!
+//! A call carries 1 to [`MAX_BATCH`] items, each naming a different entry; at most
+//! `[agent_api] max_concurrent_signs_per_agent` calls of one agent sign at a time.
 
 use std::time::{Duration, SystemTime};
 
@@ -9,7 +12,7 @@ use lanyard_x509::{CertInfo, parse_csr};
 use tonic::{Code, Response, Status};
 
 use super::attest::svid_to_pb;
-use super::{AgentApi, MAX_BATCH, unix};
+use super::{AgentApi, MAX_BATCH, check_unique, unix};
 
 fn item_error(code: Code, message: String) -> pb::sign_x509_svid_result::Result {
     pb::sign_x509_svid_result::Result::Error(types::Status {
@@ -32,12 +35,15 @@ pub(super) async fn batch_sign(
             req.items.len()
         )));
     }
+    check_unique("items", req.items.iter().map(|i| i.entry_id.as_str()))?;
+    let turn = api.signs.turn(&agent.spiffe_id).await?;
     let parents = api
         .cache
         .authorized_parents(&agent.spiffe_id, &agent.selectors);
     let api = api.clone();
     // Signing is CPU-bound: keep it off the async workers.
     let results = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let now = SystemTime::now();
         req.items
             .into_iter()
@@ -114,5 +120,90 @@ fn sign_one(
     pb::SignX509SvidResult {
         entry_id,
         result: Some(result),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lanyard_datastore::{Entry, Selector};
+    use lanyard_id::SpiffeId;
+
+    use super::*;
+    use crate::cache::EntryCache;
+
+    #[tokio::test]
+    async fn refuses_repeated_entries_and_oversized_batches_before_signing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ds, td, state) = super::super::test_server(dir.path()).await;
+        let parent = SpiffeId::parse("spiffe://example.org/agent/a").unwrap();
+        let entry = ds
+            .create_entry(Entry::new(
+                SpiffeId::parse("spiffe://example.org/web").unwrap(),
+                parent.clone(),
+                vec![Selector::new("unix", "uid:1000").unwrap()],
+            ))
+            .await
+            .unwrap();
+        let cache = EntryCache::load(ds, td, state.server_id().clone())
+            .await
+            .unwrap();
+        let api = AgentApi::new(state, cache, vec![]);
+        let agent = AttestedAgent {
+            spiffe_id: parent,
+            attestation_type: "join_token".to_owned(),
+            serial: String::new(),
+            previous_serial: String::new(),
+            expires_at: i64::MAX,
+            banned: false,
+            selectors: vec![],
+            created_at: 0,
+            last_seen_at: 0,
+            can_reattest: false,
+        };
+        let csr = || {
+            lanyard_x509::build_csr(
+                &lanyard_x509::KeyPair::generate(lanyard_x509::KeyType::EcP256).unwrap(),
+            )
+            .unwrap()
+        };
+        let item = |entry_id: &str| pb::SignX509SvidItem {
+            entry_id: entry_id.to_owned(),
+            csr: csr(),
+        };
+        let call = |items| batch_sign(&api, agent.clone(), pb::BatchSignX509SvidsRequest { items });
+
+        let s = call(vec![item(&entry.id), item("other"), item(&entry.id)])
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(
+            s.message(),
+            format!(
+                "entry id {:?} appears more than once in items: name each entry once",
+                entry.id
+            )
+        );
+        let many: Vec<_> = (0..=MAX_BATCH)
+            .map(|i| pb::SignX509SvidItem {
+                entry_id: format!("e{i}"),
+                csr: Vec::new(),
+            })
+            .collect();
+        let s = call(many).await.unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(
+            s.message(),
+            "501 items in one call; at most 500 are allowed: split the batch"
+        );
+
+        // Named once, the entry is signed.
+        let res = call(vec![item(&entry.id)]).await.unwrap().into_inner();
+        assert!(
+            matches!(
+                res.results[0].result,
+                Some(pb::sign_x509_svid_result::Result::Svid(_))
+            ),
+            "{res:?}"
+        );
     }
 }

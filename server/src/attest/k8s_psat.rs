@@ -181,8 +181,9 @@ fn selector(value: String) -> Result<Selector, AttestError> {
 }
 
 fn api_error(cluster: &str, what: &str, e: &kube::Error) -> AttestError {
-    // The API server being unreachable is the server's problem, not the agent's evidence.
-    AttestError::Rejected(format!(
+    // The API server being unreachable is the server's problem, not the agent's evidence; its
+    // error text is for the server log only.
+    AttestError::Unavailable(format!(
         "cluster {cluster:?}: {what} failed: {e}; check the server's access to the cluster's API server"
     ))
 }

@@ -4,7 +4,9 @@
 //! number of challenge/response rounds through a [`Challenger`], and answers with the agent's
 //! SPIFFE ID and node selectors. The agent API then signs the agent's SVID and records it.
 //! Contract for implementations: evidence that fails must give an [`AttestError`] whose message
-//! tells the operator what to fix; the agent ID must be derived from verified evidence only and
+//! tells the operator what to fix; the failures of the server's own dependencies (datastore,
+//! Kubernetes API) go in [`AttestError::Datastore`] or [`AttestError::Unavailable`], whose text
+//! the unauthenticated caller never sees; the agent ID must be derived from verified evidence only and
 //! must never contain a secret (e.g. a join token).
 
 pub mod join_token;
@@ -34,9 +36,14 @@ pub enum AttestError {
     /// The evidence is well-formed but not accepted (PermissionDenied).
     #[error("{0}")]
     Rejected(String),
-    /// The datastore failed (Internal / Unavailable).
+    /// The datastore failed (Unavailable; the caller sees only an error id, the text goes to
+    /// the server log).
     #[error(transparent)]
     Datastore(#[from] lanyard_datastore::DatastoreError),
+    /// A service the attestor depends on failed, e.g. the Kubernetes API server (Unavailable;
+    /// the caller sees only an error id, the text goes to the server log).
+    #[error("{0}")]
+    Unavailable(String),
     /// The agent went away during a challenge round.
     #[error("the agent closed the attestation stream")]
     Aborted,
