@@ -74,16 +74,29 @@ async fn csr_contributes_only_its_key(store: Store) {
         .await;
     let own_id = own["id"].as_str().unwrap().to_owned();
     let others_id = others["id"].as_str().unwrap().to_owned();
+    // A batch names each entry once (issue 14): the agent's other entries carry the other CSRs.
+    let own_broken_id = server
+        .create_entry("spiffe://example.org/workload/a-broken", &a_id)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own_clean_id = server
+        .create_entry("spiffe://example.org/workload/a-clean", &a_id)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let (hostile, hostile_key) = hostile_csr();
     let (clean, clean_key) = clean_csr();
     let results = a
         .sign(vec![
             (own_id.clone(), hostile),
-            (own_id.clone(), broken_signature_csr()),
+            (own_broken_id.clone(), broken_signature_csr()),
             (others_id.clone(), clean_csr().0),
             ("no-such-entry".to_owned(), clean_csr().0),
-            (own_id.clone(), clean),
+            (own_clean_id.clone(), clean),
         ])
         .await
         .unwrap();
@@ -91,12 +104,25 @@ async fn csr_contributes_only_its_key(store: Store) {
     let ids: Vec<&str> = results.iter().map(|r| r.entry_id.as_str()).collect();
     assert_eq!(
         ids,
-        [&own_id, &own_id, &others_id, "no-such-entry", &own_id],
+        [
+            &own_id,
+            &own_broken_id,
+            &others_id,
+            "no-such-entry",
+            &own_clean_id
+        ],
         "results in request order"
     );
     let items: Vec<Item> = results.into_iter().map(|r| r.result.unwrap()).collect();
 
-    for (item, key) in [(&items[0], &hostile_key), (&items[4], &clean_key)] {
+    for (item, key, id) in [
+        (&items[0], &hostile_key, "spiffe://example.org/workload/a"),
+        (
+            &items[4],
+            &clean_key,
+            "spiffe://example.org/workload/a-clean",
+        ),
+    ] {
         let Item::Svid(svid) = item else {
             panic!("the agent's own entry was not signed: {item:?}");
         };
@@ -106,10 +132,7 @@ async fn csr_contributes_only_its_key(store: Store) {
             .map(|c| CertDer::from_der(c.clone()).unwrap())
             .collect();
         let parsed = lanyard_x509::parse_x509_svid(&chain).unwrap();
-        assert_eq!(
-            parsed.spiffe_id.to_string(),
-            "spiffe://example.org/workload/a"
-        );
+        assert_eq!(parsed.spiffe_id.to_string(), id);
         assert!(parsed.dns_names.is_empty(), "{:?}", parsed.dns_names);
         assert_eq!(
             &parsed.public_key_spki_der, key,

@@ -216,11 +216,16 @@ async fn identity(
                 tracing::info!(agent = %svid.spiffe_id, attestation_type = evidence.0, "node attested");
                 return Ok(Some((svid, bundle)));
             }
+            // ResourceExhausted: the server is attesting too many nodes at once (a fleet that
+            // restarted together); its turn comes after a backoff like an outage's.
             Err(NodeError::Rpc(s))
-                if s.code() == Code::Unavailable || s.code() == Code::Unknown =>
+                if matches!(
+                    s.code(),
+                    Code::Unavailable | Code::Unknown | Code::ResourceExhausted
+                ) =>
             {
                 let d = backoff.step();
-                tracing::warn!(reason = %s.message(), retry_in = ?d, "server unreachable for attestation");
+                tracing::warn!(reason = %s.message(), retry_in = ?d, "server unreachable or busy for attestation");
                 tokio::select! {
                     () = &mut *shutdown => return Ok(None),
                     () = tokio::time::sleep(d) => {}
