@@ -76,10 +76,16 @@ pub(crate) async fn run(bins: &Bins, cfg: SignConfig) -> Result<Vec<Metric>> {
     let connect = || client::connect(server.agent_addr, &td, identity.clone(), trust.clone());
 
     let mut admin = Admin::connect(&server.socket).await?;
-    let spiffe_id = "spiffe://example.org/bench/sign";
-    let entry_id = admin
-        .create(uid_entry(spiffe_id.to_owned(), svid.spiffe_id.as_ref(), 0))
-        .await?;
+    // One entry per item: a batch names each entry once (the server refuses repeats).
+    let mut entry_ids = Vec::with_capacity(BATCH);
+    for i in 0..BATCH {
+        let spiffe_id = format!("spiffe://example.org/bench/sign/{i}");
+        entry_ids.push(
+            admin
+                .create(uid_entry(spiffe_id, svid.spiffe_id.as_ref(), 0))
+                .await?,
+        );
+    }
 
     let pool = tokio::task::spawn_blocking(|| -> Result<Vec<Vec<u8>>> {
         (0..POOL)
@@ -91,13 +97,13 @@ pub(crate) async fn run(bins: &Bins, cfg: SignConfig) -> Result<Vec<Metric>> {
     let batch = |offset: usize| pb::BatchSignX509SvidsRequest {
         items: (0..BATCH)
             .map(|i| pb::SignX509SvidItem {
-                entry_id: entry_id.clone(),
+                entry_id: entry_ids[i].clone(),
                 csr: pool[(offset + i) % POOL].clone(),
             })
             .collect(),
     };
 
-    // The server's entry cache follows the change log: wait until it knows the entry.
+    // The server's entry cache follows the change log: wait until it knows the entries.
     let mut probe = connect()?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -111,7 +117,7 @@ pub(crate) async fn run(bins: &Bins, cfg: SignConfig) -> Result<Vec<Metric>> {
         }
         if Instant::now() > deadline {
             bail!(
-                "the server never signed for the new entry: {:?}",
+                "the server never signed for the new entries: {:?}",
                 resp.results.first()
             );
         }
