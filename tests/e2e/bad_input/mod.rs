@@ -3,6 +3,14 @@
 //! configurations the binaries must refuse to start with, and Workload API requests the agent
 //! must refuse (issue 21 gathers its cases here, with those that passed before it).
 
+// Issue 21 item 2: faults that must not lock agents out (a missing CA or JWT key, a CA that
+// expired while the server was down, an agent's stored identity that does not hold together).
+mod faults;
+// Issue 21 item 3: SIGTERM ends a server and an agent promptly, with streams open.
+mod shutdown;
+// Issue 21 item 4: expired join tokens, expired entries and old change-log events are pruned.
+mod pruning;
+
 use crate::cli::{CliOutput, lanyard_server};
 use crate::harness::Server;
 use crate::store::Store;

@@ -1,0 +1,1 @@
+//! Issue 21 (see the parent module); cases are added here.
