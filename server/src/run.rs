@@ -195,6 +195,7 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         config.svid.default_x509_ttl,
         config.svid.default_jwt_ttl,
         config.ca.ttl,
+        config.entries.extra_selector_types.clone(),
     );
     let cache = EntryCache::load(
         ds.clone(),

@@ -96,11 +96,16 @@ pub struct Workloads {
 
 /// A random point in [0.4, 0.6] of the lifetime: half-life ± 10 %.
 fn rotation_point(not_before: SystemTime, not_after: SystemTime) -> SystemTime {
-    let life = not_after.duration_since(not_before).unwrap_or_default();
     let mut b = [0u8; 2];
     let r = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
         .map(|()| u16::from_le_bytes(b))
         .unwrap_or(u16::MAX / 2);
+    point_of_life(not_before, not_after, r)
+}
+
+/// The point `0.4 + 0.2 × r / u16::MAX` of the lifetime: half-life ± 10 % as `r` spans u16.
+pub(crate) fn point_of_life(not_before: SystemTime, not_after: SystemTime, r: u16) -> SystemTime {
+    let life = not_after.duration_since(not_before).unwrap_or_default();
     let fraction = 0.4 + 0.2 * f64::from(r) / f64::from(u16::MAX);
     not_before + life.mul_f64(fraction)
 }
@@ -324,4 +329,23 @@ impl Workloads {
 /// How long until `t` (zero if past).
 pub fn until(t: SystemTime) -> Duration {
     t.duration_since(SystemTime::now()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn renewal_points_spread_over_half_life_plus_or_minus_ten_percent() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let end = start + Duration::from_secs(3600);
+        let at = |r| point_of_life(start, end, r).duration_since(start).unwrap();
+        assert!((at(0).as_secs_f64() - 1440.0).abs() < 0.001, "{:?}", at(0));
+        let last = at(u16::MAX).as_secs_f64();
+        assert!((last - 2160.0).abs() < 0.001, "{last}");
+        // Different certificates (different bytes) renew at different times.
+        assert!(at(0x1234) < at(0x8000) && at(0x8000) < at(0xf00d));
+    }
 }

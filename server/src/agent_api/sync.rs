@@ -18,18 +18,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use lanyard_datastore::{AttestedAgent, Entry, Selector};
+use lanyard_datastore::{AttestedAgent, Datastore, DatastoreError, Entry, Selector};
 use lanyard_id::SpiffeId;
 use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_x509::Bundle;
 use pb::sync_message::Event;
 use tokio::sync::broadcast;
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::time::{Interval, MissedTickBehavior, Sleep};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tonic::Status;
 
-use super::{AgentApi, HEARTBEAT, unix};
+use super::{AgentApi, AuthorityKeys, CallerSvid, HEARTBEAT, unix};
 use crate::cache::{CacheEvent, EntryCache, Tagged};
 use crate::convert::{bundle_to_pb, entry_to_pb};
 
@@ -46,8 +47,8 @@ struct View {
     revision: u64,
 }
 
-pub(super) fn open(api: AgentApi, agent: AttestedAgent) -> SyncStream {
-    Box::pin(PushStream::new(api, agent, HEARTBEAT))
+pub(super) fn open(api: AgentApi, agent: AttestedAgent, svid: CallerSvid) -> SyncStream {
+    Box::pin(PushStream::new(api, agent, svid, HEARTBEAT))
 }
 
 /// Logs the end of a stream when it is dropped: ended by the server, or by the agent (or its
@@ -75,15 +76,16 @@ struct PushStream {
 }
 
 impl PushStream {
-    /// A stream that sends a heartbeat every `heartbeat` while idle.
-    fn new(api: AgentApi, agent: AttestedAgent, heartbeat: Duration) -> Self {
+    /// A stream for the connection authenticated with `svid` that sends a heartbeat every
+    /// `heartbeat` while idle.
+    fn new(api: AgentApi, agent: AttestedAgent, svid: CallerSvid, heartbeat: Duration) -> Self {
         tracing::info!(agent = %agent.spiffe_id, "sync stream opened");
         let log = CloseLog {
             agent: agent.spiffe_id.clone(),
             reason: None,
         };
         Self {
-            phase: Phase::Opening(Box::pin(start(api, agent, heartbeat))),
+            phase: Phase::Opening(Box::pin(start(api, agent, svid, heartbeat))),
             out: VecDeque::new(),
             log,
         }
@@ -100,8 +102,8 @@ enum Phase {
     /// Subscribing, waiting for the cache to catch up, taking the snapshot. Runs once; the
     /// future is freed when it is done.
     Opening(Opening),
-    /// Following the cache.
-    Live(Live),
+    /// Following the cache. Boxed: the variant the stream spends its life in is the large one.
+    Live(Box<Live>),
     /// Over: once `out` is drained, the error (if any) ends the stream.
     Closed(Option<Box<Status>>),
 }
@@ -112,6 +114,75 @@ struct Live {
     view: View,
     events: BroadcastStream<Arc<Tagged>>,
     heartbeat: Interval,
+    caller: Caller,
+}
+
+/// Reading the agent's record again.
+type Recheck = Pin<Box<dyn Future<Output = Result<Option<AttestedAgent>, DatastoreError>> + Send>>;
+
+/// Who the stream is for, checked for as long as it is open (issue 14): the SVID its connection
+/// was authenticated with must stay unexpired and signed by an authority in the bundle, and the
+/// agent's record must stay attested, unbanned and on that SVID.
+struct Caller {
+    svid: CallerSvid,
+    /// Fires at the SVID's expiry.
+    expiry: Pin<Box<Sleep>>,
+    keys: Arc<AuthorityKeys>,
+    ds: Datastore,
+    /// The agent's record being read again: after the stream fell behind the broadcast, the
+    /// ban or eviction events it missed are found here.
+    recheck: Option<Recheck>,
+}
+
+impl Caller {
+    /// `Err` once the stream must end for who its caller is now.
+    fn poll_check(&mut self, agent: &SpiffeId, cx: &mut Context<'_>) -> Result<(), End> {
+        if self.expiry.as_mut().poll(cx).is_ready() {
+            return Err(End {
+                reason: "agent SVID expired",
+                status: Some(self.svid.expired(agent)),
+            });
+        }
+        if let Some(recheck) = &mut self.recheck
+            && let Poll::Ready(found) = recheck.as_mut().poll(cx)
+        {
+            self.recheck = None;
+            let status = match found {
+                Ok(Some(record)) => self.svid.check_record(&record).err(),
+                Ok(None) => Some(Status::permission_denied(format!(
+                    "agent {agent} is not attested (it was evicted): attest again"
+                ))),
+                Err(e) => {
+                    // The stream goes on; the next resync reads again.
+                    tracing::warn!(agent = %agent, error = %e, "cannot read the agent's record after a resync");
+                    None
+                }
+            };
+            if let Some(status) = status {
+                return Err(End {
+                    reason: "agent no longer served (found after a resync)",
+                    status: Some(status),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts reading the agent's record again.
+    fn recheck(&mut self, agent: &SpiffeId) {
+        let (ds, agent) = (self.ds.clone(), agent.clone());
+        self.recheck = Some(Box::pin(async move { ds.get_agent(&agent).await }));
+    }
+
+    /// `Err` when `bundle` no longer holds the authority of the caller's SVID.
+    fn check_bundle(&self, agent: &SpiffeId, bundle: &Arc<Bundle>) -> Result<(), End> {
+        self.svid
+            .check_authority(agent, &self.keys.of(bundle))
+            .map_err(|status| End {
+                reason: "agent SVID's authority revoked",
+                status: Some(status),
+            })
+    }
 }
 
 /// Why a stream ends, and the status it ends with (none: it ends cleanly).
@@ -160,9 +231,25 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
 
 /// Subscribes (before the snapshot, so no change is missed), catches up, and takes the
 /// snapshot: the live stream and its first message.
-async fn start(api: AgentApi, agent: AttestedAgent, period: Duration) -> (Live, pb::SyncMessage) {
+async fn start(
+    api: AgentApi,
+    agent: AttestedAgent,
+    svid: CallerSvid,
+    period: Duration,
+) -> (Live, pb::SyncMessage) {
     let mut events = api.cache.subscribe();
     catch_up_to_head(&api, &mut events).await;
+    let left = svid
+        .not_after
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    let caller = Caller {
+        expiry: Box::pin(tokio::time::sleep(left)),
+        svid,
+        keys: Arc::clone(&api.authority_keys),
+        ds: api.state.datastore().clone(),
+        recheck: None,
+    };
     let cache = api.cache;
     let parents = cache.authorized_parents(&agent.spiffe_id, &agent.selectors);
     let (sent, seq) = cache.authorized(&parents);
@@ -187,6 +274,7 @@ async fn start(api: AgentApi, agent: AttestedAgent, period: Duration) -> (Live, 
         view,
         events: BroadcastStream::new(events),
         heartbeat,
+        caller,
     };
     (live, snapshot)
 }
@@ -207,7 +295,7 @@ impl Stream for PushStream {
                 Phase::Opening(opening) => {
                     let (live, snapshot) = ready!(opening.as_mut().poll(cx));
                     this.out.push_back(snapshot);
-                    this.phase = Phase::Live(live);
+                    this.phase = Phase::Live(Box::new(live));
                 }
                 Phase::Live(live) => {
                     if let Err(end) = ready!(live.poll_step(cx, &mut this.out)) {
@@ -229,6 +317,9 @@ impl Live {
         cx: &mut Context<'_>,
         out: &mut VecDeque<pb::SyncMessage>,
     ) -> Poll<Result<(), End>> {
+        if let Err(end) = self.caller.poll_check(&self.view.agent, cx) {
+            return Poll::Ready(Err(end));
+        }
         match Pin::new(&mut self.events).poll_next(cx) {
             Poll::Ready(Some(Ok(tagged))) => {
                 if i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq {
@@ -240,6 +331,8 @@ impl Live {
                 tracing::warn!(agent = %self.view.agent, missed = n, "sync stream fell behind; resynchronizing");
                 let seq = u64::try_from(self.cache.seq()).unwrap_or(0);
                 self.resync(seq, out);
+                // A ban or eviction may have been among the missed events.
+                self.caller.recheck(&self.view.agent);
                 return Poll::Ready(Ok(()));
             }
             Poll::Ready(None) => {
@@ -291,6 +384,7 @@ impl Live {
                 }
             }
             CacheEvent::Bundle(b) => {
+                self.caller.check_bundle(&view.agent, b)?;
                 view.revision = seq;
                 out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &|_| false))));
             }
@@ -390,6 +484,46 @@ mod tests {
         }
     }
 
+    /// Agent [`ME`] attested on a fresh server, and the API over its entry cache.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        ds: lanyard_datastore::Datastore,
+        cache: EntryCache,
+        api: AgentApi,
+        agent: AttestedAgent,
+    }
+
+    const ME: &str = "spiffe://example.org/agent/a";
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let (ds, td, state) = super::super::test_server(dir.path()).await;
+        let agent = ds.upsert_agent(agent(ME)).await.unwrap();
+        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
+            .await
+            .unwrap();
+        let api = AgentApi::new(state, cache.clone(), vec![]);
+        Fixture {
+            _dir: dir,
+            ds,
+            cache,
+            api,
+            agent,
+        }
+    }
+
+    /// The SVID the agent's connection showed: serial 01 (as [`agent`] records), valid for an
+    /// hour, signed by the current CA.
+    fn svid(cache: &EntryCache) -> CallerSvid {
+        let bundle = cache.bundle();
+        let ca = lanyard_x509::CertInfo::from_der(bundle.x509_authorities[0].as_bytes()).unwrap();
+        CallerSvid {
+            serial: "01".to_owned(),
+            not_after: std::time::SystemTime::now() + Duration::from_secs(3600),
+            authority_key_id: ca.subject_key_id,
+        }
+    }
+
     fn entry(spiffe_id: &str, parent: &str) -> Entry {
         Entry::new(
             id(spiffe_id),
@@ -437,7 +571,7 @@ mod tests {
     async fn pushes_changes_heartbeats_and_ends_on_eviction() {
         let dir = tempfile::tempdir().unwrap();
         let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let me = "spiffe://example.org/agent/a";
+        let me = ME;
         let a = ds.upsert_agent(agent(me)).await.unwrap();
         let first = ds
             .create_entry(entry("spiffe://example.org/first", me))
@@ -448,7 +582,7 @@ mod tests {
             .unwrap();
         let api = AgentApi::new(state.clone(), cache.clone(), vec![]);
         let beat = Duration::from_millis(300);
-        let mut s = PushStream::new(api, a, beat);
+        let mut s = PushStream::new(api, a, svid(&cache), beat);
 
         let Event::Snapshot(snap) = event(&mut s).await else {
             panic!("no snapshot first");
@@ -523,20 +657,19 @@ mod tests {
     /// events stay in the broadcast.
     #[tokio::test]
     async fn computes_nothing_ahead_of_the_agent() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let me = "spiffe://example.org/agent/a";
-        let a = ds.upsert_agent(agent(me)).await.unwrap();
-        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
-            .await
-            .unwrap();
-        let api = AgentApi::new(state, cache.clone(), vec![]);
-        let mut s = PushStream::new(api, a, HEARTBEAT);
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
         assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
         let mut ids = Vec::new();
         for n in 0..3 {
             let e = ds
-                .create_entry(entry(&format!("spiffe://example.org/w{n}"), me))
+                .create_entry(entry(&format!("spiffe://example.org/w{n}"), ME))
                 .await
                 .unwrap();
             ids.push(e.id);
@@ -550,5 +683,75 @@ mod tests {
             assert!(s.out.is_empty(), "computed ahead: {:?}", s.out);
         }
         drop(s);
+    }
+
+    /// The connection's SVID expires while the stream is open: the stream ends with
+    /// `Unauthenticated` (a raw client could otherwise keep it past its identity's lifetime).
+    #[tokio::test]
+    async fn ends_when_the_connections_svid_expires() {
+        let Fixture {
+            _dir,
+            cache,
+            api,
+            agent: a,
+            ..
+        } = fixture().await;
+        let mut short = svid(&cache);
+        short.not_after = std::time::SystemTime::now() + Duration::from_millis(500);
+        let mut s = PushStream::new(api, a, short, HEARTBEAT);
+        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
+        match next(&mut s).await {
+            Some(Err(status)) => {
+                assert_eq!(status.code(), Code::Unauthenticated);
+                assert!(status.message().contains("has expired"), "{status:?}");
+            }
+            other => panic!("expected Unauthenticated, got {other:?}"),
+        }
+        assert!(next(&mut s).await.is_none(), "the stream did not end");
+    }
+
+    /// An agent banned while its stream had fallen behind the broadcast (the ban event was
+    /// among those it missed) is found out at the resync.
+    #[tokio::test]
+    async fn a_ban_missed_while_behind_ends_the_stream_at_the_resync() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
+        // Not polled meanwhile: the ban, then more events than the broadcast holds, so the ban
+        // event is among those dropped.
+        ds.ban_agent(&id(ME)).await.unwrap();
+        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
+            .map(|n| {
+                entry(
+                    &format!("spiffe://example.org/w{n}"),
+                    "spiffe://example.org/agent/b",
+                )
+            })
+            .collect();
+        ds.create_entries(theirs).await.unwrap();
+        cache.catch_up().await.unwrap();
+        let t = tokio::time::Instant::now();
+        loop {
+            match next(&mut s).await {
+                Some(Ok(_)) => {}
+                Some(Err(status)) => {
+                    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+                    assert!(status.message().contains("banned"), "{status:?}");
+                    break;
+                }
+                None => panic!("the stream ended without saying why"),
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            t.elapsed()
+        );
     }
 }

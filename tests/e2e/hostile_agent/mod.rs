@@ -2,4 +2,5 @@
 //! asserts the exact status code the server answers with.
 
 mod bounds;
+mod recheck;
 mod reserved;
