@@ -7,6 +7,7 @@ use lanyard_proto::lanyard::types::v1 as pb;
 use lanyard_x509::Bundle;
 
 use crate::selectors::{self, Selects};
+use crate::taint::Taint;
 
 /// Maximum hint length (Workload API: "hints ... at most 1024 bytes").
 pub const MAX_HINT_LEN: usize = 1024;
@@ -262,7 +263,8 @@ pub fn entry_to_pb(e: &Entry) -> pb::Entry {
 }
 
 /// The protobuf form of a bundle. `tainted` lists the IDs (SKI hex) of tainted authorities.
-pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
+/// `b` with each authority's tainted flag from `taint`.
+pub fn bundle_to_pb(b: &Bundle, taint: &Taint) -> pb::Bundle {
     pb::Bundle {
         trust_domain: b.trust_domain.name().to_owned(),
         x509_authorities: b
@@ -270,7 +272,7 @@ pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
             .iter()
             .map(|c| pb::X509Authority {
                 asn1: c.as_bytes().to_vec(),
-                tainted: tainted(c.as_bytes()),
+                tainted: taint.is_x509_tainted(c.as_bytes()),
             })
             .collect(),
         jwt_authorities: b
@@ -284,7 +286,7 @@ pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .and_then(|d| i64::try_from(d.as_secs()).ok())
                     .unwrap_or(0),
-                tainted: false,
+                tainted: taint.is_jwt_tainted(kid),
             })
             .collect(),
         sequence_number: b.sequence_number,

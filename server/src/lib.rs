@@ -26,3 +26,4 @@ pub mod k8s;
 pub mod run;
 pub mod selectors;
 pub mod state;
+pub mod taint;

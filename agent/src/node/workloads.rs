@@ -6,7 +6,7 @@
 //! or TTL change. Selector and hint changes need no re-signing: snapshots take them from the
 //! current entry.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -91,7 +91,38 @@ pub struct Workloads {
     entries: BTreeMap<String, types::Entry>,
     held: HashMap<String, Held>,
     bundle: Option<Bundle>,
+    /// The tainted authorities of the last bundle received (taint is state: an agent that
+    /// missed the `Reissue` notice learns it from the bundle).
+    taint: Taint,
     revision: u64,
+}
+
+/// The authorities a bundle from the server marks tainted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taint {
+    /// Subject key IDs of tainted X.509 authorities.
+    pub x509: BTreeSet<Vec<u8>>,
+    /// `kid`s of tainted JWT keys.
+    pub jwt: BTreeSet<String>,
+}
+
+impl Taint {
+    fn of(b: &types::Bundle) -> Taint {
+        Taint {
+            x509: b
+                .x509_authorities
+                .iter()
+                .filter(|a| a.tainted)
+                .filter_map(|a| CertInfo::from_der(&a.asn1).ok()?.subject_key_id)
+                .collect(),
+            jwt: b
+                .jwt_authorities
+                .iter()
+                .filter(|a| a.tainted)
+                .map(|a| a.key_id.clone())
+                .collect(),
+        }
+    }
 }
 
 /// A random point in [0.4, 0.6] of the lifetime: half-life ± 10 %.
@@ -116,6 +147,26 @@ impl Workloads {
         self.bundle.as_ref()
     }
 
+    /// The tainted authorities of the last bundle received.
+    pub fn taint(&self) -> &Taint {
+        &self.taint
+    }
+
+    /// Takes the bundle `b` and its taint: SVIDs signed by a tainted authority rotate now.
+    fn set_bundle(&mut self, b: &types::Bundle, now: SystemTime) -> Result<(), NodeError> {
+        self.bundle = Some(bundle_from_pb(b)?);
+        self.taint = Taint::of(b);
+        for h in self.held.values_mut() {
+            if h.authority_key_id
+                .as_ref()
+                .is_some_and(|aki| self.taint.x509.contains(aki))
+            {
+                h.rotate_at = h.rotate_at.min(now);
+            }
+        }
+        Ok(())
+    }
+
     /// The last applied revision.
     pub fn revision(&self) -> u64 {
         self.revision
@@ -133,7 +184,7 @@ impl Workloads {
                 self.entries = s.entries.into_iter().map(|e| (e.id.clone(), e)).collect();
                 self.held.retain(|id, _| self.entries.contains_key(id));
                 if let Some(b) = s.bundles.first() {
-                    self.bundle = Some(bundle_from_pb(b)?);
+                    self.set_bundle(b, now)?;
                 }
                 Applied::Changed
             }
@@ -148,7 +199,7 @@ impl Workloads {
                 Applied::Changed
             }
             Event::BundleUpdated(b) => {
-                self.bundle = Some(bundle_from_pb(&b)?);
+                self.set_bundle(&b, now)?;
                 Applied::Changed
             }
             Event::BundleDeleted(_) => Applied::Nothing,

@@ -95,7 +95,9 @@ impl AgentApi {
 
     /// Identifies and checks the calling agent.
     async fn authenticate<T>(&self, req: &Request<T>) -> Result<AttestedAgent, Status> {
-        self.authenticate_svid(req).await.map(|(agent, _)| agent)
+        self.authenticate_svid(req, Authority::MustBeTrusted)
+            .await
+            .map(|(agent, _)| agent)
     }
 
     /// Identifies and checks the calling agent; also returns the SVID its connection was
@@ -103,6 +105,7 @@ impl AgentApi {
     async fn authenticate_svid<T>(
         &self,
         req: &Request<T>,
+        authority: Authority,
     ) -> Result<(AttestedAgent, CallerSvid), Status> {
         let peer = req.extensions().get::<PeerInfo>();
         let (Some(id), Some(leaf)) = (
@@ -122,11 +125,12 @@ impl AgentApi {
         };
         // A connection is authenticated once, at its TLS handshake; the SVID it showed may
         // have expired, or its authority been revoked, since.
-        svid.check(
-            &id,
-            &self.authority_keys.of(&self.cache.bundle()),
-            SystemTime::now(),
-        )?;
+        if svid.not_after <= SystemTime::now() {
+            return Err(svid.expired(&id));
+        }
+        if authority == Authority::MustBeTrusted {
+            svid.check_authority(&id, &self.authority_keys.of(&self.cache.bundle()))?;
+        }
         let agent = self
             .state
             .datastore()
@@ -143,6 +147,20 @@ impl AgentApi {
     }
 }
 
+/// Whether a call may go on over a connection whose SVID's authority has left the bundle since
+/// its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authority {
+    /// Every call but one: the authority must still be in the bundle.
+    MustBeTrusted,
+    /// `RenewAgent` only: an agent renews its own SVID as soon as it learns its authority is
+    /// tainted, over the connection it has; an operator who revokes right after tainting must
+    /// not cut it off before that renewal (a new connection under the revoked authority fails
+    /// at TLS, and a join-token agent could never come back). The caller must still present its
+    /// current, unexpired SVID, so this renews no one else.
+    RenewalAllowed,
+}
+
 /// The facts of the X.509-SVID an agent's connection was authenticated with.
 #[derive(Debug, Clone)]
 pub(crate) struct CallerSvid {
@@ -155,20 +173,6 @@ pub(crate) struct CallerSvid {
 }
 
 impl CallerSvid {
-    /// `Unauthenticated` once the SVID has expired or its authority is no longer in the bundle
-    /// (`trusted`: the bundle's authority key IDs).
-    pub(crate) fn check(
-        &self,
-        id: &lanyard_id::SpiffeId,
-        trusted: &HashSet<Vec<u8>>,
-        now: SystemTime,
-    ) -> Result<(), Status> {
-        if self.not_after <= now {
-            return Err(self.expired(id));
-        }
-        self.check_authority(id, trusted)
-    }
-
     /// The status for a call on a connection whose SVID has expired.
     pub(crate) fn expired(&self, id: &lanyard_id::SpiffeId) -> Status {
         Status::unauthenticated(format!(
@@ -311,7 +315,9 @@ impl AgentService for AgentApi {
         &self,
         request: Request<pb::RenewAgentRequest>,
     ) -> Result<Response<pb::RenewAgentResponse>, Status> {
-        let agent = self.authenticate(&request).await?;
+        let (agent, _) = self
+            .authenticate_svid(&request, Authority::RenewalAllowed)
+            .await?;
         attest::renew(self, agent, request.into_inner()).await
     }
 
@@ -321,7 +327,9 @@ impl AgentService for AgentApi {
         &self,
         request: Request<pb::SyncRequest>,
     ) -> Result<Response<Self::SyncStream>, Status> {
-        let (agent, svid) = self.authenticate_svid(&request).await?;
+        let (agent, svid) = self
+            .authenticate_svid(&request, Authority::MustBeTrusted)
+            .await?;
         Ok(Response::new(sync::open(self.clone(), agent, svid)))
     }
 

@@ -262,7 +262,7 @@ async fn start(
     };
     let snapshot = pb::Snapshot {
         entries: view.sent.values().map(|e| entry_to_pb(e)).collect(),
-        bundles: vec![bundle_to_pb(&cache.bundle(), &|_| false)],
+        bundles: vec![bundle_to_pb(&cache.bundle(), &cache.taint())],
     };
     let snapshot = msg(view.revision, Event::Snapshot(snapshot));
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -331,7 +331,11 @@ impl Live {
                 tracing::warn!(agent = %self.view.agent, missed = n, "sync stream fell behind; resynchronizing");
                 let seq = u64::try_from(self.cache.seq()).unwrap_or(0);
                 self.resync(seq, out);
-                // A ban or eviction may have been among the missed events.
+                // A taint may have been among the missed events: the bundle carries it as
+                // state. A ban or eviction too: the agent's record is read again.
+                let taint = self.cache.taint();
+                let bundle = bundle_to_pb(&self.cache.bundle(), &taint);
+                out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
                 self.caller.recheck(&self.view.agent);
                 return Poll::Ready(Ok(()));
             }
@@ -386,7 +390,8 @@ impl Live {
             CacheEvent::Bundle(b) => {
                 self.caller.check_bundle(&view.agent, b)?;
                 view.revision = seq;
-                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &|_| false))));
+                let taint = self.cache.taint();
+                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &taint))));
             }
             CacheEvent::Tainted(ski) => {
                 let reissue = pb::Reissue {
@@ -753,5 +758,48 @@ mod tests {
             "took {:?}",
             t.elapsed()
         );
+    }
+
+    /// A taint whose notice the stream missed (it fell behind the broadcast) still reaches the
+    /// agent: the resync ends with the bundle, which marks the authority tainted.
+    #[tokio::test]
+    async fn a_taint_missed_while_behind_arrives_as_bundle_state() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let ca = api.state.ca().clone();
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        let Event::Snapshot(snap) = event(&mut s).await else {
+            panic!("no snapshot first");
+        };
+        assert!(snap.bundles[0].x509_authorities.iter().all(|x| !x.tainted));
+        let old = ca.authorities().await.unwrap()[0].id.clone();
+        ca.prepare(std::time::SystemTime::now()).await.unwrap();
+        ca.activate().await.unwrap();
+        ca.taint(&old).await.unwrap();
+        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
+            .map(|n| {
+                entry(
+                    &format!("spiffe://example.org/w{n}"),
+                    "spiffe://example.org/agent/b",
+                )
+            })
+            .collect();
+        ds.create_entries(theirs).await.unwrap();
+        cache.catch_up().await.unwrap();
+        loop {
+            match event(&mut s).await {
+                Event::Reissue(r) => panic!("the notice was not missed: {r:?}"),
+                Event::BundleUpdated(b) if b.x509_authorities.iter().any(|x| x.tainted) => {
+                    assert_eq!(b.x509_authorities.len(), 2);
+                    break;
+                }
+                _ => {}
+            }
+        }
     }
 }

@@ -4,3 +4,4 @@
 mod bounds;
 mod recheck;
 mod reserved;
+mod taint;
