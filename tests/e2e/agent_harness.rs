@@ -336,6 +336,11 @@ impl Agent {
         self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
     }
 
+    /// Starts the agent again (after [`Agent::stop`]) on its data_dir, without a token.
+    pub(crate) async fn start_again(&mut self) {
+        self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
+    }
+
     /// Everything the agent has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -278,6 +278,7 @@ pub async fn run(
             match api.sync(pb::SyncRequest { resume_revision: 0 }).await {
                 Ok(s) => {
                     stream = Some(s.into_inner());
+                    workloads.stream_opened();
                     backoff.reset();
                 }
                 Err(s) if s.code() == Code::PermissionDenied => {

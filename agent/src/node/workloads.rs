@@ -95,6 +95,8 @@ pub struct Workloads {
     /// missed the `Reissue` notice learns it from the bundle).
     taint: Taint,
     revision: u64,
+    /// The parts of a snapshot received so far, while more are to come (`Snapshot.more`).
+    partial: Option<pb::Snapshot>,
 }
 
 /// The authorities a bundle from the server marks tainted.
@@ -147,6 +149,11 @@ impl Workloads {
         self.bundle.as_ref()
     }
 
+    /// A new Sync stream begins: a snapshot left incomplete by the last one is dropped.
+    pub fn stream_opened(&mut self) {
+        self.partial = None;
+    }
+
     /// The tainted authorities of the last bundle received.
     pub fn taint(&self) -> &Taint {
         &self.taint
@@ -180,7 +187,17 @@ impl Workloads {
             return Ok(Applied::Nothing);
         };
         Ok(match event {
-            Event::Snapshot(s) => {
+            Event::Snapshot(mut s) => {
+                if let Some(mut earlier) = self.partial.take() {
+                    earlier.entries.append(&mut s.entries);
+                    earlier.bundles.append(&mut s.bundles);
+                    earlier.more = s.more;
+                    s = earlier;
+                }
+                if s.more {
+                    self.partial = Some(s);
+                    return Ok(Applied::Nothing);
+                }
                 self.entries = s.entries.into_iter().map(|e| (e.id.clone(), e)).collect();
                 self.held.retain(|id, _| self.entries.contains_key(id));
                 if let Some(b) = s.bundles.first() {
@@ -398,5 +415,43 @@ mod tests {
         assert!((last - 2160.0).abs() < 0.001, "{last}");
         // Different certificates (different bytes) renew at different times.
         assert!(at(0x1234) < at(0x8000) && at(0x8000) < at(0xf00d));
+    }
+
+    fn snapshot(ids: &[&str], more: bool) -> pb::SyncMessage {
+        pb::SyncMessage {
+            revision: 1,
+            event: Some(pb::sync_message::Event::Snapshot(pb::Snapshot {
+                entries: ids
+                    .iter()
+                    .map(|id| types::Entry {
+                        id: (*id).to_owned(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                bundles: Vec::new(),
+                more,
+            })),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_in_parts_takes_effect_with_its_last_part() {
+        let now = SystemTime::now();
+        let mut w = Workloads::default();
+        assert_eq!(
+            w.apply(snapshot(&["a", "b"], true), now).unwrap(),
+            Applied::Nothing
+        );
+        assert!(w.entries.is_empty(), "applied before the last part");
+        assert_eq!(
+            w.apply(snapshot(&["c"], false), now).unwrap(),
+            Applied::Changed
+        );
+        assert_eq!(w.entries.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        // A stream that broke after a first part: the next stream's snapshot stands alone.
+        w.apply(snapshot(&["x"], true), now).unwrap();
+        w.stream_opened();
+        w.apply(snapshot(&["d"], false), now).unwrap();
+        assert_eq!(w.entries.keys().collect::<Vec<_>>(), ["d"]);
     }
 }

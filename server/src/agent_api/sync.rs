@@ -96,7 +96,7 @@ impl PushStream {
 /// given back once sent.
 const KEEP_QUEUED: usize = 4;
 
-type Opening = Pin<Box<dyn Future<Output = (Live, pb::SyncMessage)> + Send>>;
+type Opening = Pin<Box<dyn Future<Output = (Live, Vec<pb::SyncMessage>)> + Send>>;
 
 enum Phase {
     /// Subscribing, waiting for the cache to catch up, taking the snapshot. Runs once; the
@@ -229,14 +229,52 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
     }
 }
 
+/// Most bytes of entries in one snapshot part (`Snapshot.more`): well under gRPC's default
+/// 4 MiB message limit, whatever the agent's node holds.
+const SNAPSHOT_PART_BYTES: usize = 1 << 20;
+
+/// The snapshot of `entries` at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of
+/// entries (one part at least; the bundle in the first).
+fn snapshot_parts(
+    revision: u64,
+    entries: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Entry>,
+    bundle: lanyard_proto::lanyard::types::v1::Bundle,
+) -> Vec<pb::SyncMessage> {
+    let mut parts = vec![pb::Snapshot {
+        bundles: vec![bundle],
+        ..pb::Snapshot::default()
+    }];
+    let mut size = 0;
+    for e in entries {
+        // The entry, its field tag and its length prefix (at most 3 bytes below 2 MiB).
+        let len = prost::Message::encoded_len(&e) + 4;
+        if let Some(part) = parts.last_mut()
+            && size + len > SNAPSHOT_PART_BYTES
+            && !part.entries.is_empty()
+        {
+            part.more = true;
+            parts.push(pb::Snapshot::default());
+            size = 0;
+        }
+        size += len;
+        if let Some(part) = parts.last_mut() {
+            part.entries.push(e);
+        }
+    }
+    parts
+        .into_iter()
+        .map(|p| msg(revision, Event::Snapshot(p)))
+        .collect()
+}
+
 /// Subscribes (before the snapshot, so no change is missed), catches up, and takes the
-/// snapshot: the live stream and its first message.
+/// snapshot: the live stream and its first messages (the snapshot's parts).
 async fn start(
     api: AgentApi,
     agent: AttestedAgent,
     svid: CallerSvid,
     period: Duration,
-) -> (Live, pb::SyncMessage) {
+) -> (Live, Vec<pb::SyncMessage>) {
     let mut events = api.cache.subscribe();
     catch_up_to_head(&api, &mut events).await;
     let left = svid
@@ -260,11 +298,11 @@ async fn start(
         sent,
         revision: u64::try_from(seq).unwrap_or(0),
     };
-    let snapshot = pb::Snapshot {
-        entries: view.sent.values().map(|e| entry_to_pb(e)).collect(),
-        bundles: vec![bundle_to_pb(&cache.bundle(), &cache.taint())],
-    };
-    let snapshot = msg(view.revision, Event::Snapshot(snapshot));
+    let snapshot = snapshot_parts(
+        view.revision,
+        view.sent.values().map(|e| entry_to_pb(e)),
+        bundle_to_pb(&cache.bundle(), &cache.taint()),
+    );
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // The stream is polled only while the agent takes messages: after a stall, one heartbeat,
     // not a burst of the missed ones.
@@ -294,7 +332,7 @@ impl Stream for PushStream {
             match &mut this.phase {
                 Phase::Opening(opening) => {
                     let (live, snapshot) = ready!(opening.as_mut().poll(cx));
-                    this.out.push_back(snapshot);
+                    this.out.extend(snapshot);
                     this.phase = Phase::Live(Box::new(live));
                 }
                 Phase::Live(live) => {
@@ -801,5 +839,40 @@ mod tests {
                 _ => {}
             }
         }
+    }
+
+    /// A big node's snapshot comes in parts under the message limit, the bundle in the first,
+    /// `more` on all but the last, every entry exactly once.
+    #[test]
+    fn a_large_snapshot_is_split_into_parts_of_at_most_1_mib() {
+        let entries: Vec<_> = (0..30_000)
+            .map(|n| {
+                entry_to_pb(&entry(
+                    &format!("spiffe://example.org/workloads/w{n}"),
+                    "spiffe://example.org/agent/a",
+                ))
+            })
+            .collect();
+        let bundle = lanyard_proto::lanyard::types::v1::Bundle {
+            trust_domain: "example.org".to_owned(),
+            ..Default::default()
+        };
+        let parts = snapshot_parts(7, entries.clone().into_iter(), bundle);
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        let mut seen = Vec::new();
+        for (i, m) in parts.iter().enumerate() {
+            assert_eq!(m.revision, 7);
+            let Some(Event::Snapshot(s)) = &m.event else {
+                panic!("part {i} is not a snapshot");
+            };
+            assert_eq!(s.more, i + 1 < parts.len(), "part {i}");
+            assert_eq!(s.bundles.len(), usize::from(i == 0), "part {i}");
+            assert!(prost::Message::encoded_len(m) <= SNAPSHOT_PART_BYTES + 4096);
+            seen.extend(s.entries.iter().cloned());
+        }
+        assert_eq!(seen, entries);
+        // A small one is one part.
+        let one = snapshot_parts(1, entries.into_iter().take(3), Default::default());
+        assert_eq!(one.len(), 1);
     }
 }
