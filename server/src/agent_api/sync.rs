@@ -154,7 +154,11 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
         }
         // Woken by each applied event; the short bound covers events the cache applies
         // without publishing.
-        let _ = tokio::time::timeout(left.min(Duration::from_millis(20)), events.recv()).await;
+        let woken = tokio::time::timeout(left.min(Duration::from_millis(20)), events.recv()).await;
+        if let Ok(Err(broadcast::error::RecvError::Closed)) = woken {
+            // The server is stopping; the stream ends as soon as it is live.
+            return;
+        }
     }
 }
 
@@ -243,9 +247,11 @@ impl Live {
                 return Poll::Ready(Ok(()));
             }
             Poll::Ready(None) => {
+                // The cache closed its broadcast: the server is stopping. `Unavailable` is what
+                // the agent retries (with backoff, to whichever server answers the address).
                 return Poll::Ready(Err(End {
                     reason: "server shutting down",
-                    status: None,
+                    status: Some(Status::unavailable(lanyard_proto::SYNC_SERVER_STOPPING)),
                 }));
             }
             Poll::Pending => {}
@@ -277,7 +283,10 @@ impl Live {
                     return Ok(());
                 };
                 match new {
-                    Some(e) if view.parents.contains(&e.parent_id) => {
+                    // An expired entry is not sent (an update may set a passed expiry).
+                    Some(e)
+                        if view.parents.contains(&e.parent_id) && self.cache.is_in_effect(e) =>
+                    {
                         view.sent.insert(id.clone(), Arc::clone(e));
                         out.push_back(msg(seq, Event::EntryUpserted(entry_to_pb(e))));
                     }
@@ -329,6 +338,13 @@ impl Live {
                 });
             }
             CacheEvent::AgentGone { .. } => {}
+            CacheEvent::Reloaded => {
+                // Anything may have changed without an event: the full difference, and the
+                // bundle.
+                self.resync(seq, out);
+                let bundle = bundle_to_pb(&self.cache.bundle(), &|_| false);
+                out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
+            }
         }
         Ok(())
     }
