@@ -239,3 +239,70 @@ async fn a_server_behind_the_pruned_change_log_resyncs_its_agents(store: Store) 
     wait_for_svids(&agent.socket, &[added, kept]).await;
     other.close().await;
 }
+
+/// Several servers on one PostgreSQL: one stalls while another changes its agent's entries and
+/// prunes the whole change log on its schedule. The stalled one reloads when it resumes, and its
+/// agent converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_catches_up_after_another_server_pruned_the_log() {
+    let Some(store) = Store::postgres().await else {
+        return;
+    };
+    let url = store.url().unwrap().to_owned();
+    let stalled = Server::start(store).await;
+    let agent = Agent::start(&stalled).await;
+    let kept = "spiffe://example.org/ha/kept";
+    let dropped = "spiffe://example.org/ha/dropped";
+    create_uid_entry(&stalled, kept, &agent.id, my_uid(), &[]).await;
+    let dropped_id = create_uid_entry(&stalled, dropped, &agent.id, my_uid(), &[]).await;
+    wait_for_svids(&agent.socket, &[dropped, kept]).await;
+    // Declared after `stalled`, so it stops first and the schema is dropped last. It holds the
+    // same CA keys (the authorities in the shared datastore are the first server's).
+    let keys = stalled.data_dir().join("ca");
+    let pruning = Server::start_with(Store::Shared(url.clone()), |dir| {
+        copy_keys(&keys, &dir.join("data").join("ca"));
+        "[prune]\ninterval = \"1s\"\nevent_retention = \"1s\"\n".into()
+    })
+    .await;
+
+    signal(stalled.pid(), Signal::SIGSTOP);
+    let added = "spiffe://example.org/ha/added";
+    let changed = async {
+        create_uid_entry(&pruning, added, &agent.id, my_uid(), &[]).await;
+        pruning
+            .cli(&["entry", "delete", "--id", &dropped_id])
+            .await
+            .ok();
+        eventually(
+            &pruning,
+            "the other server did not prune the log",
+            || async { count(&url, "events").await == 0 },
+        )
+        .await;
+    };
+    let done = tokio::time::timeout(PATIENCE * 2, changed).await;
+    signal(stalled.pid(), Signal::SIGCONT);
+    done.expect("the other server stalled too");
+
+    eventually(&stalled, "the stalled server did not reload", || async {
+        stalled
+            .log_text()
+            .contains("behind the pruned change log; reloading every entry")
+    })
+    .await;
+    wait_for_svids(&agent.socket, &[added, kept]).await;
+}
+
+/// Copies the CA key files of one server's `data_dir/ca` into `to` (0700, files keep 0600).
+fn copy_keys(from: &std::path::Path, to: &std::path::Path) {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(to)
+        .unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
