@@ -80,6 +80,33 @@ pub struct AgentConfig {
     /// `[workload_api]`: connection, time and attestation limits of the Workload API socket.
     #[serde(default)]
     pub workload_api: WorkloadApiLimits,
+    /// How long a stopping agent (SIGTERM, SIGINT) waits for open Workload API connections
+    /// and calls before it exits anyway.
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+// Shutdown (issue 21): `shutdown_grace`.
+
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// The longest `shutdown_grace`: supervisors kill long before (Kubernetes after 30 s).
+const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
+
+fn validate_shutdown_grace(grace: Duration) -> Result<(), ConfigError> {
+    if grace > MAX_SHUTDOWN_GRACE {
+        return Err(ConfigError::Invalid {
+            field: "shutdown_grace",
+            problem: format!(
+                "is {}; at most {} (a supervisor kills an agent that takes longer anyway): lower it, e.g. \"5s\"",
+                humantime::format_duration(grace),
+                humantime::format_duration(MAX_SHUTDOWN_GRACE)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `[health]`.
@@ -465,6 +492,7 @@ impl AgentConfig {
                 });
             }
         }
+        validate_shutdown_grace(self.shutdown_grace)?;
         if let Some(psat) = &self.node_attestor.k8s_psat {
             if psat.cluster.trim().is_empty() {
                 return invalid(
@@ -500,6 +528,26 @@ mod tests {
     use super::*;
 
     const MIN: &str = "trust_domain = \"example.org\"\nserver_address = \"127.0.0.1:8081\"\ntrust_bundle_path = \"/etc/lanyard/bundle.pem\"\n";
+
+    #[test]
+    fn shutdown_grace_is_configurable_and_bounded() {
+        let c = AgentConfig::from_toml(MIN).unwrap();
+        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+        let c = AgentConfig::from_toml(&format!("{MIN}shutdown_grace = \"1s\"\n")).unwrap();
+        assert_eq!(c.shutdown_grace, Duration::from_secs(1));
+        for (toml, expect) in [
+            (
+                "shutdown_grace = \"1h\"",
+                "`shutdown_grace` is 1h; at most 10m",
+            ),
+            ("shutdown_grace = \"soon\"", "shutdown_grace"),
+        ] {
+            let e = AgentConfig::from_toml(&format!("{MIN}{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{toml}: {e}");
+        }
+    }
 
     #[test]
     fn k8s_psat_node_attestation_is_configurable_and_checked() {

@@ -3,6 +3,9 @@
 //! When the Workload API socket and the health endpoint listen, one line goes to stdout:
 //! `lanyard-agent listening socket=<path> health=<addr>`. Workloads may connect at once: until
 //! the first sync they get `Unavailable` (retryable), then their SVIDs.
+//!
+//! A shutdown signal ends every Workload API stream with `Unavailable`, removes the socket and
+//! returns within `shutdown_grace`, whatever clients still hold open.
 
 use std::sync::Arc;
 
@@ -110,6 +113,7 @@ pub async fn run(
     })?;
     let socket = config.socket_path.clone();
     let limits = config.workload_api.clone();
+    let grace = config.shutdown_grace;
     let workload_store = store.clone();
     let workload_jwt = jwt.clone();
     let stop = shutdown.wait();
@@ -118,6 +122,7 @@ pub async fn run(
             listener,
             &socket,
             &limits,
+            grace,
             workload_store,
             workload_jwt,
             attestor,
@@ -146,14 +151,32 @@ pub async fn run(
             token_path: p.token_path.clone(),
         }),
     };
-    let result = node::run(node_config, store, jwt, health, shutdown.wait()).await;
+    // At the signal the node side returns at its next await point; one that waits on the
+    // server (a signing call to a server that does not answer) is given up when the grace
+    // period is over. The Workload API bounds its own wait by the same period and removes its
+    // socket.
+    let grace_over = shutdown.grace_over(grace);
+    tokio::pin!(grace_over);
+    let (result, in_time) = tokio::select! {
+        result = node::run(node_config, store, jwt, health, shutdown.wait()) => (result, true),
+        () = &mut grace_over => {
+            tracing::warn!("a call to the server was still running when shutdown_grace ran out");
+            (Ok(()), false)
+        }
+    };
     if result.is_err() {
         // Nothing more will be issued; stop serving so supervisors restart us.
         workload_task.abort();
         health_task.abort();
     } else {
         let _ = workload_task.await;
-        let _ = health_task.await;
+        if in_time {
+            tokio::select! {
+                _ = health_task => {}
+                () = &mut grace_over => {}
+            }
+        }
+        tracing::info!("lanyard-agent stopped");
     }
     Ok(result?)
 }

@@ -8,16 +8,26 @@
 //! events at or below the snapshot's `seq`, so it never misses a change. A stream that falls
 //! behind the broadcast buffer recomputes its full authorized set and sends the difference.
 //!
+//! A tailer that finds the log pruned past its position ([`DatastoreError::BehindChangeLog`]:
+//! another server pruned while this one lagged) reloads every entry and publishes
+//! [`CacheEvent::Reloaded`], on which every stream recomputes its set: a pruned range is
+//! resynchronized from a snapshot, never skipped.
+//!
 //! Authorization (the rule every RPC applies): an agent may have the entries whose `parent_id`
 //! is its own ID or one of its node-alias IDs; a node alias is the SPIFFE ID of a node entry
 //! (`parent_id` = the server's ID) whose selectors are all among the agent's node selectors.
+//! An entry whose `expires_at` has passed is in effect for nothing: not sent, not an alias
+//! (the pruner deletes it soon after, which tells the agents that still hold it).
+//!
+//! When the server stops, [`EntryCache::run`] closes the broadcast: every stream ends (Sync
+//! with `Unavailable`, so agents reconnect elsewhere), and a stream opened later ends at once.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::{
-    AuthorityKind, ChangeKind, Datastore, Entry, EntryFilter, PageRequest, Selector,
+    AuthorityKind, ChangeKind, Datastore, DatastoreError, Entry, EntryFilter, PageRequest, Selector,
 };
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{Bundle, CertInfo};
@@ -50,6 +60,10 @@ pub enum CacheEvent {
         /// Banned rather than evicted.
         banned: bool,
     },
+    /// The cache was reloaded from the datastore (the change log had been pruned past its
+    /// position): any entry and the bundle may have changed without an event of their own, so
+    /// every stream recomputes what it sends.
+    Reloaded,
 }
 
 /// A [`CacheEvent`] with the change-log position it brings the cache to.
@@ -149,11 +163,28 @@ impl Index {
     }
 }
 
+/// Whether `e` is in effect at `now` (Unix seconds): it has no expiry, or it has not passed
+/// (the rule signing applies too).
+pub fn in_effect(e: &Entry, now: i64) -> bool {
+    e.expires_at.is_none_or(|t| t > now)
+}
+
+/// Now as Unix seconds.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+type Sender = broadcast::Sender<Arc<Tagged>>;
+
 /// The in-memory entry index and bundle. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct EntryCache {
     index: Arc<RwLock<Index>>,
-    events: broadcast::Sender<Arc<Tagged>>,
+    /// `None` once closed ([`EntryCache::close`]): dropping the only sender ends every
+    /// subscriber's stream after what it has not read yet.
+    events: Arc<RwLock<Option<Sender>>>,
     server_id: SpiffeId,
     td: TrustDomain,
     ds: Datastore,
@@ -174,34 +205,11 @@ impl EntryCache {
         td: TrustDomain,
         server_id: SpiffeId,
     ) -> Result<Self, CaError> {
-        // The log position first: events after it are replayed by the tailer, and replaying an
-        // upsert or delete that the load already saw is harmless.
-        let seq = ds.latest_seq().await?;
-        let mut index = Index {
-            seq,
-            ..Index::default()
-        };
-        let mut page = PageRequest {
-            page_size: LOAD_PAGE,
-            page_token: None,
-        };
-        loop {
-            let p = ds.list_entries(&EntryFilter::default(), &page).await?;
-            for e in p.items {
-                index.insert(e);
-            }
-            match p.next_page_token {
-                Some(t) => page.page_token = Some(t),
-                None => break,
-            }
-        }
-        let bundle = load_bundle(&ds, &td).await?;
-        index.bundle = Some(Arc::new(bundle));
-        index.taint = Arc::new(Taint::load(&ds).await?);
+        let index = load_index(&ds, &td).await?;
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
         Ok(Self {
             index: Arc::new(RwLock::new(index)),
-            events,
+            events: Arc::new(RwLock::new(Some(events))),
             server_id,
             td,
             ds,
@@ -220,9 +228,26 @@ impl EntryCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Subscribes to changes. Subscribe before reading a snapshot.
+    /// Subscribes to changes. Subscribe before reading a snapshot. After [`EntryCache::close`]
+    /// the receiver is closed from the start.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Tagged>> {
-        self.events.subscribe()
+        let events = self
+            .events
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*events {
+            Some(tx) => tx.subscribe(),
+            None => broadcast::channel(1).1,
+        }
+    }
+
+    /// Closes the broadcast: each subscriber reads what it has not read yet, then its end.
+    /// Publishing after this is a no-op.
+    pub fn close(&self) {
+        self.events
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
     }
 
     /// The change-log position the cache reflects.
@@ -267,11 +292,12 @@ impl EntryCache {
         agent: &SpiffeId,
         node_selectors: &[Selector],
     ) -> BTreeSet<SpiffeId> {
+        let now = unix_now();
         let index = self.read();
         let mut parents = BTreeSet::from([agent.clone()]);
         if let Some(node_entries) = index.by_parent.get(&self.server_id) {
             for ById(e) in node_entries {
-                if e.selectors.iter().all(|s| node_selectors.contains(s)) {
+                if in_effect(e, now) && e.selectors.iter().all(|s| node_selectors.contains(s)) {
                     parents.insert(e.spiffe_id.clone());
                 }
             }
@@ -280,16 +306,24 @@ impl EntryCache {
     }
 
     /// The entries authorized for an agent whose authorized parents are `parents`, by ID, and
-    /// the cache position they reflect.
+    /// the cache position they reflect. Expired entries are left out.
     pub fn authorized(&self, parents: &BTreeSet<SpiffeId>) -> (BTreeMap<String, Arc<Entry>>, i64) {
+        let now = unix_now();
         let index = self.read();
         let mut out = BTreeMap::new();
         for p in parents {
             for ById(e) in index.by_parent.get(p).into_iter().flatten() {
-                out.insert(e.id.clone(), Arc::clone(e));
+                if in_effect(e, now) {
+                    out.insert(e.id.clone(), Arc::clone(e));
+                }
             }
         }
         (out, index.seq)
+    }
+
+    /// Whether `e` is in effect now (see [`in_effect`]).
+    pub fn is_in_effect(&self, e: &Entry) -> bool {
+        in_effect(e, unix_now())
     }
 
     /// Whether `e` is a node entry (parented by the server), which changes aliases.
@@ -297,8 +331,14 @@ impl EntryCache {
         e.parent_id == self.server_id
     }
 
-    /// Follows the change log until `shutdown` resolves.
+    /// Follows the change log until `shutdown` resolves, then closes the broadcast
+    /// ([`EntryCache::close`]), which ends every stream.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        self.follow(shutdown).await;
+        self.close();
+    }
+
+    async fn follow(&self, shutdown: impl std::future::Future<Output = ()>) {
         let mut wake = self.ds.subscribe();
         tokio::pin!(shutdown);
         loop {
@@ -320,47 +360,40 @@ impl EntryCache {
         }
     }
 
-    /// Applies every event after the cache's position.
+    /// Applies every event after the cache's position; reloads everything if the log was
+    /// pruned past it.
     pub async fn catch_up(&self) -> Result<(), CaError> {
         loop {
             let after = self.seq();
-            let events = self.ds.events_after(after, 1000).await?;
+            let events = match self.ds.events_after(after, 1000).await {
+                Ok(events) => events,
+                Err(DatastoreError::BehindChangeLog { pruned_through, .. }) => {
+                    tracing::warn!(
+                        after,
+                        pruned_through,
+                        "the entry cache is behind the pruned change log; reloading every entry"
+                    );
+                    self.reload().await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if events.is_empty() {
                 return Ok(());
-            }
-            if events.first().map(|e| e.seq) != Some(after + 1) {
-                // Events were pruned under us: reload everything and let streams resync.
-                tracing::warn!(after, "change log has a gap; reloading all entries");
-                let fresh =
-                    Self::load(self.ds.clone(), self.td.clone(), self.server_id.clone()).await?;
-                let fresh_index = std::mem::take(&mut *fresh.write());
-                let old = std::mem::replace(&mut *self.write(), fresh_index);
-                for ById(e) in old.entries {
-                    let new = self.get(&e.id);
-                    self.publish(self.seq(), CacheEvent::Entry { old: Some(e), new });
-                }
-                let ids: Vec<_> = self
-                    .read()
-                    .entries
-                    .iter()
-                    .map(|e| Arc::clone(&e.0))
-                    .collect();
-                for e in ids {
-                    self.publish(
-                        self.seq(),
-                        CacheEvent::Entry {
-                            old: None,
-                            new: Some(e),
-                        },
-                    );
-                }
-                self.publish(self.seq(), CacheEvent::Bundle(self.bundle()));
-                continue;
             }
             for ev in events {
                 self.apply(ev.seq, ev.kind).await?;
             }
         }
+    }
+
+    /// Replaces the index with a fresh load and tells the streams to recompute.
+    async fn reload(&self) -> Result<(), CaError> {
+        let index = load_index(&self.ds, &self.td).await?;
+        let seq = index.seq;
+        *self.write() = index;
+        self.publish(seq, CacheEvent::Reloaded);
+        Ok(())
     }
 
     async fn apply(&self, seq: i64, kind: ChangeKind) -> Result<(), CaError> {
@@ -444,9 +477,43 @@ impl EntryCache {
     }
 
     fn publish(&self, seq: i64, event: CacheEvent) {
-        // No receivers is fine: no agent is connected.
-        let _ = self.events.send(Arc::new(Tagged { seq, event }));
+        let events = self
+            .events
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = &*events {
+            // No receivers is fine: no agent is connected.
+            let _ = tx.send(Arc::new(Tagged { seq, event }));
+        }
     }
+}
+
+/// Every entry and the bundle, at the change-log position read first: events after it are
+/// replayed by the tailer, and replaying an upsert or delete that the load already saw is
+/// harmless.
+async fn load_index(ds: &Datastore, td: &TrustDomain) -> Result<Index, CaError> {
+    let seq = ds.latest_seq().await?;
+    let mut index = Index {
+        seq,
+        ..Index::default()
+    };
+    let mut page = PageRequest {
+        page_size: LOAD_PAGE,
+        page_token: None,
+    };
+    loop {
+        let p = ds.list_entries(&EntryFilter::default(), &page).await?;
+        for e in p.items {
+            index.insert(e);
+        }
+        match p.next_page_token {
+            Some(t) => page.page_token = Some(t),
+            None => break,
+        }
+    }
+    index.bundle = Some(Arc::new(load_bundle(ds, td).await?));
+    index.taint = Arc::new(Taint::load(ds).await?);
+    Ok(index)
 }
 
 #[cfg(test)]

@@ -101,6 +101,13 @@ pub struct ServerConfig {
     /// `[k8s_auto_registration]`: registration entries from `ClusterSPIFFEID` resources; off if
     /// absent.
     pub k8s_auto_registration: Option<K8sAutoRegistrationConfig>,
+    /// How long a stopping server (SIGTERM, SIGINT) waits for open connections and streams
+    /// before it exits anyway.
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// `[prune]`: what is deleted on a schedule, so that nothing grows forever.
+    #[serde(default)]
+    pub prune: PruneConfig,
 }
 
 /// `[k8s_auto_registration]`.
@@ -390,6 +397,80 @@ fn validate_psat(psat: &K8sPsatConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+// Shutdown and pruning (issue 21): `shutdown_grace` and `[prune]`.
+
+/// `[prune]`: expired join tokens and registration entries, and change-log events older than
+/// `event_retention`, are deleted every `interval` (by every server of a shared datastore; each
+/// row goes once).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneConfig {
+    /// How often to prune; the first round runs at start.
+    #[serde(default = "default_prune_interval", with = "humantime_serde")]
+    pub interval: Duration,
+    /// How long change-log events are kept. A server whose entry cache falls further behind
+    /// than this reloads every entry (and its agents' Sync streams resynchronize).
+    #[serde(default = "default_event_retention", with = "humantime_serde")]
+    pub event_retention: Duration,
+}
+
+impl Default for PruneConfig {
+    fn default() -> Self {
+        Self {
+            interval: default_prune_interval(),
+            event_retention: default_event_retention(),
+        }
+    }
+}
+
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_prune_interval() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_event_retention() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+/// The longest `shutdown_grace`: supervisors kill long before (Kubernetes after 30 s).
+const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
+
+fn validate_lifecycle(c: &ServerConfig) -> Result<(), ConfigError> {
+    let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+    let show = |d: Duration| humantime::format_duration(d).to_string();
+    if c.shutdown_grace > MAX_SHUTDOWN_GRACE {
+        return invalid(
+            "shutdown_grace",
+            format!(
+                "is {}; at most {} (a supervisor kills a server that takes longer anyway): lower it, e.g. \"5s\"",
+                show(c.shutdown_grace),
+                show(MAX_SHUTDOWN_GRACE)
+            ),
+        );
+    }
+    let p = &c.prune;
+    if p.interval < Duration::from_secs(1) || p.interval > Duration::from_secs(24 * 3600) {
+        return invalid(
+            "prune.interval",
+            format!(
+                "is {}; give it between 1s and 24h, e.g. \"1m\"",
+                show(p.interval)
+            ),
+        );
+    }
+    if p.event_retention < Duration::from_secs(1) {
+        return invalid(
+            "prune.event_retention",
+            format!(
+                "is {}; keep events at least 1s (a server lagging longer reloads every entry), e.g. \"24h\"",
+                show(p.event_retention)
+            ),
+        );
+    }
+    Ok(())
+}
+
 impl ServerConfig {
     /// Parses and validates a config from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
@@ -495,6 +576,7 @@ impl ServerConfig {
         if let Some(psat) = &self.node_attestors.k8s_psat {
             validate_psat(psat)?;
         }
+        validate_lifecycle(self)?;
         if let Some(auto) = &self.k8s_auto_registration {
             let known = self
                 .node_attestors
@@ -584,6 +666,40 @@ mod tests {
             ("max_attestation = 3", "max_attestation"),
         ] {
             let e = ServerConfig::from_toml(&format!("{base}{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{toml}: {e}");
+        }
+    }
+
+    #[test]
+    fn shutdown_grace_and_pruning_are_configurable_and_checked() {
+        let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
+        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+        assert_eq!(c.prune.interval, Duration::from_secs(60));
+        assert_eq!(c.prune.event_retention, Duration::from_secs(86400));
+        let c = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\nshutdown_grace = \"0s\"\n[prune]\ninterval = \"1s\"\nevent_retention = \"1h\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.prune.interval, Duration::from_secs(1));
+        assert_eq!(c.prune.event_retention, Duration::from_secs(3600));
+        for (toml, expect) in [
+            (
+                "shutdown_grace = \"1h\"",
+                "`shutdown_grace` is 1h; at most 10m",
+            ),
+            ("shutdown_grace = \"soon\"", "shutdown_grace"),
+            ("[prune]\ninterval = \"0s\"", "`prune.interval` is 0s"),
+            ("[prune]\ninterval = \"2days\"", "between 1s and 24h"),
+            (
+                "[prune]\nevent_retention = \"500ms\"",
+                "`prune.event_retention` is 500ms",
+            ),
+            ("[prune]\nretention = \"1h\"", "unknown field `retention`"),
+        ] {
+            let e = ServerConfig::from_toml(&format!("trust_domain = \"example.org\"\n{toml}\n"))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(expect), "{toml}: {e}");

@@ -4,7 +4,8 @@
 //! the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health → ready.
 //! When everything listens, one line goes to stdout:
 //! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`, which scripts and tests
-//! wait for. A shutdown signal stops accepting, ends streams and returns.
+//! wait for. A shutdown signal stops accepting, ends streams and returns within `shutdown_grace`
+//! (what is still open then is dropped).
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
@@ -126,7 +127,7 @@ async fn maintain_tls(
             () = tokio::time::sleep(wait) => {}
             ev = events.recv() => {
                 match ev {
-                    Ok(t) if matches!(t.event, CacheEvent::Bundle(_)) => {}
+                    Ok(t) if matches!(t.event, CacheEvent::Bundle(_) | CacheEvent::Reloaded) => {}
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
@@ -262,6 +263,11 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         tasks.spawn(controller.run(shutdown.wait()));
     }
     tasks.spawn(ca.clone().run_rotation(shutdown.wait()));
+    tasks.spawn(crate::prune::run(
+        ds.clone(),
+        config.prune.clone(),
+        shutdown.wait(),
+    ));
     tasks.spawn(maintain_tls(
         state.clone(),
         cache.clone(),
@@ -325,10 +331,42 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         "lanyard-server ready"
     );
 
-    let (agent_res, admin_res) = tokio::join!(agent_server, admin_server);
-    health.set(Readiness::NotReady("shutting down".into()));
-    while tasks.join_next().await.is_some() {}
-    ds.close().await;
+    // At the signal both servers stop accepting (the agent API's port is released at once) and
+    // wait for their connections to finish; Sync streams end with `Unavailable` when the entry
+    // cache stops (`EntryCache::run`), so agents reconnect elsewhere. Whatever is still open
+    // when `shutdown_grace` has passed (a peer that holds its connection, a call stuck in the
+    // datastore) is dropped: the process exits on time.
+    let grace = config.shutdown_grace;
+    let grace_over = shutdown.grace_over(grace);
+    tokio::pin!(grace_over);
+    let stopping = async {
+        let (agent_res, admin_res) = tokio::join!(agent_server, admin_server);
+        health.set(Readiness::NotReady("shutting down".into()));
+        while tasks.join_next().await.is_some() {}
+        (agent_res, admin_res)
+    };
+    let (agent_res, admin_res, in_time) = tokio::select! {
+        (agent_res, admin_res) = stopping => (agent_res, admin_res, true),
+        () = &mut grace_over => {
+            tracing::warn!(
+                shutdown_grace = %humantime::format_duration(grace),
+                "connections or tasks still open when shutdown_grace ran out; closing them"
+            );
+            (Ok(()), Ok(()), false)
+        }
+    };
+    // Tasks still running after the grace period are aborted, returning their datastore
+    // connections.
+    drop(tasks);
+    if in_time {
+        tokio::select! {
+            () = ds.close() => {}
+            () = &mut grace_over => {
+                tracing::warn!("datastore connections still busy when shutdown_grace ran out");
+            }
+        }
+    }
+    tracing::info!("lanyard-server stopped");
     agent_res.map_err(|e| RunError::Serve(e.to_string()))?;
     admin_res.map_err(|e| RunError::Admin(e.to_string()))?;
     Ok(())

@@ -149,8 +149,9 @@ impl Agent {
         Agent::start_with(server, id, Some(token), |_| String::new()).await
     }
 
-    /// [`Agent::start`] with the agent's expected `id`, an optional join token, and more TOML
-    /// appended to agent.toml (`extra` gets the tempdir, for files the config names).
+    /// [`Agent::start`] with the agent's expected `id`, an optional join token, and more TOML in
+    /// agent.toml after the top-level keys (so it may set top-level keys, then tables; `extra`
+    /// gets the tempdir, for files the config names).
     pub(crate) async fn start_with(
         server: &Server,
         id: String,
@@ -188,7 +189,8 @@ impl Agent {
                  socket_path = \"{}\"\n\
                  trust_bundle_path = \"{}\"\n\
                  log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n{extra}",
+                 {extra}\n\
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
                 relay.addr,
                 dir.path().join("data").display(),
                 socket.display(),
@@ -305,19 +307,26 @@ impl Agent {
 
     /// SIGTERM, then waits for the exit; returns its status.
     pub(crate) async fn stop(&mut self) -> ExitStatus {
+        self.stop_within(PATIENCE).await.0
+    }
+
+    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic after it); returns
+    /// its status and how long it took.
+    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
         let mut child = self.child.take().expect("the agent is not running");
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        let started = std::time::Instant::now();
         kill(pid, Signal::SIGTERM).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {
             let _ = tx.send(child.wait());
         });
-        match tokio::time::timeout(PATIENCE, rx).await {
-            Ok(status) => status.unwrap().unwrap(),
+        match tokio::time::timeout(limit, rx).await {
+            Ok(status) => (status.unwrap().unwrap(), started.elapsed()),
             Err(_) => {
                 let _ = kill(pid, Signal::SIGKILL);
                 panic!(
-                    "lanyard-agent still running {PATIENCE:?} after SIGTERM:\n{}",
+                    "lanyard-agent still running {limit:?} after SIGTERM:\n{}",
                     self.log_text()
                 );
             }

@@ -111,8 +111,8 @@ impl Server {
         Server::start_with(store, |_| String::new()).await
     }
 
-    /// [`Server::start`] with more TOML appended to server.toml; `extra` gets the tempdir (for
-    /// files the extra config names).
+    /// [`Server::start`] with more TOML in server.toml, after the top-level keys (so it may set
+    /// top-level keys, then tables); `extra` gets the tempdir (for files the extra config names).
     pub(crate) async fn start_with(store: Store, extra: impl FnOnce(&Path) -> String) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
@@ -126,7 +126,8 @@ impl Server {
                  bind_address = \"127.0.0.1:0\"\n\
                  socket_path = \"{}\"\n\
                  log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n{extra}",
+                 {extra}\n\
+                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
                 dir.path().join("data").display(),
                 socket.display()
             ),
@@ -226,17 +227,24 @@ impl Server {
 
     /// SIGTERM, then waits for the exit; returns its status.
     pub(crate) async fn stop(&mut self) -> ExitStatus {
+        self.stop_within(PATIENCE).await.0
+    }
+
+    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic after it); returns
+    /// its status and how long it took.
+    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
         let mut child = self.child.take().expect("the server is not running");
         let pid = child.id().to_string();
         let signal = |sig: &str| Command::new("kill").args([sig, &pid]).status();
+        let started = std::time::Instant::now();
         assert!(signal("-TERM").unwrap().success(), "kill -TERM failed");
         let exit = tokio::task::spawn_blocking(move || child.wait());
-        match tokio::time::timeout(PATIENCE, exit).await {
-            Ok(status) => status.unwrap().unwrap(),
+        match tokio::time::timeout(limit, exit).await {
+            Ok(status) => (status.unwrap().unwrap(), started.elapsed()),
             Err(_) => {
                 let _ = signal("-KILL");
                 panic!(
-                    "lanyard-server still running {PATIENCE:?} after SIGTERM:\n{}",
+                    "lanyard-server still running {limit:?} after SIGTERM:\n{}",
                     self.log_text()
                 );
             }
@@ -257,6 +265,11 @@ impl Server {
     /// Starts the server again after [`Server::kill9`].
     pub(crate) async fn start_again(&mut self) {
         self.spawn().await;
+    }
+
+    /// The pid of the running process.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is not running").id()
     }
 
     /// Whether the admin socket did not yet accept connections when the last ready line came.

@@ -16,6 +16,9 @@ pub(crate) enum Store {
     Sqlite,
     /// A fresh schema, passed to the server with `--datastore-url`.
     Postgres(PgSchema),
+    /// Another server's PostgreSQL datastore (its URL), for several servers on one database;
+    /// the schema is dropped with that server's store.
+    Shared(String),
 }
 
 impl Store {
@@ -47,6 +50,7 @@ impl Store {
         match self {
             Store::Sqlite => None,
             Store::Postgres(pg) => Some(&pg.url),
+            Store::Shared(url) => Some(url),
         }
     }
 }

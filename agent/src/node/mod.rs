@@ -360,6 +360,15 @@ pub async fn run(
                             jwt.set_server(None);
                             stopped = Some(stop(&dd, &health, false, reason));
                             reattest = cfg.k8s_psat.is_some();
+                        } else if let Err(s) = &msg
+                            && s.code() == Code::Unavailable
+                            && s.message() == lanyard_proto::SYNC_SERVER_STOPPING
+                        {
+                            // Routine (a rollout, a restart): not a fault worth a warning.
+                            health.set(Readiness::Degraded("the server is shutting down; reconnecting, serving cached SVIDs".into()));
+                            let d = backoff.step();
+                            tracing::info!(retry_in = ?d, "the server is shutting down; reconnecting");
+                            next_connect = tokio::time::Instant::now() + d;
                         } else {
                             health.set(Readiness::Degraded(format!("lost the server ({reason}); serving cached SVIDs")));
                             tracing::warn!(%reason, "sync stream lost; reconnecting");

@@ -105,8 +105,12 @@ pub enum WorkloadApiError {
     Serve(#[from] tonic::transport::Error),
 }
 
+/// How long [`serve_workload_api`] waits for open connections once `shutdown` completes.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Serves the SPIFFE Workload API on `socket_path` with the default [`WorkloadApiLimits`] until
-/// `shutdown` completes, then removes the socket.
+/// `shutdown` completes (and open connections have closed, or [`DEFAULT_SHUTDOWN_GRACE`] has
+/// passed), then removes the socket.
 ///
 /// The socket's directory is created (mode 0755) if missing and must be safe from other users
 /// (see [`bind_workload_socket`]); a stale socket left by an earlier run is replaced, but a live
@@ -126,6 +130,7 @@ pub async fn serve_workload_api(
         listener,
         socket_path,
         &limits,
+        DEFAULT_SHUTDOWN_GRACE,
         store,
         jwt,
         attestor,
@@ -135,11 +140,22 @@ pub async fn serve_workload_api(
 }
 
 /// [`serve_workload_api`] on a listener from [`bind_workload_socket`], so a caller can report
-/// the socket as listening (or fail) before serving starts, with `limits`.
+/// the socket as listening (or fail) before serving starts, with `limits`, waiting at most
+/// `grace` for open connections once `shutdown` completes.
+///
+/// At `shutdown` the socket stops accepting and every open stream ends with `Unavailable`
+/// (clients reconnect, to the next agent on this node); a connection whose client still holds
+/// a call open after `grace` (it never sent its request, say) is dropped. The socket is
+/// removed either way.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the serving parts a caller owns, each distinct; a struct would only rename them"
+)]
 pub async fn serve_workload_api_on(
     listener: UnixListener,
     socket_path: &Path,
     limits: &WorkloadApiLimits,
+    grace: Duration,
     store: SvidStore,
     jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
@@ -149,23 +165,49 @@ pub async fn serve_workload_api_on(
 
     let (tx, rx) = mpsc::channel(16);
     let accept = tokio::spawn(accept_loop(listener, tx, limits.clone()));
+    let stop_accepting = accept.abort_handle();
     let handler = WorkloadHandler::new(store, jwt, attestor)
         .with_attestation_timeout(limits.attestation_timeout);
     let stop = handler.clone();
+    let (fired, grace_starts) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
+        // The listener goes with the accept loop: a new caller is refused at once instead of
+        // waiting in the backlog of a socket nobody serves any more.
+        stop_accepting.abort();
         stop.stop_streams();
+        let _ = fired.send(());
+    };
+    let grace_over = async move {
+        match grace_starts.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            // The server ended on its own.
+            Err(_) => std::future::pending().await,
+        }
     };
     let service = SpiffeWorkloadApiServer::new(handler)
         .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_ENCODING_MESSAGE_SIZE);
-    let result = tonic::transport::Server::builder()
+    let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_CALLS_PER_CONNECTION)
         .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION as usize)
         .layer(TrackCallsLayer)
         .add_service(service)
-        .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
-        .await;
+        .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown);
+    // tonic's graceful shutdown waits for every connection to close; a client may hold one
+    // open for ever, so the wait is bounded. Dropping `serve` leaves the remaining
+    // connections' tasks to end with the process.
+    let result = tokio::select! {
+        result = serve => result,
+        () = grace_over => {
+            tracing::warn!(
+                socket = %socket_path.display(),
+                shutdown_grace = %humantime::format_duration(grace),
+                "Workload API connections still open when shutdown_grace ran out; closing them"
+            );
+            Ok(())
+        }
+    };
     accept.abort();
     if let Err(e) = std::fs::remove_file(socket_path) {
         tracing::warn!(socket = %socket_path.display(), error = %e, "cannot remove the socket");

@@ -144,6 +144,11 @@ const SQLITE_MIGRATIONS: &[Embedded] = &[
         "previous_serial",
         include_str!("../migrations/sqlite/0002_previous_serial.sql"),
     ),
+    (
+        3,
+        "pruned_through",
+        include_str!("../migrations/sqlite/0003_pruned_through.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[Embedded] = &[
@@ -156,6 +161,11 @@ const POSTGRES_MIGRATIONS: &[Embedded] = &[
         2,
         "previous_serial",
         include_str!("../migrations/postgres/0002_previous_serial.sql"),
+    ),
+    (
+        3,
+        "pruned_through",
+        include_str!("../migrations/postgres/0003_pruned_through.sql"),
     ),
 ];
 

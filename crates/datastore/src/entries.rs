@@ -368,26 +368,35 @@ impl Datastore {
         Ok(entry)
     }
 
-    /// Deletes entries whose `expires_at` is before `now`; returns how many.
-    pub async fn prune_expired_entries(&self, now: i64) -> Result<u64, DatastoreError> {
+    /// Deletes the entries whose `expires_at` has passed (is at or before `now`, as signing
+    /// sees it) and returns them, so the caller can audit each one. Each deletion is logged
+    /// like [`Datastore::delete_entry`]'s, so agents drop the entry.
+    ///
+    /// Safe to run from several servers at once: on PostgreSQL a second `DELETE` waits for the
+    /// first and returns only rows it deleted itself (each entry is returned once, by one
+    /// server), and an entry whose expiry was extended meanwhile is re-checked and kept.
+    pub async fn prune_expired_entries(&self, now: i64) -> Result<Vec<Entry>, DatastoreError> {
         let mut tx = Tx::write(self).await?;
+        // entry_selectors rows go with them (ON DELETE CASCADE).
         let rows = tx
             .fetch_all(
                 stmt(
-                    "DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at < $1 \
-                     RETURNING id, parent_id",
+                    "DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= $1 \
+                     RETURNING id, spiffe_id, parent_id, selectors, x509_svid_ttl, \
+                     jwt_svid_ttl, dns_names, hint, admin, downstream, expires_at, owner, \
+                     description, created_at, revision",
                 )
                 .bind(now),
             )
             .await?;
-        for row in &rows {
-            let id: String = row.get("id")?;
-            let parent: String = row.get("parent_id")?;
-            let parent_id = SpiffeId::parse(&parent)
-                .map_err(|e| DatastoreError::corrupt(format!("entry {id}: parent_id: {e}")))?;
-            tx.record(ChangeKind::EntryDeleted { id, parent_id });
+        let gone = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        for e in &gone {
+            tx.record(ChangeKind::EntryDeleted {
+                id: e.id.clone(),
+                parent_id: e.parent_id.clone(),
+            });
         }
         tx.commit().await?;
-        Ok(rows.len() as u64)
+        Ok(gone)
     }
 }

@@ -83,6 +83,17 @@ pub enum DatastoreError {
     /// The system random number generator failed (entry IDs are random).
     #[error("the system random number generator failed")]
     Random,
+    /// The change-log events after `after` were pruned (everything up to `pruned_through` is
+    /// gone): a reader at `after` cannot catch up from the log and must reload the full state.
+    #[error(
+        "the change log no longer holds the events after {after} (pruned through {pruned_through}); reload the full state"
+    )]
+    BehindChangeLog {
+        /// The reader's position.
+        after: i64,
+        /// The last pruned `seq`.
+        pruned_through: i64,
+    },
     /// A stored row does not parse back into the model (e.g. an invalid SPIFFE ID).
     #[error("corrupt datastore row: {what}")]
     Corrupt {

@@ -72,8 +72,11 @@ fn decode(row: &DbRow) -> Result<ChangeEvent, DatastoreError> {
 impl Datastore {
     /// Events with `seq > after`, oldest first, at most `limit` (0 = all).
     ///
-    /// `seq` has no gaps, so if the first event returned is not `after + 1` the events in between
-    /// were pruned and the reader must resynchronize from the full state.
+    /// [`DatastoreError::BehindChangeLog`] when events after `after` were pruned
+    /// ([`Datastore::prune_events`]): the reader must reload the full state, then follow the
+    /// log from [`Datastore::latest_seq`] read before that reload. Otherwise the events returned
+    /// are exactly `after + 1, after + 2, ...`: `seq` has no gaps, and pruning removes only a
+    /// prefix of the log.
     pub async fn events_after(
         &self,
         after: i64,
@@ -84,6 +87,8 @@ impl Datastore {
         } else {
             i64::from(limit)
         };
+        // One snapshot for both statements (REPEATABLE READ on PostgreSQL, a read transaction on
+        // SQLite): a prune committing in between cannot make an empty answer look current.
         let mut tx = Tx::read(self).await?;
         let rows = tx
             .fetch_all(
@@ -95,8 +100,20 @@ impl Datastore {
                 .bind(limit),
             )
             .await?;
+        let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let contiguous = events.first().is_some_and(|e| e.seq == after + 1);
+        if !contiguous {
+            // Nothing new, or a hole: the low-water mark tells which.
+            let pruned_through = pruned_through(&mut tx).await?;
+            if pruned_through > after || !events.is_empty() {
+                return Err(DatastoreError::BehindChangeLog {
+                    after,
+                    pruned_through,
+                });
+            }
+        }
         tx.commit().await?;
-        rows.iter().map(decode).collect()
+        Ok(events)
     }
 
     /// The `seq` of the last committed event (0 when nothing was ever logged). Pruning does not
@@ -111,15 +128,58 @@ impl Datastore {
         row.get("value")
     }
 
-    /// Deletes events committed before `before` (Unix seconds); returns how many.
-    pub async fn prune_events(&self, before: i64) -> Result<u64, DatastoreError> {
-        let mut tx = Tx::write(self).await?;
-        let n = tx
-            .execute(stmt("DELETE FROM events WHERE at < $1").bind(before))
-            .await?;
+    /// The last pruned `seq` (0 when nothing was ever pruned): readers behind it reload.
+    pub async fn pruned_through(&self) -> Result<i64, DatastoreError> {
+        let mut tx = Tx::read(self).await?;
+        let n = pruned_through(&mut tx).await?;
         tx.commit().await?;
         Ok(n)
     }
+
+    /// Deletes the events committed before `before` (Unix seconds) as a prefix of the log: every
+    /// event up to the newest one older than `before`, whatever the clocks of the servers that
+    /// wrote the ones in between. Raises the low-water mark in the same transaction, so a reader
+    /// behind it is told to reload ([`DatastoreError::BehindChangeLog`]) instead of skipping
+    /// what was pruned. Returns how many events went.
+    ///
+    /// Safe to run from several servers at once: the deletes of a range wait for each other,
+    /// and the mark only rises.
+    pub async fn prune_events(&self, before: i64) -> Result<u64, DatastoreError> {
+        let mut tx = Tx::write(self).await?;
+        let upto: Option<i64> = tx
+            .fetch_optional(stmt("SELECT MAX(seq) AS upto FROM events WHERE at < $1").bind(before))
+            .await?
+            .map(|row| row.get("upto"))
+            .transpose()?
+            .flatten();
+        let Some(upto) = upto else {
+            return Ok(0);
+        };
+        let n = tx
+            .execute(stmt("DELETE FROM events WHERE seq <= $1").bind(upto))
+            .await?;
+        // The counter row last, as `Tx::commit` takes it: event writers wait on it only for
+        // this statement and the commit, and no lock is taken after it (no deadlock).
+        tx.execute(
+            stmt(
+                "UPDATE event_counter SET pruned_through = $1 WHERE id = 1 AND pruned_through < $1",
+            )
+            .bind(upto),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// The low-water mark, read in `tx`.
+async fn pruned_through(tx: &mut Tx<'_>) -> Result<i64, DatastoreError> {
+    tx.fetch_optional(stmt(
+        "SELECT pruned_through FROM event_counter WHERE id = 1",
+    ))
+    .await?
+    .ok_or_else(|| DatastoreError::corrupt("event_counter row is missing"))?
+    .get("pruned_through")
 }
 
 /// Moves the watch to `seq` if that is newer, waking receivers only then.

@@ -28,6 +28,11 @@
 //!   [`ChangeEvent`]s in the same transaction, so the log never misses or invents a change.
 //!   Events take their `seq` from a counter row locked until commit, so `seq` is gap-free and in
 //!   commit order across servers: a reader that has seen `seq` N has seen every change up to N.
+//! - **Pruning leaves no hole a reader could fall into**: [`Datastore::prune_events`] deletes
+//!   only a prefix of the log (by `seq`, up to the newest event old enough, whatever the writers'
+//!   clocks) and raises a low-water mark in the same transaction; [`Datastore::events_after`]
+//!   from a position behind the mark is [`DatastoreError::BehindChangeLog`]: reload the full
+//!   state. Several servers may prune at once.
 //! - **Join tokens are single use**: [`Datastore::consume_join_token`] is one
 //!   `DELETE ... RETURNING`, so of any number of concurrent consumers exactly one gets the token.
 //! - **One entry per (SPIFFE ID, parent ID, selector set)**: a unique index on a hash of the three

@@ -1,6 +1,12 @@
-//! [`Shutdown`]: one cloneable stop signal for every task of a process, fired by SIGINT/SIGTERM.
+//! [`Shutdown`]: one cloneable stop signal for every task of a process, fired by SIGINT/SIGTERM,
+//! and the grace period that bounds how long stopping may take.
+//!
+//! A graceful stop waits for work in flight, but some work never ends by itself (a client may
+//! hold a connection open for ever): [`Shutdown::grace_over`] is the deadline after which a
+//! process stops waiting and exits anyway.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -57,6 +63,16 @@ impl Shutdown {
             let _ = rx.wait_for(|stop| *stop).await;
         }
     }
+
+    /// Resolves `grace` after the signal fires: the moment a stopping process gives up waiting
+    /// for what is still open and exits.
+    pub fn grace_over(&self, grace: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let fired = self.wait();
+        async move {
+            fired.await;
+            tokio::time::sleep(grace).await;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -71,5 +87,20 @@ mod tests {
         trigger.fire();
         a.await;
         b.await;
+    }
+
+    #[tokio::test]
+    async fn the_grace_period_starts_when_the_signal_fires() {
+        let grace = Duration::from_millis(200);
+        let (trigger, shutdown) = Shutdown::new();
+        let over = shutdown.grace_over(grace);
+        tokio::pin!(over);
+        // Not fired: longer than the grace period passes and it has not begun.
+        let not_yet = tokio::time::timeout(grace * 2, &mut over).await;
+        assert!(not_yet.is_err(), "grace over before the signal");
+        trigger.fire();
+        let start = tokio::time::Instant::now();
+        over.await;
+        assert!(start.elapsed() >= grace, "{:?}", start.elapsed());
     }
 }

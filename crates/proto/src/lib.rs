@@ -17,6 +17,12 @@
 
 pub mod codec;
 
+/// The message of the `Unavailable` status that ends a `Sync` stream when its server stops.
+/// The agent reconnects with backoff, to whichever server answers its address then, and logs
+/// it as routine rather than as a fault.
+pub const SYNC_SERVER_STOPPING: &str =
+    "server shutting down; reconnect (to another server if there is one)";
+
 /// The SPIFFE Workload API (`SpiffeWorkloadAPI` service, no protobuf package).
 ///
 /// Server side: implement [`workload::spiffe_workload_api_server::SpiffeWorkloadApi`]. Methods the

@@ -114,7 +114,7 @@ impl AsyncWrite for TlsConnection {
 
 /// Accepts TCP connections on `listener` and completes TLS handshakes concurrently (a slow or
 /// failing client never blocks others); yields established connections for
-/// `tonic::transport::Server::serve_with_incoming`. Ends when the listener fails.
+/// `tonic::transport::Server::serve_with_incoming`. Dropping the stream closes the listener.
 pub fn incoming(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
@@ -123,7 +123,13 @@ pub fn incoming(
     let acceptor = TlsAcceptor::from(config);
     tokio::spawn(async move {
         loop {
-            let (tcp, addr) = match listener.accept().await {
+            // Dropping the stream closes the listener at once (a stopping server releases its
+            // port), not at the next connection.
+            let accepted = tokio::select! {
+                () = tx.closed() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let (tcp, addr) = match accepted {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");

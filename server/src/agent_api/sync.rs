@@ -225,7 +225,11 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
         }
         // Woken by each applied event; the short bound covers events the cache applies
         // without publishing.
-        let _ = tokio::time::timeout(left.min(Duration::from_millis(20)), events.recv()).await;
+        let woken = tokio::time::timeout(left.min(Duration::from_millis(20)), events.recv()).await;
+        if let Ok(Err(broadcast::error::RecvError::Closed)) = woken {
+            // The server is stopping; the stream ends as soon as it is live.
+            return;
+        }
     }
 }
 
@@ -368,19 +372,15 @@ impl Live {
             Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(n)))) => {
                 tracing::warn!(agent = %self.view.agent, missed = n, "sync stream fell behind; resynchronizing");
                 let seq = u64::try_from(self.cache.seq()).unwrap_or(0);
-                self.resync(seq, out);
-                // A taint may have been among the missed events: the bundle carries it as
-                // state. A ban or eviction too: the agent's record is read again.
-                let taint = self.cache.taint();
-                let bundle = bundle_to_pb(&self.cache.bundle(), &taint);
-                out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
-                self.caller.recheck(&self.view.agent);
+                self.resync_missed(seq, out);
                 return Poll::Ready(Ok(()));
             }
             Poll::Ready(None) => {
+                // The cache closed its broadcast: the server is stopping. `Unavailable` is what
+                // the agent retries (with backoff, to whichever server answers the address).
                 return Poll::Ready(Err(End {
                     reason: "server shutting down",
-                    status: None,
+                    status: Some(Status::unavailable(lanyard_proto::SYNC_SERVER_STOPPING)),
                 }));
             }
             Poll::Pending => {}
@@ -412,7 +412,10 @@ impl Live {
                     return Ok(());
                 };
                 match new {
-                    Some(e) if view.parents.contains(&e.parent_id) => {
+                    // An expired entry is not sent (an update may set a passed expiry).
+                    Some(e)
+                        if view.parents.contains(&e.parent_id) && self.cache.is_in_effect(e) =>
+                    {
                         view.sent.insert(id.clone(), Arc::clone(e));
                         out.push_back(msg(seq, Event::EntryUpserted(entry_to_pb(e))));
                     }
@@ -466,8 +469,20 @@ impl Live {
                 });
             }
             CacheEvent::AgentGone { .. } => {}
+            CacheEvent::Reloaded => self.resync_missed(seq, out),
         }
         Ok(())
+    }
+
+    /// After events were missed (the stream fell behind the broadcast, or the cache reloaded
+    /// past a pruned change log): the full difference; the bundle, whose taint flags stand in
+    /// for any missed taint notice; and the agent's record read again, for a missed ban or
+    /// eviction.
+    fn resync_missed(&mut self, seq: u64, out: &mut VecDeque<pb::SyncMessage>) {
+        self.resync(seq, out);
+        let bundle = bundle_to_pb(&self.cache.bundle(), &self.cache.taint());
+        out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
+        self.caller.recheck(&self.view.agent);
     }
 
     /// Recomputes the authorized set and queues the difference.

@@ -38,5 +38,6 @@ mod common;
 mod connect;
 mod entries;
 mod events;
+mod pruning;
 mod queries;
 mod tokens;
