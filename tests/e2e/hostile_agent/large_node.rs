@@ -19,7 +19,9 @@ async fn an_agent_authorized_for_30000_entries_gets_them_all_and_later_changes()
     let mut agent = Agent::start(&server).await;
     // Stopped while the entries are created: it takes them as one snapshot when it starts
     // again, not as 30,000 pushed changes.
-    assert!(agent.stop().await.success(), "{}", agent.log_text());
+    agent.wait_ready().await;
+    let stopped = agent.stop().await;
+    assert!(stopped.success(), "{stopped}: {}", agent.log_text());
     // Entries for a uid no process here runs as, but for the test's own last and first: the
     // agent is authorized for (and signs) every one.
     let mut admin = EntriesClient::new(unix_channel(&server.socket).await);
