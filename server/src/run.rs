@@ -166,8 +166,24 @@ fn report_reserved_entries(cache: &EntryCache) {
     }
 }
 
+/// Start-up choices made on the command line rather than in server.toml.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// `--force-new-ca`: see [`crate::ca::OpenOptions::force_new_ca`].
+    pub force_new_ca: bool,
+}
+
 /// Runs the server until `shutdown` fires.
 pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunError> {
+    run_with(config, RunOptions::default(), shutdown).await
+}
+
+/// [`run`] with the command line's [`RunOptions`].
+pub async fn run_with(
+    config: ServerConfig,
+    options: RunOptions,
+    shutdown: Shutdown,
+) -> Result<(), RunError> {
     let health = Health::new();
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -179,7 +195,7 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         })?;
     let ds = Datastore::connect(&config.datastore_url()).await?;
     tracing::info!(backend = ?ds.backend(), "datastore open");
-    let ca = Ca::open_with_jwt_key_type(
+    let ca = Ca::open_with(
         config.trust_domain.clone(),
         key_type(config.ca.key_type),
         key_type(config.jwt.key_type),
@@ -187,6 +203,9 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         &config.data_dir.join("ca"),
         ds.clone(),
         SystemTime::now(),
+        crate::ca::OpenOptions {
+            force_new_ca: options.force_new_ca,
+        },
     )
     .await?;
     let state = ServerState::new(

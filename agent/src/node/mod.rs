@@ -54,6 +54,9 @@ pub enum NodeError {
     /// The agent has no identity and no way to get one.
     #[error("{0}")]
     CannotAttest(String),
+    /// The identity stored in the data directory cannot work.
+    #[error(transparent)]
+    StoredIdentity(#[from] disk::StoredIdentityError),
 }
 
 /// What the node side needs to run.
@@ -161,6 +164,9 @@ async fn identity(
     shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<Option<(AgentSvid, Bundle)>, NodeError> {
     if let Some(stored) = dd.load()? {
+        // Refused here rather than resumed: a broken identity only fails TLS with the server,
+        // over and over, as a "transport error".
+        stored.check(&cfg.data_dir, &cfg.trust_domain, SystemTime::now())?;
         let svid = AgentSvid::new(stored.chain, stored.key_pkcs8)?;
         if svid.not_after > SystemTime::now() {
             let mut bundle = Bundle::new(cfg.trust_domain.clone());
