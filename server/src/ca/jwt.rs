@@ -230,7 +230,7 @@ impl Ca {
             self.set_active_jwt(Some(a.id.clone()));
             return Ok(());
         }
-        if valid(AuthorityState::Prepared).first().is_some() {
+        if !valid(AuthorityState::Prepared).is_empty() {
             let a = self.activate_jwt_locked().await?;
             tracing::info!(kid = %a.id, "no valid active JWT key at start; activated the prepared one");
             return Ok(());

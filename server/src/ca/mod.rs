@@ -431,7 +431,7 @@ impl Ca {
             self.set_active(Some(a.id.clone()));
             return Ok(());
         }
-        if valid(AuthorityState::Prepared).first().is_some() {
+        if !valid(AuthorityState::Prepared).is_empty() {
             let a = self.activate_locked().await?;
             tracing::info!(authority = %a.id, "no valid active X.509 authority at start; activated the prepared one");
             return Ok(());
