@@ -6,7 +6,11 @@
 //! exponential backoff, and on reconnection re-syncs and catches up on every rotation it missed.
 //! When the server says the agent is unknown, evicted or banned, the agent stops getting new
 //! SVIDs, says why in its log and health status, and (unless banned) forgets its identity so that
-//! a restart with a new join token works.
+//! a restart with a new join token works. When the agent's own SVID expires before the server is
+//! back (an outage longer than the SVID's lifetime, or a server whose CA expired while it was
+//! down), the server can no longer authenticate it: the agent stops retrying, reports
+//! `not_ready` with what it needs (a k8s_psat agent attests again by itself; a join-token agent
+//! a new token and the current bundle), and keeps serving what it holds until it expires.
 
 pub mod client;
 pub mod disk;
@@ -291,6 +295,16 @@ pub async fn run(
                     stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
                     reattest = cfg.k8s_psat.is_some();
                 }
+                // The agent's own SVID expired while the server was unreachable: the server
+                // cannot authenticate it any more, so retrying only repeats a TLS failure.
+                Err(_) if me.not_after <= SystemTime::now() => {
+                    jwt.set_server(None);
+                    let message = own_svid_expired(&me, cfg.k8s_psat.is_some());
+                    tracing::error!("{message}");
+                    health.set(Readiness::NotReady(message.clone()));
+                    stopped = Some(message);
+                    reattest = cfg.k8s_psat.is_some();
+                }
                 Err(s) => {
                     let d = backoff.step();
                     health.set(Readiness::Degraded(format!(
@@ -434,6 +448,28 @@ pub async fn run(
         if changed {
             store.publish(workloads.snapshot());
         }
+    }
+}
+
+/// What an agent whose own SVID expired must be given to come back.
+fn own_svid_expired(me: &AgentSvid, psat: bool) -> String {
+    let id = &me.spiffe_id;
+    let when = humantime::format_rfc3339_seconds(me.not_after);
+    let bundle =
+        "trust_bundle_path holding the current bundle (`lanyard-server bundle show --format pem`)";
+    if psat {
+        format!(
+            "the agent's own SVID ({id}) expired at {when} while the server was unreachable, so \
+             the server can no longer authenticate it; it attests again with k8s_psat, and if \
+             that fails it must be restarted with {bundle}"
+        )
+    } else {
+        format!(
+            "the agent's own SVID ({id}) expired at {when} while the server was unreachable, so \
+             the server can no longer authenticate it: restart the agent with {bundle} and a new \
+             join token for its ID (`lanyard-server agent evict --spiffe-id {id}`, then \
+             `lanyard-server token generate --spiffe-id {id}`)"
+        )
     }
 }
 

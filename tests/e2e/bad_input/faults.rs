@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::agent_client::wait_for_svids;
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
-use crate::harness::Server;
+use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
 const WORKLOAD: &str = "spiffe://example.org/faults/workload";
@@ -61,15 +61,18 @@ async fn served_by(agent: &Agent) -> String {
         .unwrap())
 }
 
-/// What the server logs after `--force-new-ca` (and the README of a lost CA) tells an operator
-/// to do on each node, done as written: the new bundle into trust_bundle_path, the stored
-/// identity deleted, the agent's record evicted and a token for the same ID.
-async fn bring_back_join_token_agent(server: &Server, agent: &mut Agent) {
+/// What the server logs after `--force-new-ca` (or the agent whose SVID expired) tells an
+/// operator to do on the node, done as written: the new bundle into trust_bundle_path, the
+/// stored identity deleted if `delete_identity`, the agent's record evicted and a token for the
+/// same ID.
+async fn bring_back_join_token_agent(server: &Server, agent: &mut Agent, delete_identity: bool) {
     let stopped = agent.stop().await;
     assert!(stopped.success(), "{stopped}\n{}", agent.log_text());
     std::fs::write(agent.trust_bundle_path(), server.bundle_pem().await).unwrap();
-    for file in ["agent_svid.der", "agent_key.der", "bundle.der"] {
-        std::fs::remove_file(agent.data_dir().join(file)).unwrap();
+    if delete_identity {
+        for file in ["agent_svid.der", "agent_key.der", "bundle.der"] {
+            std::fs::remove_file(agent.data_dir().join(file)).unwrap();
+        }
     }
     server
         .cli(&["agent", "evict", "--spiffe-id", &agent.id])
@@ -162,7 +165,7 @@ async fn a_lost_ca_key_stops_the_start_until_restored_or_forced(store: Store) {
     // The steps it names bring the agent back, as itself: its entry is served again, signed
     // by the new authority.
     agent.follow(&server);
-    bring_back_join_token_agent(&server, &mut agent).await;
+    bring_back_join_token_agent(&server, &mut agent, true).await;
     assert_eq!(served_by(&agent).await, second);
 
     // The next start needs no flag and keeps the new authority.
@@ -246,7 +249,7 @@ async fn a_ca_that_expired_while_the_server_was_down_is_replaced_once() {
     assert!(!before.contains(&x509), "{x509} in {before:?}");
     the_active(&server, "jwt").await;
     // The expired authorities leave the bundle (at the first rotation step, right after start).
-    let deadline = tokio::time::Instant::now() + crate::harness::PATIENCE;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let ids: Vec<String> = authorities(&server, "x509")
             .await
@@ -264,9 +267,32 @@ async fn a_ca_that_expired_while_the_server_was_down_is_replaced_once() {
     }
 
     // The agent's own SVID expired with the CA that signed it, and no authority it trusts
-    // signs any more: it cannot come back by itself. The documented path does it.
+    // signs any more: it cannot come back by itself, and says so (instead of retrying TLS)
+    // once it tries the server after the expiry — within one longest backoff (30 s + 20 %).
     agent.follow(&server);
-    bring_back_join_token_agent(&server, &mut agent).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(36) + PATIENCE;
+    let body = loop {
+        let (status, body) = agent.readiness().await;
+        if status == "not_ready" {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/ready still says {body}:\n{}",
+            agent.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    says(
+        &body,
+        &[
+            &format!("the agent's own SVID ({}) expired at", agent.id),
+            "trust_bundle_path holding the current bundle",
+            &format!("lanyard-server token generate --spiffe-id {}", agent.id),
+        ],
+    );
+    // The path it names: the expired identity is replaced by a new attestation.
+    bring_back_join_token_agent(&server, &mut agent, false).await;
     assert_eq!(served_by(&agent).await, x509);
     // A restart keeps the replacement.
     server.kill9();
