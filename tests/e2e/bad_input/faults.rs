@@ -414,3 +414,50 @@ async fn an_agent_svid_outside_the_agent_namespace_is_refused_at_start() {
         ],
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_sharing_postgresql_tell_a_lost_key_from_each_others() {
+    let Some(store) = Store::postgres().await else {
+        return;
+    };
+    let url = store.url().unwrap().to_owned();
+    let mut first = Server::start(store).await;
+    // Declared after `first`, so dropped (killed) before the schema `first` owns.
+    let mut second =
+        Server::start_with(Store::Sqlite, |_| format!("[datastore]\nurl = \"{url}\"\n")).await;
+    let mine = |all: &[Value], local: bool| -> Vec<String> {
+        all.iter()
+            .filter(|a| a["local"] == local)
+            .map(|a| a["authority_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen_by_second = authorities(&second, "x509").await;
+    let (second_ca, first_ca) = (mine(&seen_by_second, true), mine(&seen_by_second, false));
+    assert_eq!(
+        (second_ca.len(), first_ca.len()),
+        (1, 1),
+        "{seen_by_second:?}"
+    );
+
+    // Rows with no file here are the other server's: a restart is not refused over them.
+    second.kill9();
+    second.start_again().await;
+    assert_eq!(mine(&authorities(&second, "x509").await, true), second_ca);
+
+    // A row whose certificate is here without its key is this server's, lost.
+    first.kill9();
+    let key = first
+        .data_dir()
+        .join("ca")
+        .join(format!("{}.key", first_ca[0]));
+    std::fs::remove_file(&key).unwrap();
+    let (status, log) = first.try_start_again_with(&[]).await.unwrap_err();
+    assert_eq!(status.code(), Some(1), "{log}");
+    says(&log, &[&format!("{} is missing", key.display())]);
+    // The other server is unaffected.
+    assert_eq!(
+        authorities(&second, "x509").await.len(),
+        2,
+        "the lost authority stays published until its owner decides"
+    );
+}
