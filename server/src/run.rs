@@ -96,7 +96,14 @@ fn issue_server_svid(
         state.default_x509_ttl(),
         now,
     )?;
-    let chain: Vec<Vec<u8>> = svid.chain.iter().map(|c| c.as_bytes().to_vec()).collect();
+    // Cross-signed authorities after the leaf: agents that missed a rotation still verify it.
+    let cross = state.ca().cross_chain(now)?;
+    let chain: Vec<Vec<u8>> = svid
+        .chain
+        .iter()
+        .chain(&cross)
+        .map(|c| c.as_bytes().to_vec())
+        .collect();
     identity
         .set(&chain, key.pkcs8_der())
         .map_err(|e| CaError::Io(std::io::Error::other(e.to_string())))?;

@@ -521,11 +521,7 @@ impl Ca {
         let not_before = now - BACKDATE;
         let params = CaParams {
             trust_domain: self.inner.td.clone(),
-            subject: Subject {
-                country: Some("US".to_owned()),
-                organization: Some("SPIFFE".to_owned()),
-                common_name: Some(format!("Lanyard CA {}", self.inner.td)),
-            },
+            subject: self.subject(),
             not_before,
             not_after: now + self.inner.ttl,
             path_len: None,
@@ -568,6 +564,56 @@ impl Ca {
             .get(&id)
             .map(|h| Arc::clone(&h.signing))
             .ok_or(CaError::NoActiveAuthority)
+    }
+
+    /// Certificates to send after this server's own SVID so that an agent whose bundle holds
+    /// only another authority of this server still verifies it (an agent that was down while
+    /// the CA rotated): the active authority cross-signed by another one this server holds and
+    /// that one by the next, through every authority it holds that is valid at `now`, newest
+    /// first. One linear chain, because a verifier walks the presented chain from the leaf until
+    /// a bundle authority vouches for a certificate, each link signed by the key the next
+    /// certificate carries: an agent that trusts the active authority stops at the leaf, one
+    /// that trusts only the oldest walks to the end (any order would do; newest first is
+    /// shortest for the agents most likely to need it).
+    pub fn cross_chain(&self, now: SystemTime) -> Result<Vec<CertDer>, CaError> {
+        let Some(active) = self.active_id() else {
+            return Ok(Vec::new());
+        };
+        let held = self.held();
+        let Some(mut current) = held.get(&active) else {
+            return Ok(Vec::new());
+        };
+        let mut older: Vec<(&String, &Held)> = held
+            .iter()
+            .filter(|(id, h)| **id != active && h.signing.not_after() > now)
+            .collect();
+        older.sort_by(|a, b| b.1.not_before.cmp(&a.1.not_before).then(a.0.cmp(b.0)));
+        let older = older.into_iter().map(|(_, h)| h);
+        let mut chain = Vec::new();
+        for by in older {
+            let cert = by.signing.issue_ca(
+                &CaParams {
+                    trust_domain: self.inner.td.clone(),
+                    subject: self.subject(),
+                    not_before: current.not_before,
+                    not_after: current.signing.not_after(),
+                    path_len: None,
+                },
+                &current.signing.key().public_key_spki_der(),
+            )?;
+            chain.push(cert);
+            current = by;
+        }
+        Ok(chain)
+    }
+
+    /// The subject of every authority this server creates.
+    fn subject(&self) -> Subject {
+        Subject {
+            country: Some("US".to_owned()),
+            organization: Some("SPIFFE".to_owned()),
+            common_name: Some(format!("Lanyard CA {}", self.inner.td)),
+        }
     }
 
     /// Signs an X.509-SVID for `spki` with the active authority. The ID, DNS names and TTL are

@@ -243,3 +243,49 @@ async fn an_expired_authority_with_a_missing_file_just_leaves_the_bundle() {
     assert_ne!(ca.active_id().unwrap(), first);
     assert_eq!(ca.bundle().await.unwrap().x509_authorities.len(), 1);
 }
+
+/// A bundle holding only the authority `id`.
+async fn bundle_of(ca: &Ca, id: &str) -> Bundle {
+    let mut b = Bundle::new(TrustDomain::new("example.org").unwrap());
+    let a = ca.authorities().await.unwrap();
+    b.add_x509_authority(a.iter().find(|a| a.id == id).unwrap().cert.clone());
+    b
+}
+
+#[tokio::test]
+async fn the_cross_chain_lets_a_bundle_of_any_older_authority_verify_the_new_one() {
+    let (dir, ds, _) = setup().await;
+    let t0 = SystemTime::now();
+    let ca = open(&dir, &ds, t0).await;
+    let first = ca.active_id().unwrap();
+    assert!(ca.cross_chain(t0).unwrap().is_empty());
+    let mut ids = vec![first];
+    // Two rotations an agent slept through.
+    // In the same second, as a quick operator (or test) does it.
+    for _ in 0..2 {
+        ca.prepare(t0).await.unwrap();
+        ids.push(ca.activate().await.unwrap().id);
+    }
+    let cross = ca.cross_chain(t0).unwrap();
+    assert_eq!(cross.len(), 2);
+    let key = KeyPair::generate(KeyType::EcP256).unwrap();
+    let svid = ca
+        .sign_x509_svid(
+            &key.public_key_spki_der(),
+            SpiffeId::parse("spiffe://example.org/lanyard/server").unwrap(),
+            vec![],
+            Duration::from_secs(60),
+            t0,
+        )
+        .unwrap();
+    let chain: Vec<CertDer> = svid.chain.iter().cloned().chain(cross).collect();
+    for id in &ids {
+        let bundle = bundle_of(&ca, id).await;
+        let v = lanyard_x509::verify_x509_svid(&chain, &bundle, t0)
+            .unwrap_or_else(|e| panic!("a bundle of only {id} does not verify: {e}"));
+        assert_eq!(v.spiffe_id.as_str(), "spiffe://example.org/lanyard/server");
+    }
+    // Without the cross-signed certificates only the active authority verifies it.
+    let bundle = bundle_of(&ca, &ids[0]).await;
+    assert!(lanyard_x509::verify_x509_svid(&svid.chain, &bundle, t0).is_err());
+}

@@ -461,3 +461,56 @@ async fn servers_sharing_postgresql_tell_a_lost_key_from_each_others() {
         "the lost authority stays published until its owner decides"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_down_while_the_ca_rotated_reconnects_by_itself() {
+    let server = Server::start(Store::Sqlite).await;
+    let mut agent = Agent::start(&server).await;
+    create_uid_entry(&server, WORKLOAD, &agent.id, my_uid(), &[]).await;
+    let first = served_by(&agent).await;
+    let stopped = agent.stop().await;
+    assert!(stopped.success(), "{stopped}");
+
+    // Two rotations while it is down: its stored bundle holds only the first authority.
+    let mut ids = vec![first.clone()];
+    for _ in 0..2 {
+        let prepared = server
+            .cli(&["localauthority", "x509", "prepare", "--output", "json"])
+            .await
+            .json();
+        let id = prepared["authority_id"].as_str().unwrap().to_owned();
+        server
+            .cli(&["localauthority", "x509", "activate", "--authority-id", &id])
+            .await
+            .ok();
+        ids.push(id);
+    }
+    let newest = ids.last().unwrap().clone();
+    assert_eq!(the_active(&server, "x509").await, newest);
+
+    // It verifies the server through the chain of cross-signed authorities, syncs the new
+    // bundle, and (once the first authority is tainted) re-signs with the newest.
+    agent
+        .start_again(None)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"));
+    agent.wait_ready().await;
+    server
+        .cli(&["localauthority", "x509", "taint", "--authority-id", &first])
+        .await
+        .ok();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while served_by(&agent).await != newest {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still served by an older authority:\n{}",
+            agent.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = agent.log_text();
+    assert!(
+        !log.contains("not issued by any X.509 authority in the bundle"),
+        "{log}"
+    );
+}
