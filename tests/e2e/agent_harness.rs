@@ -284,7 +284,7 @@ impl Agent {
 
     /// Starts the agent again on the same data_dir (after [`Agent::stop`]), with `token` if
     /// given; `Err` holds how it exited and its log if it never listened.
-    pub(crate) async fn start_again(&mut self, token: Option<&str>) -> Result<(), String> {
+    pub(crate) async fn try_start_again(&mut self, token: Option<&str>) -> Result<(), String> {
         self.spawn(token).await
     }
 

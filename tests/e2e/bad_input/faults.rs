@@ -81,7 +81,7 @@ async fn bring_back_join_token_agent(server: &Server, agent: &mut Agent, delete_
     let (token, id, _) = server.token(&["--spiffe-id", &agent.id]).await;
     assert_eq!(id, agent.id);
     agent
-        .start_again(Some(&token))
+        .try_start_again(Some(&token))
         .await
         .unwrap_or_else(|why| panic!("{why}"));
 }
@@ -325,7 +325,7 @@ async fn refused_at_start(corrupt: impl FnOnce(&Path, &Server)) -> String {
     corrupt(&agent.data_dir(), &server);
     let before = agent.log_text().len();
     agent
-        .start_again(None)
+        .try_start_again(None)
         .await
         .unwrap_or_else(|why| panic!("{why}"));
     let status = agent.wait_exit().await;
@@ -399,7 +399,7 @@ async fn an_agent_svid_outside_the_agent_namespace_is_refused_at_start() {
     std::fs::write(dir.join("agent_key.der"), &resp.svids[0].x509_svid_key).unwrap();
     let before = agent.log_text().len();
     agent
-        .start_again(None)
+        .try_start_again(None)
         .await
         .unwrap_or_else(|why| panic!("{why}"));
     let status = agent.wait_exit().await;
@@ -491,7 +491,7 @@ async fn an_agent_down_while_the_ca_rotated_reconnects_by_itself() {
     // It verifies the server through the chain of cross-signed authorities, syncs the new
     // bundle, and (once the first authority is tainted) re-signs with the newest.
     agent
-        .start_again(None)
+        .try_start_again(None)
         .await
         .unwrap_or_else(|why| panic!("{why}"));
     agent.wait_ready().await;
