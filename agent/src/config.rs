@@ -484,6 +484,12 @@ impl AgentConfig {
                     "is set together with [node_attestor.k8s_psat]: an agent attests one way; remove one",
                 );
             }
+            if self.insecure_bootstrap {
+                return invalid(
+                    "insecure_bootstrap",
+                    "is true with [node_attestor.k8s_psat]: the agent would send its Kubernetes service-account token to a server it has not authenticated, and whoever answered could replay it; set trust_bundle_path (insecure bootstrap is only for single-use join tokens)",
+                );
+            }
         }
         Ok(())
     }
@@ -521,6 +527,10 @@ mod tests {
                 "remove one",
             ),
             ("[node_attestor.k8s_psat]\nclustr = \"p\"\n", "clustr"),
+            (
+                "insecure_bootstrap = true\n[node_attestor.k8s_psat]\ncluster = \"p\"\n",
+                "service-account token",
+            ),
         ] {
             let e = AgentConfig::from_toml(&format!("{MIN}{extra}"))
                 .unwrap_err()

@@ -95,6 +95,9 @@ pub struct ServerConfig {
     /// `[node_attestors]`: attestation methods besides join tokens (always on).
     #[serde(default)]
     pub node_attestors: NodeAttestorsConfig,
+    /// `[entries]`: what registration entries may hold beyond the built-in rules.
+    #[serde(default)]
+    pub entries: EntriesConfig,
     /// `[k8s_auto_registration]`: registration entries from `ClusterSPIFFEID` resources; off if
     /// absent.
     pub k8s_auto_registration: Option<K8sAutoRegistrationConfig>,
@@ -151,11 +154,23 @@ fn default_psat_audience() -> String {
 }
 
 /// `[datastore]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatastoreConfig {
     /// `sqlite://...` or `postgres://...`; unset means `<data_dir>/datastore.sqlite3`.
     pub url: Option<String>,
+}
+
+/// `check-config` prints the configuration with `{:#?}`: the URL's password must not show.
+impl std::fmt::Debug for DatastoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatastoreConfig")
+            .field(
+                "url",
+                &self.url.as_deref().map(lanyard_datastore::redact_url),
+            )
+            .finish()
+    }
 }
 
 /// `[ca]`.
@@ -245,6 +260,16 @@ impl Default for AgentApiConfig {
             max_connections: default_max_connections(),
         }
     }
+}
+
+/// `[entries]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesConfig {
+    /// Selector types accepted besides those this server's attestors produce (`unix`, `k8s`,
+    /// `k8s_psat`), for entries matched by other attestors; their values are not checked.
+    #[serde(default)]
+    pub extra_selector_types: Vec<String>,
 }
 
 /// `[health]`.
@@ -457,6 +482,16 @@ impl ServerConfig {
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path".to_owned());
         }
+        for t in &self.entries.extra_selector_types {
+            if t.is_empty() || t.contains(':') || t.chars().any(char::is_whitespace) {
+                return invalid(
+                    "entries.extra_selector_types",
+                    format!(
+                        "{t:?} is not a selector type: give the part before the first ':', e.g. \"docker\""
+                    ),
+                );
+            }
+        }
         if let Some(psat) = &self.node_attestors.k8s_psat {
             validate_psat(psat)?;
         }
@@ -594,6 +629,10 @@ mod tests {
                 "[k8s_auto_registration]\ncluster = \"prod\"\n",
                 "not a [node_attestors.k8s_psat.clusters.<name>]",
             ),
+            (
+                "[entries]\nextra_selector_types = [\"docker:label\"]\n",
+                "entries.extra_selector_types",
+            ),
         ] {
             let e = ServerConfig::from_toml(&format!("{base}{toml}"))
                 .unwrap_err()
@@ -714,6 +753,17 @@ mod tests {
     fn example_config_in_deploy_parses() {
         let text = include_str!("../../deploy/conf/server.toml");
         ServerConfig::from_toml(text).unwrap();
+    }
+
+    #[test]
+    fn the_datastore_password_is_not_printed() {
+        let c = ServerConfig::from_toml(
+            "trust_domain = \"example.org\"\n[datastore]\nurl = \"postgres://lanyard:s3cret@db:5432/lanyard\"\n",
+        )
+        .unwrap();
+        let shown = format!("{c:#?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://lanyard:"), "{shown}");
     }
 
     #[test]

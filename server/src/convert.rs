@@ -6,6 +6,9 @@ use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_proto::lanyard::types::v1 as pb;
 use lanyard_x509::Bundle;
 
+use crate::selectors::{self, Selects};
+use crate::taint::Taint;
+
 /// Maximum hint length (Workload API: "hints ... at most 1024 bytes").
 pub const MAX_HINT_LEN: usize = 1024;
 /// Longest entry `description`, in bytes.
@@ -52,13 +55,27 @@ pub fn parse_member_id(
     Ok(id)
 }
 
-/// Validates and converts an entry from the admin API. `max_ttl_seconds` is the CA lifetime.
-pub fn entry_from_pb(
-    e: pb::Entry,
-    td: &TrustDomain,
-    max_ttl_seconds: u64,
-    now: i64,
-) -> Result<Entry, InvalidEntry> {
+/// What an entry from the admin API is checked against (see `ServerState::entry_rules`).
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRules<'a> {
+    /// IDs must be members of it.
+    pub trust_domain: &'a TrustDomain,
+    /// The CA lifetime: no TTL may exceed it.
+    pub max_ttl_seconds: u64,
+    /// Unix seconds: `expires_at` must be later.
+    pub now: i64,
+    /// `[entries] extra_selector_types`.
+    pub extra_selector_types: &'a [String],
+}
+
+/// Validates and converts an entry from the admin API.
+pub fn entry_from_pb(e: pb::Entry, rules: &EntryRules<'_>) -> Result<Entry, InvalidEntry> {
+    let EntryRules {
+        trust_domain: td,
+        max_ttl_seconds,
+        now,
+        extra_selector_types,
+    } = *rules;
     let spiffe_id = parse_member_id("spiffe_id", &e.spiffe_id, td)?;
     if spiffe_id.is_root() {
         return Err(invalid(
@@ -82,16 +99,25 @@ pub fn entry_from_pb(
             "must have at least one selector, e.g. unix:uid:1000",
         ));
     }
+    let selects = if parent_id == crate::state::server_id(td) {
+        Selects::Nodes
+    } else {
+        Selects::Workloads
+    };
     let selectors = e
         .selectors
         .into_iter()
         .map(|s| {
-            Selector::new(s.r#type.clone(), s.value.clone()).map_err(|err| {
+            let named = |err: String| {
                 invalid(
                     "selectors",
                     format!("{:?}: {err}", format!("{}:{}", s.r#type, s.value)),
                 )
-            })
+            };
+            let selector = Selector::new(s.r#type.clone(), s.value.clone())
+                .map_err(|err| named(err.to_string()))?;
+            selectors::check(&selector, selects, extra_selector_types).map_err(named)?;
+            Ok(selector)
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (field, ttl) in [
@@ -237,7 +263,8 @@ pub fn entry_to_pb(e: &Entry) -> pb::Entry {
 }
 
 /// The protobuf form of a bundle. `tainted` lists the IDs (SKI hex) of tainted authorities.
-pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
+/// `b` with each authority's tainted flag from `taint`.
+pub fn bundle_to_pb(b: &Bundle, taint: &Taint) -> pb::Bundle {
     pb::Bundle {
         trust_domain: b.trust_domain.name().to_owned(),
         x509_authorities: b
@@ -245,7 +272,7 @@ pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
             .iter()
             .map(|c| pb::X509Authority {
                 asn1: c.as_bytes().to_vec(),
-                tainted: tainted(c.as_bytes()),
+                tainted: taint.is_x509_tainted(c.as_bytes()),
             })
             .collect(),
         jwt_authorities: b
@@ -259,7 +286,7 @@ pub fn bundle_to_pb(b: &Bundle, tainted: &dyn Fn(&[u8]) -> bool) -> pb::Bundle {
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .and_then(|d| i64::try_from(d.as_secs()).ok())
                     .unwrap_or(0),
-                tainted: false,
+                tainted: taint.is_jwt_tainted(kid),
             })
             .collect(),
         sequence_number: b.sequence_number,
@@ -276,6 +303,15 @@ mod tests {
 
     /// 2026-12-07T00:00:00Z: "now" for these tests.
     const NOW: i64 = 1_796_601_600;
+
+    fn rules(td: &TrustDomain) -> EntryRules<'_> {
+        EntryRules {
+            trust_domain: td,
+            max_ttl_seconds: 86400,
+            now: NOW,
+            extra_selector_types: &[],
+        }
+    }
 
     fn td() -> TrustDomain {
         TrustDomain::new("example.org").unwrap()
@@ -302,9 +338,7 @@ mod tests {
                     expires_at: ok,
                     ..entry()
                 },
-                &td(),
-                86400,
-                NOW,
+                &rules(&td()),
             )
             .unwrap();
         }
@@ -357,7 +391,7 @@ mod tests {
             owner: "team-payments@example.org".into(),
             ..entry()
         };
-        entry_from_pb(e, &td(), 86400, NOW).unwrap();
+        entry_from_pb(e, &rules(&td())).unwrap();
     }
 
     fn entry() -> pb::Entry {
@@ -373,12 +407,12 @@ mod tests {
     }
 
     fn err(e: pb::Entry) -> String {
-        entry_from_pb(e, &td(), 86400, NOW).unwrap_err().to_string()
+        entry_from_pb(e, &rules(&td())).unwrap_err().to_string()
     }
 
     #[test]
     fn valid_entry_round_trips() {
-        let e = entry_from_pb(entry(), &td(), 86400, NOW).unwrap();
+        let e = entry_from_pb(entry(), &rules(&td())).unwrap();
         let back = entry_to_pb(&e);
         assert_eq!(back.spiffe_id, "spiffe://example.org/web");
         assert_eq!(back.selectors, entry().selectors);
@@ -424,6 +458,37 @@ mod tests {
             ..entry()
         });
         assert!(m.contains("at least one selector"), "{m}");
+    }
+
+    #[test]
+    fn selectors_are_checked_for_what_the_entry_selects() {
+        let with = |parent: &str, t: &str, v: &str| pb::Entry {
+            parent_id: parent.into(),
+            selectors: vec![pb::Selector {
+                r#type: t.into(),
+                value: v.into(),
+            }],
+            ..entry()
+        };
+        let m = err(with("spiffe://example.org/host", "unix", "uid:abc"));
+        assert!(
+            m.contains("`selectors` \"unix:uid:abc\": unix:uid takes a decimal id"),
+            "{m}"
+        );
+        let server = "spiffe://example.org/lanyard/server";
+        let m = err(with(server, "unix", "uid:1000"));
+        assert!(m.contains("selects nodes"), "{m}");
+        entry_from_pb(with(server, "k8s_psat", "cluster:prod"), &rules(&td())).unwrap();
+        let (extra, td) = (["docker".to_owned()], td());
+        let rules = EntryRules {
+            extra_selector_types: &extra,
+            ..rules(&td)
+        };
+        entry_from_pb(
+            with("spiffe://example.org/host", "docker", "label:a:b"),
+            &rules,
+        )
+        .unwrap();
     }
 
     #[test]

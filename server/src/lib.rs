@@ -24,4 +24,6 @@ pub mod config;
 pub mod convert;
 pub mod k8s;
 pub mod run;
+pub mod selectors;
 pub mod state;
+pub mod taint;

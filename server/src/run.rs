@@ -221,6 +221,7 @@ pub async fn run_with(
         config.svid.default_x509_ttl,
         config.svid.default_jwt_ttl,
         config.ca.ttl,
+        config.entries.extra_selector_types.clone(),
     );
     let cache = EntryCache::load(
         ds.clone(),

@@ -45,16 +45,19 @@ struct Inner {
     default_x509_ttl: Duration,
     default_jwt_ttl: Duration,
     ca_ttl: Duration,
+    extra_selector_types: Vec<String>,
 }
 
 impl ServerState {
-    /// Bundles the parts. `ca_ttl` bounds every TTL an entry may ask for.
+    /// Bundles the parts. `ca_ttl` bounds every TTL an entry may ask for;
+    /// `extra_selector_types` is `[entries] extra_selector_types`.
     pub fn new(
         ds: Datastore,
         ca: Ca,
         default_x509_ttl: Duration,
         default_jwt_ttl: Duration,
         ca_ttl: Duration,
+        extra_selector_types: Vec<String>,
     ) -> Self {
         let td = ca.trust_domain().clone();
         let server_id = server_id(&td);
@@ -67,7 +70,18 @@ impl ServerState {
                 default_x509_ttl,
                 default_jwt_ttl,
                 ca_ttl,
+                extra_selector_types,
             }),
+        }
+    }
+
+    /// The rules an entry from the admin API must keep, as of `now` (Unix seconds).
+    pub fn entry_rules(&self, now: i64) -> crate::convert::EntryRules<'_> {
+        crate::convert::EntryRules {
+            trust_domain: &self.inner.td,
+            max_ttl_seconds: self.inner.ca_ttl.as_secs(),
+            now,
+            extra_selector_types: &self.inner.extra_selector_types,
         }
     }
 

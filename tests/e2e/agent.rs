@@ -91,6 +91,15 @@ impl TestAgent {
         })
     }
 
+    /// A fresh agent attested with a new join token, and the ID of an entry `spiffe_id` it is
+    /// authorized for.
+    pub(crate) async fn with_entry(server: &Server, spiffe_id: &str) -> (TestAgent, String) {
+        let (token, agent_id, _) = server.token(&[]).await;
+        let agent = TestAgent::attest(server, &token).await.unwrap();
+        let entry = server.create_entry(spiffe_id, &agent_id).await;
+        (agent, entry["id"].as_str().unwrap().to_owned())
+    }
+
     /// Reconnects (same SVID, same trust) to the server's current address, e.g. after a
     /// restart on a new port.
     pub(crate) fn reconnect(&mut self, server: &Server) {

@@ -22,17 +22,21 @@ use tonic::{Code, Request, Status, Streaming};
 
 use crate::harness::PATIENCE;
 
-/// The generated Workload API client on the Unix socket `socket`.
-pub(crate) async fn connect(socket: &Path) -> SpiffeWorkloadApiClient<Channel> {
+/// A gRPC channel over the Unix socket `socket` (the Workload API's, or the admin API's).
+pub(crate) async fn unix_channel(socket: &Path) -> Channel {
     let socket = socket.to_path_buf();
-    let channel = Endpoint::from_static("http://localhost")
+    Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let socket = socket.clone();
             async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(socket).await?)) }
         }))
         .await
-        .unwrap();
-    SpiffeWorkloadApiClient::new(channel)
+        .unwrap()
+}
+
+/// The generated Workload API client on the Unix socket `socket`.
+pub(crate) async fn connect(socket: &Path) -> SpiffeWorkloadApiClient<Channel> {
+    SpiffeWorkloadApiClient::new(unix_channel(socket).await)
 }
 
 /// `message` with `workload.spiffe.io: true`, as every Workload API request must carry.

@@ -35,12 +35,23 @@ const AGENT_ENV: &[&str] = &[
     "SPIFFE_ENDPOINT_SOCKET",
 ];
 
-/// A TCP forwarder from a fixed local port to a target that can change.
+/// A TCP forwarder from a fixed local port to a target that can change, which can also cut
+/// the agent off (a network outage the server does not see coming).
 pub(crate) struct Relay {
     /// Where the relay listens.
     pub(crate) addr: SocketAddr,
     target: Arc<Mutex<SocketAddr>>,
+    links: Arc<Mutex<Links>>,
     task: JoinHandle<()>,
+}
+
+/// The relay's forwarding connections, and whether it forwards at all.
+#[derive(Default)]
+struct Links {
+    cut: bool,
+    open: Vec<tokio::task::AbortHandle>,
+    /// When the first connection after [`Relay::restore`] arrived.
+    first_after_restore: Option<tokio::time::Instant>,
 }
 
 impl Relay {
@@ -50,19 +61,57 @@ impl Relay {
         let addr = listener.local_addr().unwrap();
         let target = Arc::new(Mutex::new(target));
         let to = Arc::clone(&target);
+        let links = Arc::new(Mutex::new(Links::default()));
+        let tracked = Arc::clone(&links);
         let task = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let target = *to.lock().unwrap();
-                tokio::spawn(async move {
+                let mut links = tracked.lock().unwrap();
+                if links.cut {
+                    // Cut off: the connection is dropped as it arrives.
+                    continue;
+                }
+                links
+                    .first_after_restore
+                    .get_or_insert_with(tokio::time::Instant::now);
+                links.open.retain(|h| !h.is_finished());
+                let forward = tokio::spawn(async move {
                     // A refused upstream (server down) drops the inbound connection: the agent
                     // sees what it would see without the relay, a failed connection.
                     if let Ok(mut upstream) = TcpStream::connect(target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut upstream).await;
                     }
                 });
+                links.open.push(forward.abort_handle());
             }
         });
-        Relay { addr, target, task }
+        Relay {
+            addr,
+            target,
+            links,
+            task,
+        }
+    }
+
+    /// Drops every forwarded connection and every new one until [`Relay::restore`].
+    pub(crate) fn cut(&self) {
+        let mut links = self.links.lock().unwrap();
+        links.cut = true;
+        for h in links.open.drain(..) {
+            h.abort();
+        }
+    }
+
+    /// Forwards again; [`Relay::reconnected_at`] records the first connection from now on.
+    pub(crate) fn restore(&self) {
+        let mut links = self.links.lock().unwrap();
+        links.cut = false;
+        links.first_after_restore = None;
+    }
+
+    /// When the first connection since the last [`Relay::restore`] arrived, if one has.
+    pub(crate) fn reconnected_at(&self) -> Option<tokio::time::Instant> {
+        self.links.lock().unwrap().first_after_restore
     }
 
     /// Forwards new connections to `target` from now on.
@@ -159,6 +208,11 @@ impl Agent {
         };
         agent.spawn(token.as_deref()).await?;
         Ok(agent)
+    }
+
+    /// The relay between the agent and its server.
+    pub(crate) fn relay(&self) -> &Relay {
+        &self.relay
     }
 
     /// The socket as `SPIFFE_ENDPOINT_SOCKET` names it: `unix:///...`.
@@ -279,6 +333,11 @@ impl Agent {
             "SIGTERM exit: {status}\n{}",
             self.log_text()
         );
+        self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
+    }
+
+    /// Starts the agent again (after [`Agent::stop`]) on its data_dir, without a token.
+    pub(crate) async fn start_again(&mut self) {
         self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
     }
 

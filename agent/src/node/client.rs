@@ -77,13 +77,17 @@ impl AgentSvid {
         })
     }
 
-    /// Half-life: when the agent renews.
+    /// When the agent renews: half-life ± 10 %, as workload SVIDs, so that a fleet started
+    /// together does not renew together. The point is fixed per certificate (drawn from the
+    /// last bytes of its signature, which differ between certificates), so asking again after a
+    /// reconnect gives the same answer.
     pub fn renew_at(&self) -> SystemTime {
-        let life = self
-            .not_after
-            .duration_since(self.not_before)
-            .unwrap_or_default();
-        self.not_before + life / 2
+        let der = self.chain.first().map_or(&[][..], |c| c.as_bytes());
+        let r = match der {
+            [.., a, b] => u16::from_le_bytes([*a, *b]),
+            _ => u16::MAX / 2,
+        };
+        super::workloads::point_of_life(self.not_before, self.not_after, r)
     }
 
     /// Installs this SVID as the TLS identity.

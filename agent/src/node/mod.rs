@@ -288,6 +288,7 @@ pub async fn run(
             match api.sync(pb::SyncRequest { resume_revision: 0 }).await {
                 Ok(s) => {
                     stream = Some(s.into_inner());
+                    workloads.stream_opened();
                     backoff.reset();
                 }
                 Err(s) if s.code() == Code::PermissionDenied => {
@@ -340,6 +341,17 @@ pub async fn run(
                             if let Some(b) = workloads.bundle() {
                                 trust.set(bundle_set(b));
                                 dd.save_bundle(&b.x509_authorities)?;
+                            }
+                            // Taint as state: whatever the bundle marks tainted is rotated away
+                            // from, even if the notice itself was missed.
+                            let taint = workloads.taint();
+                            let mine = me.chain.first().and_then(|l| CertInfo::from_der(l.as_bytes()).ok()).and_then(|i| i.authority_key_id);
+                            renew_now = mine.is_some_and(|aki| taint.x509.contains(&aki));
+                            for kid in &taint.jwt {
+                                let n = jwt.forget_key(kid);
+                                if n > 0 {
+                                    tracing::info!(kid, dropped = n, "JWT key tainted; cached JWT-SVIDs it signed will be minted again");
+                                }
                             }
                             if health.get() != Readiness::Ready {
                                 health.set(Readiness::Ready);

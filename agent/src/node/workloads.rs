@@ -6,7 +6,7 @@
 //! or TTL change. Selector and hint changes need no re-signing: snapshots take them from the
 //! current entry.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -91,16 +91,54 @@ pub struct Workloads {
     entries: BTreeMap<String, types::Entry>,
     held: HashMap<String, Held>,
     bundle: Option<Bundle>,
+    /// The tainted authorities of the last bundle received (taint is state: an agent that
+    /// missed the `Reissue` notice learns it from the bundle).
+    taint: Taint,
     revision: u64,
+    /// The parts of a snapshot received so far, while more are to come (`Snapshot.more`).
+    partial: Option<pb::Snapshot>,
+}
+
+/// The authorities a bundle from the server marks tainted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taint {
+    /// Subject key IDs of tainted X.509 authorities.
+    pub x509: BTreeSet<Vec<u8>>,
+    /// `kid`s of tainted JWT keys.
+    pub jwt: BTreeSet<String>,
+}
+
+impl Taint {
+    fn of(b: &types::Bundle) -> Taint {
+        Taint {
+            x509: b
+                .x509_authorities
+                .iter()
+                .filter(|a| a.tainted)
+                .filter_map(|a| CertInfo::from_der(&a.asn1).ok()?.subject_key_id)
+                .collect(),
+            jwt: b
+                .jwt_authorities
+                .iter()
+                .filter(|a| a.tainted)
+                .map(|a| a.key_id.clone())
+                .collect(),
+        }
+    }
 }
 
 /// A random point in [0.4, 0.6] of the lifetime: half-life ± 10 %.
 fn rotation_point(not_before: SystemTime, not_after: SystemTime) -> SystemTime {
-    let life = not_after.duration_since(not_before).unwrap_or_default();
     let mut b = [0u8; 2];
     let r = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
         .map(|()| u16::from_le_bytes(b))
         .unwrap_or(u16::MAX / 2);
+    point_of_life(not_before, not_after, r)
+}
+
+/// The point `0.4 + 0.2 × r / u16::MAX` of the lifetime: half-life ± 10 % as `r` spans u16.
+pub(crate) fn point_of_life(not_before: SystemTime, not_after: SystemTime, r: u16) -> SystemTime {
+    let life = not_after.duration_since(not_before).unwrap_or_default();
     let fraction = 0.4 + 0.2 * f64::from(r) / f64::from(u16::MAX);
     not_before + life.mul_f64(fraction)
 }
@@ -109,6 +147,31 @@ impl Workloads {
     /// The bundle from the server, if any yet.
     pub fn bundle(&self) -> Option<&Bundle> {
         self.bundle.as_ref()
+    }
+
+    /// A new Sync stream begins: a snapshot left incomplete by the last one is dropped.
+    pub fn stream_opened(&mut self) {
+        self.partial = None;
+    }
+
+    /// The tainted authorities of the last bundle received.
+    pub fn taint(&self) -> &Taint {
+        &self.taint
+    }
+
+    /// Takes the bundle `b` and its taint: SVIDs signed by a tainted authority rotate now.
+    fn set_bundle(&mut self, b: &types::Bundle, now: SystemTime) -> Result<(), NodeError> {
+        self.bundle = Some(bundle_from_pb(b)?);
+        self.taint = Taint::of(b);
+        for h in self.held.values_mut() {
+            if h.authority_key_id
+                .as_ref()
+                .is_some_and(|aki| self.taint.x509.contains(aki))
+            {
+                h.rotate_at = h.rotate_at.min(now);
+            }
+        }
+        Ok(())
     }
 
     /// The last applied revision.
@@ -124,11 +187,21 @@ impl Workloads {
             return Ok(Applied::Nothing);
         };
         Ok(match event {
-            Event::Snapshot(s) => {
+            Event::Snapshot(mut s) => {
+                if let Some(mut earlier) = self.partial.take() {
+                    earlier.entries.append(&mut s.entries);
+                    earlier.bundles.append(&mut s.bundles);
+                    earlier.more = s.more;
+                    s = earlier;
+                }
+                if s.more {
+                    self.partial = Some(s);
+                    return Ok(Applied::Nothing);
+                }
                 self.entries = s.entries.into_iter().map(|e| (e.id.clone(), e)).collect();
                 self.held.retain(|id, _| self.entries.contains_key(id));
                 if let Some(b) = s.bundles.first() {
-                    self.bundle = Some(bundle_from_pb(b)?);
+                    self.set_bundle(b, now)?;
                 }
                 Applied::Changed
             }
@@ -143,7 +216,7 @@ impl Workloads {
                 Applied::Changed
             }
             Event::BundleUpdated(b) => {
-                self.bundle = Some(bundle_from_pb(&b)?);
+                self.set_bundle(&b, now)?;
                 Applied::Changed
             }
             Event::BundleDeleted(_) => Applied::Nothing,
@@ -324,4 +397,61 @@ impl Workloads {
 /// How long until `t` (zero if past).
 pub fn until(t: SystemTime) -> Duration {
     t.duration_since(SystemTime::now()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn renewal_points_spread_over_half_life_plus_or_minus_ten_percent() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let end = start + Duration::from_secs(3600);
+        let at = |r| point_of_life(start, end, r).duration_since(start).unwrap();
+        assert!((at(0).as_secs_f64() - 1440.0).abs() < 0.001, "{:?}", at(0));
+        let last = at(u16::MAX).as_secs_f64();
+        assert!((last - 2160.0).abs() < 0.001, "{last}");
+        // Different certificates (different bytes) renew at different times.
+        assert!(at(0x1234) < at(0x8000) && at(0x8000) < at(0xf00d));
+    }
+
+    fn snapshot(ids: &[&str], more: bool) -> pb::SyncMessage {
+        pb::SyncMessage {
+            revision: 1,
+            event: Some(pb::sync_message::Event::Snapshot(pb::Snapshot {
+                entries: ids
+                    .iter()
+                    .map(|id| types::Entry {
+                        id: (*id).to_owned(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                bundles: Vec::new(),
+                more,
+            })),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_in_parts_takes_effect_with_its_last_part() {
+        let now = SystemTime::now();
+        let mut w = Workloads::default();
+        assert_eq!(
+            w.apply(snapshot(&["a", "b"], true), now).unwrap(),
+            Applied::Nothing
+        );
+        assert!(w.entries.is_empty(), "applied before the last part");
+        assert_eq!(
+            w.apply(snapshot(&["c"], false), now).unwrap(),
+            Applied::Changed
+        );
+        assert_eq!(w.entries.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        // A stream that broke after a first part: the next stream's snapshot stands alone.
+        w.apply(snapshot(&["x"], true), now).unwrap();
+        w.stream_opened();
+        w.apply(snapshot(&["d"], false), now).unwrap();
+        assert_eq!(w.entries.keys().collect::<Vec<_>>(), ["d"]);
+    }
 }

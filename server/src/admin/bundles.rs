@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use super::error::status;
 use crate::convert::bundle_to_pb;
 use crate::state::ServerState;
+use crate::taint::Taint;
 
 /// Implements [`api::bundles_server::Bundles`].
 #[derive(Debug, Clone)]
@@ -34,19 +35,10 @@ impl api::bundles_server::Bundles for BundlesService {
                 )));
             }
         }
-        let ca = self.state.ca();
-        let bundle = ca.bundle().await.map_err(status)?;
-        let tainted: Vec<Vec<u8>> = ca
-            .authorities()
-            .await
-            .map_err(status)?
-            .into_iter()
-            .filter(|a| a.tainted)
-            .map(|a| a.cert.into_vec())
-            .collect();
-        let is_tainted = |der: &[u8]| tainted.iter().any(|t| t.as_slice() == der);
+        let bundle = self.state.ca().bundle().await.map_err(status)?;
+        let taint = Taint::load(self.state.datastore()).await.map_err(status)?;
         Ok(Response::new(api::GetBundleResponse {
-            bundle: Some(bundle_to_pb(&bundle, &is_tainted)),
+            bundle: Some(bundle_to_pb(&bundle, &taint)),
         }))
     }
 }

@@ -22,11 +22,10 @@ pub(super) struct EntriesService {
 
 impl EntriesService {
     fn validate(&self, e: pb::Entry) -> Result<lanyard_datastore::Entry, Status> {
-        let max_ttl = self.state.ca_ttl().as_secs();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        entry_from_pb(e, self.state.trust_domain(), max_ttl, now).map_err(status)
+        entry_from_pb(e, &self.state.entry_rules(now)).map_err(status)
     }
 }
 

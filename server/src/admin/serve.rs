@@ -7,7 +7,8 @@
 //! 0700. If it exists with group or other permission bits set, the server **refuses to start**
 //! rather than `chmod` it: the directory may be shared (a socket configured as `/tmp/api.sock`
 //! has `/tmp` as its directory, and tightening that would break the machine), so only the
-//! operator can decide. The error says what to run.
+//! operator can decide. The error says what to run. A directory owned by another uid is refused
+//! too: its owner could replace the socket with one of their own and read every admin call.
 //!
 //! # The socket file
 //!
@@ -17,7 +18,9 @@
 
 use std::future::Future;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt as _, FileTypeExt as _, PermissionsExt as _};
+use std::os::unix::fs::{
+    DirBuilderExt as _, FileTypeExt as _, MetadataExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
 
 use lanyard_proto::lanyard::admin::v1 as api;
@@ -57,6 +60,20 @@ pub enum AdminServeError {
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
+    },
+    /// The socket's directory belongs to another user.
+    #[error(
+        "the admin socket directory {path} is owned by uid {owner}, not by this server's uid {server}: \
+         its owner could replace the socket; run `chown {server} {path}` or set socket_path to a file \
+         in a directory of the server's own"
+    )]
+    DirectoryNotOwned {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The server's effective uid.
+        server: u32,
     },
     /// The socket's parent exists and is not a directory.
     #[error("{path} is not a directory; set socket_path to a file in a directory")]
@@ -103,6 +120,14 @@ fn prepare_dir(dir: &Path) -> Result<(), AdminServeError> {
             });
         }
         Ok(meta) => {
+            let server = nix::unistd::geteuid().as_raw();
+            if meta.uid() != server {
+                return Err(AdminServeError::DirectoryNotOwned {
+                    path: dir.to_owned(),
+                    owner: meta.uid(),
+                    server,
+                });
+            }
             let mode = meta.permissions().mode() & 0o7777;
             if mode & 0o077 != 0 {
                 return Err(AdminServeError::DirectoryTooOpen {

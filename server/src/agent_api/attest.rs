@@ -255,7 +255,7 @@ pub(super) async fn attest(
                 step: Some(pb::attest_response::Step::Result(pb::AttestResult {
                     spiffe_id: attested.agent_id.to_string(),
                     svid: Some(svid_to_pb(&svid)),
-                    bundle: Some(bundle_to_pb(&bundle, &|_| false)),
+                    bundle: Some(bundle_to_pb(&bundle, &api.cache.taint())),
                     reattestable: attested.reattestable,
                 })),
             })

@@ -25,7 +25,7 @@ use lanyard_datastore::{AttestedAgent, DatastoreError};
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::agent::v1::agent_service_server::AgentService;
 use lanyard_tls::transport::PeerInfo;
-use lanyard_x509::CertInfo;
+use lanyard_x509::{Bundle, CertInfo};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::attest::NodeAttestor;
@@ -50,6 +50,7 @@ pub struct AgentApi {
     limits: AgentApiLimits,
     signs: Arc<limits::SignLimiter>,
     attests: Arc<limits::AttestLimiter>,
+    authority_keys: Arc<AuthorityKeys>,
 }
 
 impl AgentApi {
@@ -72,6 +73,7 @@ impl AgentApi {
                 bounds.max_attestations_per_ip,
                 bounds.max_attestations,
             )),
+            authority_keys: Arc::default(),
         }
     }
 
@@ -93,6 +95,18 @@ impl AgentApi {
 
     /// Identifies and checks the calling agent.
     async fn authenticate<T>(&self, req: &Request<T>) -> Result<AttestedAgent, Status> {
+        self.authenticate_svid(req, Authority::MustBeTrusted)
+            .await
+            .map(|(agent, _)| agent)
+    }
+
+    /// Identifies and checks the calling agent; also returns the SVID its connection was
+    /// authenticated with, which a long-lived call (Sync) keeps checking.
+    async fn authenticate_svid<T>(
+        &self,
+        req: &Request<T>,
+        authority: Authority,
+    ) -> Result<(AttestedAgent, CallerSvid), Status> {
         let peer = req.extensions().get::<PeerInfo>();
         let (Some(id), Some(leaf)) = (
             peer.and_then(|p| p.spiffe_id.clone()),
@@ -102,9 +116,21 @@ impl AgentApi {
                 "no agent X.509-SVID presented: attest first",
             ));
         };
-        let serial = CertInfo::from_der(&leaf)
-            .map_err(|e| Status::unauthenticated(format!("unreadable client certificate: {e}")))?
-            .serial_hex;
+        let info = CertInfo::from_der(&leaf)
+            .map_err(|e| Status::unauthenticated(format!("unreadable client certificate: {e}")))?;
+        let svid = CallerSvid {
+            serial: info.serial_hex,
+            not_after: info.not_after,
+            authority_key_id: info.authority_key_id,
+        };
+        // A connection is authenticated once, at its TLS handshake; the SVID it showed may
+        // have expired, or its authority been revoked, since.
+        if svid.not_after <= SystemTime::now() {
+            return Err(svid.expired(&id));
+        }
+        if authority == Authority::MustBeTrusted {
+            svid.check_authority(&id, &self.authority_keys.of(&self.cache.bundle()))?;
+        }
         let agent = self
             .state
             .datastore()
@@ -116,6 +142,68 @@ impl AgentApi {
                     "agent {id} is not attested (it may have been evicted): attest again"
                 ))
             })?;
+        svid.check_record(&agent)?;
+        Ok((agent, svid))
+    }
+}
+
+/// Whether a call may go on over a connection whose SVID's authority has left the bundle since
+/// its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authority {
+    /// Every call but one: the authority must still be in the bundle.
+    MustBeTrusted,
+    /// `RenewAgent` only: an agent renews its own SVID as soon as it learns its authority is
+    /// tainted, over the connection it has; an operator who revokes right after tainting must
+    /// not cut it off before that renewal (a new connection under the revoked authority fails
+    /// at TLS, and a join-token agent could never come back). The caller must still present its
+    /// current, unexpired SVID, so this renews no one else.
+    RenewalAllowed,
+}
+
+/// The facts of the X.509-SVID an agent's connection was authenticated with.
+#[derive(Debug, Clone)]
+pub(crate) struct CallerSvid {
+    /// Serial number, lowercase hex.
+    pub(crate) serial: String,
+    /// When it expires.
+    pub(crate) not_after: SystemTime,
+    /// The key ID of the authority that signed it.
+    pub(crate) authority_key_id: Option<Vec<u8>>,
+}
+
+impl CallerSvid {
+    /// The status for a call on a connection whose SVID has expired.
+    pub(crate) fn expired(&self, id: &lanyard_id::SpiffeId) -> Status {
+        Status::unauthenticated(format!(
+            "the X.509-SVID this connection of agent {id} was authenticated with (serial {}) has expired: reconnect with a current SVID",
+            self.serial
+        ))
+    }
+
+    /// `Unauthenticated` unless the SVID's authority is among `trusted`.
+    pub(crate) fn check_authority(
+        &self,
+        id: &lanyard_id::SpiffeId,
+        trusted: &HashSet<Vec<u8>>,
+    ) -> Result<(), Status> {
+        if !self
+            .authority_key_id
+            .as_ref()
+            .is_some_and(|k| trusted.contains(k))
+        {
+            return Err(Status::unauthenticated(format!(
+                "the X.509-SVID this connection of agent {id} was authenticated with (serial {}) was signed by an authority that is no longer in the bundle (revoked): reconnect with an SVID from a current authority, or attest again",
+                self.serial
+            )));
+        }
+        Ok(())
+    }
+
+    /// `PermissionDenied` unless `agent` (its datastore record) is not banned and this SVID is
+    /// its current one or the one its last renewal replaced.
+    pub(crate) fn check_record(&self, agent: &AttestedAgent) -> Result<(), Status> {
+        let id = &agent.spiffe_id;
         if agent.banned {
             return Err(Status::permission_denied(format!(
                 "agent {id} is banned: an operator must evict it before it can attest again"
@@ -123,14 +211,48 @@ impl AgentApi {
         }
         // The previous serial stays valid until the next renewal: an agent that crashed after the
         // server committed a renewal but before it stored the new SVID must not be locked out.
-        let current = agent.serial == serial;
-        let previous = !agent.previous_serial.is_empty() && agent.previous_serial == serial;
+        let serial = &self.serial;
+        let current = agent.serial == *serial;
+        let previous = !agent.previous_serial.is_empty() && agent.previous_serial == *serial;
         if !current && !previous {
             return Err(Status::permission_denied(format!(
                 "the presented SVID (serial {serial}) is not agent {id}'s current SVID: attest again"
             )));
         }
-        Ok(agent)
+        Ok(())
+    }
+}
+
+/// The subject key IDs of the bundle's X.509 authorities, computed once per bundle.
+#[derive(Debug, Default)]
+pub(crate) struct AuthorityKeys {
+    memo: std::sync::Mutex<Option<(Arc<Bundle>, KeyIds)>>,
+}
+
+/// A set of subject key IDs.
+type KeyIds = Arc<HashSet<Vec<u8>>>;
+
+impl AuthorityKeys {
+    /// The key IDs of `bundle`'s X.509 authorities.
+    pub(crate) fn of(&self, bundle: &Arc<Bundle>) -> KeyIds {
+        let mut memo = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((b, keys)) = memo.as_ref()
+            && Arc::ptr_eq(b, bundle)
+        {
+            return Arc::clone(keys);
+        }
+        let keys: KeyIds = Arc::new(
+            bundle
+                .x509_authorities
+                .iter()
+                .filter_map(|c| CertInfo::from_der(c.as_bytes()).ok()?.subject_key_id)
+                .collect(),
+        );
+        *memo = Some((Arc::clone(bundle), Arc::clone(&keys)));
+        keys
     }
 }
 
@@ -193,7 +315,9 @@ impl AgentService for AgentApi {
         &self,
         request: Request<pb::RenewAgentRequest>,
     ) -> Result<Response<pb::RenewAgentResponse>, Status> {
-        let agent = self.authenticate(&request).await?;
+        let (agent, _) = self
+            .authenticate_svid(&request, Authority::RenewalAllowed)
+            .await?;
         attest::renew(self, agent, request.into_inner()).await
     }
 
@@ -203,8 +327,10 @@ impl AgentService for AgentApi {
         &self,
         request: Request<pb::SyncRequest>,
     ) -> Result<Response<Self::SyncStream>, Status> {
-        let agent = self.authenticate(&request).await?;
-        Ok(Response::new(sync::open(self.clone(), agent)))
+        let (agent, svid) = self
+            .authenticate_svid(&request, Authority::MustBeTrusted)
+            .await?;
+        Ok(Response::new(sync::open(self.clone(), agent, svid)))
     }
 
     async fn batch_sign_x509_svids(
@@ -250,6 +376,13 @@ async fn test_server(
     )
     .await
     .unwrap();
-    let state = ServerState::new(ds.clone(), ca, CA_TTL, Duration::from_secs(300), CA_TTL);
+    let state = ServerState::new(
+        ds.clone(),
+        ca,
+        CA_TTL,
+        Duration::from_secs(300),
+        CA_TTL,
+        Vec::new(),
+    );
     (ds, td, state)
 }

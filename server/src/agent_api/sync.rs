@@ -18,18 +18,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use lanyard_datastore::{AttestedAgent, Entry, Selector};
+use lanyard_datastore::{AttestedAgent, Datastore, DatastoreError, Entry, Selector};
 use lanyard_id::SpiffeId;
 use lanyard_proto::lanyard::agent::v1 as pb;
+use lanyard_x509::Bundle;
 use pb::sync_message::Event;
 use tokio::sync::broadcast;
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::time::{Interval, MissedTickBehavior, Sleep};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tonic::Status;
 
-use super::{AgentApi, HEARTBEAT, unix};
+use super::{AgentApi, AuthorityKeys, CallerSvid, HEARTBEAT, unix};
 use crate::cache::{CacheEvent, EntryCache, Tagged};
 use crate::convert::{bundle_to_pb, entry_to_pb};
 
@@ -46,8 +47,8 @@ struct View {
     revision: u64,
 }
 
-pub(super) fn open(api: AgentApi, agent: AttestedAgent) -> SyncStream {
-    Box::pin(PushStream::new(api, agent, HEARTBEAT))
+pub(super) fn open(api: AgentApi, agent: AttestedAgent, svid: CallerSvid) -> SyncStream {
+    Box::pin(PushStream::new(api, agent, svid, HEARTBEAT))
 }
 
 /// Logs the end of a stream when it is dropped: ended by the server, or by the agent (or its
@@ -75,15 +76,16 @@ struct PushStream {
 }
 
 impl PushStream {
-    /// A stream that sends a heartbeat every `heartbeat` while idle.
-    fn new(api: AgentApi, agent: AttestedAgent, heartbeat: Duration) -> Self {
+    /// A stream for the connection authenticated with `svid` that sends a heartbeat every
+    /// `heartbeat` while idle.
+    fn new(api: AgentApi, agent: AttestedAgent, svid: CallerSvid, heartbeat: Duration) -> Self {
         tracing::info!(agent = %agent.spiffe_id, "sync stream opened");
         let log = CloseLog {
             agent: agent.spiffe_id.clone(),
             reason: None,
         };
         Self {
-            phase: Phase::Opening(Box::pin(start(api, agent, heartbeat))),
+            phase: Phase::Opening(Box::pin(start(api, agent, svid, heartbeat))),
             out: VecDeque::new(),
             log,
         }
@@ -94,14 +96,14 @@ impl PushStream {
 /// given back once sent.
 const KEEP_QUEUED: usize = 4;
 
-type Opening = Pin<Box<dyn Future<Output = (Live, pb::SyncMessage)> + Send>>;
+type Opening = Pin<Box<dyn Future<Output = (Live, Vec<pb::SyncMessage>)> + Send>>;
 
 enum Phase {
     /// Subscribing, waiting for the cache to catch up, taking the snapshot. Runs once; the
     /// future is freed when it is done.
     Opening(Opening),
-    /// Following the cache.
-    Live(Live),
+    /// Following the cache. Boxed: the variant the stream spends its life in is the large one.
+    Live(Box<Live>),
     /// Over: once `out` is drained, the error (if any) ends the stream.
     Closed(Option<Box<Status>>),
 }
@@ -112,6 +114,75 @@ struct Live {
     view: View,
     events: BroadcastStream<Arc<Tagged>>,
     heartbeat: Interval,
+    caller: Caller,
+}
+
+/// Reading the agent's record again.
+type Recheck = Pin<Box<dyn Future<Output = Result<Option<AttestedAgent>, DatastoreError>> + Send>>;
+
+/// Who the stream is for, checked for as long as it is open (issue 14): the SVID its connection
+/// was authenticated with must stay unexpired and signed by an authority in the bundle, and the
+/// agent's record must stay attested, unbanned and on that SVID.
+struct Caller {
+    svid: CallerSvid,
+    /// Fires at the SVID's expiry.
+    expiry: Pin<Box<Sleep>>,
+    keys: Arc<AuthorityKeys>,
+    ds: Datastore,
+    /// The agent's record being read again: after the stream fell behind the broadcast, the
+    /// ban or eviction events it missed are found here.
+    recheck: Option<Recheck>,
+}
+
+impl Caller {
+    /// `Err` once the stream must end for who its caller is now.
+    fn poll_check(&mut self, agent: &SpiffeId, cx: &mut Context<'_>) -> Result<(), End> {
+        if self.expiry.as_mut().poll(cx).is_ready() {
+            return Err(End {
+                reason: "agent SVID expired",
+                status: Some(self.svid.expired(agent)),
+            });
+        }
+        if let Some(recheck) = &mut self.recheck
+            && let Poll::Ready(found) = recheck.as_mut().poll(cx)
+        {
+            self.recheck = None;
+            let status = match found {
+                Ok(Some(record)) => self.svid.check_record(&record).err(),
+                Ok(None) => Some(Status::permission_denied(format!(
+                    "agent {agent} is not attested (it was evicted): attest again"
+                ))),
+                Err(e) => {
+                    // The stream goes on; the next resync reads again.
+                    tracing::warn!(agent = %agent, error = %e, "cannot read the agent's record after a resync");
+                    None
+                }
+            };
+            if let Some(status) = status {
+                return Err(End {
+                    reason: "agent no longer served (found after a resync)",
+                    status: Some(status),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts reading the agent's record again.
+    fn recheck(&mut self, agent: &SpiffeId) {
+        let (ds, agent) = (self.ds.clone(), agent.clone());
+        self.recheck = Some(Box::pin(async move { ds.get_agent(&agent).await }));
+    }
+
+    /// `Err` when `bundle` no longer holds the authority of the caller's SVID.
+    fn check_bundle(&self, agent: &SpiffeId, bundle: &Arc<Bundle>) -> Result<(), End> {
+        self.svid
+            .check_authority(agent, &self.keys.of(bundle))
+            .map_err(|status| End {
+                reason: "agent SVID's authority revoked",
+                status: Some(status),
+            })
+    }
 }
 
 /// Why a stream ends, and the status it ends with (none: it ends cleanly).
@@ -158,11 +229,65 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
     }
 }
 
+/// Most bytes of entries in one snapshot part (`Snapshot.more`): well under gRPC's default
+/// 4 MiB message limit, whatever the agent's node holds.
+const SNAPSHOT_PART_BYTES: usize = 1 << 20;
+
+/// The snapshot of `entries` at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of
+/// entries (one part at least; the bundle in the first).
+fn snapshot_parts(
+    revision: u64,
+    entries: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Entry>,
+    bundle: lanyard_proto::lanyard::types::v1::Bundle,
+) -> Vec<pb::SyncMessage> {
+    let mut parts = vec![pb::Snapshot {
+        bundles: vec![bundle],
+        ..pb::Snapshot::default()
+    }];
+    let mut size = 0;
+    for e in entries {
+        // The entry, its field tag and its length prefix (at most 3 bytes below 2 MiB).
+        let len = prost::Message::encoded_len(&e) + 4;
+        if let Some(part) = parts.last_mut()
+            && size + len > SNAPSHOT_PART_BYTES
+            && !part.entries.is_empty()
+        {
+            part.more = true;
+            parts.push(pb::Snapshot::default());
+            size = 0;
+        }
+        size += len;
+        if let Some(part) = parts.last_mut() {
+            part.entries.push(e);
+        }
+    }
+    parts
+        .into_iter()
+        .map(|p| msg(revision, Event::Snapshot(p)))
+        .collect()
+}
+
 /// Subscribes (before the snapshot, so no change is missed), catches up, and takes the
-/// snapshot: the live stream and its first message.
-async fn start(api: AgentApi, agent: AttestedAgent, period: Duration) -> (Live, pb::SyncMessage) {
+/// snapshot: the live stream and its first messages (the snapshot's parts).
+async fn start(
+    api: AgentApi,
+    agent: AttestedAgent,
+    svid: CallerSvid,
+    period: Duration,
+) -> (Live, Vec<pb::SyncMessage>) {
     let mut events = api.cache.subscribe();
     catch_up_to_head(&api, &mut events).await;
+    let left = svid
+        .not_after
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    let caller = Caller {
+        expiry: Box::pin(tokio::time::sleep(left)),
+        svid,
+        keys: Arc::clone(&api.authority_keys),
+        ds: api.state.datastore().clone(),
+        recheck: None,
+    };
     let cache = api.cache;
     let parents = cache.authorized_parents(&agent.spiffe_id, &agent.selectors);
     let (sent, seq) = cache.authorized(&parents);
@@ -173,11 +298,11 @@ async fn start(api: AgentApi, agent: AttestedAgent, period: Duration) -> (Live, 
         sent,
         revision: u64::try_from(seq).unwrap_or(0),
     };
-    let snapshot = pb::Snapshot {
-        entries: view.sent.values().map(|e| entry_to_pb(e)).collect(),
-        bundles: vec![bundle_to_pb(&cache.bundle(), &|_| false)],
-    };
-    let snapshot = msg(view.revision, Event::Snapshot(snapshot));
+    let snapshot = snapshot_parts(
+        view.revision,
+        view.sent.values().map(|e| entry_to_pb(e)),
+        bundle_to_pb(&cache.bundle(), &cache.taint()),
+    );
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // The stream is polled only while the agent takes messages: after a stall, one heartbeat,
     // not a burst of the missed ones.
@@ -187,6 +312,7 @@ async fn start(api: AgentApi, agent: AttestedAgent, period: Duration) -> (Live, 
         view,
         events: BroadcastStream::new(events),
         heartbeat,
+        caller,
     };
     (live, snapshot)
 }
@@ -206,8 +332,8 @@ impl Stream for PushStream {
             match &mut this.phase {
                 Phase::Opening(opening) => {
                     let (live, snapshot) = ready!(opening.as_mut().poll(cx));
-                    this.out.push_back(snapshot);
-                    this.phase = Phase::Live(live);
+                    this.out.extend(snapshot);
+                    this.phase = Phase::Live(Box::new(live));
                 }
                 Phase::Live(live) => {
                     if let Err(end) = ready!(live.poll_step(cx, &mut this.out)) {
@@ -229,6 +355,9 @@ impl Live {
         cx: &mut Context<'_>,
         out: &mut VecDeque<pb::SyncMessage>,
     ) -> Poll<Result<(), End>> {
+        if let Err(end) = self.caller.poll_check(&self.view.agent, cx) {
+            return Poll::Ready(Err(end));
+        }
         match Pin::new(&mut self.events).poll_next(cx) {
             Poll::Ready(Some(Ok(tagged))) => {
                 if i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq {
@@ -240,6 +369,12 @@ impl Live {
                 tracing::warn!(agent = %self.view.agent, missed = n, "sync stream fell behind; resynchronizing");
                 let seq = u64::try_from(self.cache.seq()).unwrap_or(0);
                 self.resync(seq, out);
+                // A taint may have been among the missed events: the bundle carries it as
+                // state. A ban or eviction too: the agent's record is read again.
+                let taint = self.cache.taint();
+                let bundle = bundle_to_pb(&self.cache.bundle(), &taint);
+                out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
+                self.caller.recheck(&self.view.agent);
                 return Poll::Ready(Ok(()));
             }
             Poll::Ready(None) => {
@@ -291,8 +426,10 @@ impl Live {
                 }
             }
             CacheEvent::Bundle(b) => {
+                self.caller.check_bundle(&view.agent, b)?;
                 view.revision = seq;
-                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &|_| false))));
+                let taint = self.cache.taint();
+                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &taint))));
             }
             CacheEvent::Tainted(ski) => {
                 let reissue = pb::Reissue {
@@ -390,6 +527,46 @@ mod tests {
         }
     }
 
+    /// Agent [`ME`] attested on a fresh server, and the API over its entry cache.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        ds: lanyard_datastore::Datastore,
+        cache: EntryCache,
+        api: AgentApi,
+        agent: AttestedAgent,
+    }
+
+    const ME: &str = "spiffe://example.org/agent/a";
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let (ds, td, state) = super::super::test_server(dir.path()).await;
+        let agent = ds.upsert_agent(agent(ME)).await.unwrap();
+        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
+            .await
+            .unwrap();
+        let api = AgentApi::new(state, cache.clone(), vec![]);
+        Fixture {
+            _dir: dir,
+            ds,
+            cache,
+            api,
+            agent,
+        }
+    }
+
+    /// The SVID the agent's connection showed: serial 01 (as [`agent`] records), valid for an
+    /// hour, signed by the current CA.
+    fn svid(cache: &EntryCache) -> CallerSvid {
+        let bundle = cache.bundle();
+        let ca = lanyard_x509::CertInfo::from_der(bundle.x509_authorities[0].as_bytes()).unwrap();
+        CallerSvid {
+            serial: "01".to_owned(),
+            not_after: std::time::SystemTime::now() + Duration::from_secs(3600),
+            authority_key_id: ca.subject_key_id,
+        }
+    }
+
     fn entry(spiffe_id: &str, parent: &str) -> Entry {
         Entry::new(
             id(spiffe_id),
@@ -437,7 +614,7 @@ mod tests {
     async fn pushes_changes_heartbeats_and_ends_on_eviction() {
         let dir = tempfile::tempdir().unwrap();
         let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let me = "spiffe://example.org/agent/a";
+        let me = ME;
         let a = ds.upsert_agent(agent(me)).await.unwrap();
         let first = ds
             .create_entry(entry("spiffe://example.org/first", me))
@@ -448,7 +625,7 @@ mod tests {
             .unwrap();
         let api = AgentApi::new(state.clone(), cache.clone(), vec![]);
         let beat = Duration::from_millis(300);
-        let mut s = PushStream::new(api, a, beat);
+        let mut s = PushStream::new(api, a, svid(&cache), beat);
 
         let Event::Snapshot(snap) = event(&mut s).await else {
             panic!("no snapshot first");
@@ -523,20 +700,19 @@ mod tests {
     /// events stay in the broadcast.
     #[tokio::test]
     async fn computes_nothing_ahead_of_the_agent() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let me = "spiffe://example.org/agent/a";
-        let a = ds.upsert_agent(agent(me)).await.unwrap();
-        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
-            .await
-            .unwrap();
-        let api = AgentApi::new(state, cache.clone(), vec![]);
-        let mut s = PushStream::new(api, a, HEARTBEAT);
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
         assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
         let mut ids = Vec::new();
         for n in 0..3 {
             let e = ds
-                .create_entry(entry(&format!("spiffe://example.org/w{n}"), me))
+                .create_entry(entry(&format!("spiffe://example.org/w{n}"), ME))
                 .await
                 .unwrap();
             ids.push(e.id);
@@ -550,5 +726,153 @@ mod tests {
             assert!(s.out.is_empty(), "computed ahead: {:?}", s.out);
         }
         drop(s);
+    }
+
+    /// The connection's SVID expires while the stream is open: the stream ends with
+    /// `Unauthenticated` (a raw client could otherwise keep it past its identity's lifetime).
+    #[tokio::test]
+    async fn ends_when_the_connections_svid_expires() {
+        let Fixture {
+            _dir,
+            cache,
+            api,
+            agent: a,
+            ..
+        } = fixture().await;
+        let mut short = svid(&cache);
+        short.not_after = std::time::SystemTime::now() + Duration::from_millis(500);
+        let mut s = PushStream::new(api, a, short, HEARTBEAT);
+        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
+        match next(&mut s).await {
+            Some(Err(status)) => {
+                assert_eq!(status.code(), Code::Unauthenticated);
+                assert!(status.message().contains("has expired"), "{status:?}");
+            }
+            other => panic!("expected Unauthenticated, got {other:?}"),
+        }
+        assert!(next(&mut s).await.is_none(), "the stream did not end");
+    }
+
+    /// An agent banned while its stream had fallen behind the broadcast (the ban event was
+    /// among those it missed) is found out at the resync.
+    #[tokio::test]
+    async fn a_ban_missed_while_behind_ends_the_stream_at_the_resync() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
+        // Not polled meanwhile: the ban, then more events than the broadcast holds, so the ban
+        // event is among those dropped.
+        ds.ban_agent(&id(ME)).await.unwrap();
+        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
+            .map(|n| {
+                entry(
+                    &format!("spiffe://example.org/w{n}"),
+                    "spiffe://example.org/agent/b",
+                )
+            })
+            .collect();
+        ds.create_entries(theirs).await.unwrap();
+        cache.catch_up().await.unwrap();
+        let t = tokio::time::Instant::now();
+        loop {
+            match next(&mut s).await {
+                Some(Ok(_)) => {}
+                Some(Err(status)) => {
+                    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+                    assert!(status.message().contains("banned"), "{status:?}");
+                    break;
+                }
+                None => panic!("the stream ended without saying why"),
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            t.elapsed()
+        );
+    }
+
+    /// A taint whose notice the stream missed (it fell behind the broadcast) still reaches the
+    /// agent: the resync ends with the bundle, which marks the authority tainted.
+    #[tokio::test]
+    async fn a_taint_missed_while_behind_arrives_as_bundle_state() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let ca = api.state.ca().clone();
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        let Event::Snapshot(snap) = event(&mut s).await else {
+            panic!("no snapshot first");
+        };
+        assert!(snap.bundles[0].x509_authorities.iter().all(|x| !x.tainted));
+        let old = ca.authorities().await.unwrap()[0].id.clone();
+        ca.prepare(std::time::SystemTime::now()).await.unwrap();
+        ca.activate().await.unwrap();
+        ca.taint(&old).await.unwrap();
+        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
+            .map(|n| {
+                entry(
+                    &format!("spiffe://example.org/w{n}"),
+                    "spiffe://example.org/agent/b",
+                )
+            })
+            .collect();
+        ds.create_entries(theirs).await.unwrap();
+        cache.catch_up().await.unwrap();
+        loop {
+            match event(&mut s).await {
+                Event::Reissue(r) => panic!("the notice was not missed: {r:?}"),
+                Event::BundleUpdated(b) if b.x509_authorities.iter().any(|x| x.tainted) => {
+                    assert_eq!(b.x509_authorities.len(), 2);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A big node's snapshot comes in parts under the message limit, the bundle in the first,
+    /// `more` on all but the last, every entry exactly once.
+    #[test]
+    fn a_large_snapshot_is_split_into_parts_of_at_most_1_mib() {
+        let entries: Vec<_> = (0..30_000)
+            .map(|n| {
+                entry_to_pb(&entry(
+                    &format!("spiffe://example.org/workloads/w{n}"),
+                    "spiffe://example.org/agent/a",
+                ))
+            })
+            .collect();
+        let bundle = lanyard_proto::lanyard::types::v1::Bundle {
+            trust_domain: "example.org".to_owned(),
+            ..Default::default()
+        };
+        let parts = snapshot_parts(7, entries.clone().into_iter(), bundle);
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        let mut seen = Vec::new();
+        for (i, m) in parts.iter().enumerate() {
+            assert_eq!(m.revision, 7);
+            let Some(Event::Snapshot(s)) = &m.event else {
+                panic!("part {i} is not a snapshot");
+            };
+            assert_eq!(s.more, i + 1 < parts.len(), "part {i}");
+            assert_eq!(s.bundles.len(), usize::from(i == 0), "part {i}");
+            assert!(prost::Message::encoded_len(m) <= SNAPSHOT_PART_BYTES + 4096);
+            seen.extend(s.entries.iter().cloned());
+        }
+        assert_eq!(seen, entries);
+        // A small one is one part.
+        let one = snapshot_parts(1, entries.into_iter().take(3), Default::default());
+        assert_eq!(one.len(), 1);
     }
 }

@@ -26,6 +26,9 @@ pub enum Format {
     Pem,
     /// The SPIFFE bundle: a JWK Set (JSON), as a federation endpoint serves it.
     Spiffe,
+    /// Each authority with its state (JSON): X.509 authorities by subject key ID with their
+    /// expiry, JWT keys by `kid`, and whether each is tainted.
+    Json,
 }
 
 /// `bundle show`.
@@ -80,32 +83,83 @@ fn from_pb(b: pb::Bundle) -> Result<Bundle, String> {
     Ok(bundle)
 }
 
-async fn fetch(socket: &SocketArg, what: &'static str) -> Result<Bundle, CliError> {
+async fn fetch_pb(socket: &SocketArg, what: &'static str) -> Result<pb::Bundle, CliError> {
     let mut c = BundlesClient::new(client::connect(&socket.socket_path).await?);
-    let b = c
-        .get_bundle(api::GetBundleRequest::default())
+    Ok(c.get_bundle(api::GetBundleRequest::default())
         .await
         .map_err(rpc(what))?
         .into_inner()
         .bundle
-        .unwrap_or_default();
-    from_pb(b).map_err(|message| CliError::Output { what, message })
+        .unwrap_or_default())
+}
+
+async fn fetch(socket: &SocketArg, what: &'static str) -> Result<Bundle, CliError> {
+    from_pb(fetch_pb(socket, what).await?).map_err(|message| CliError::Output { what, message })
+}
+
+/// The bundle with each authority's state, for `--format json`.
+fn states_json(b: &pb::Bundle) -> Result<serde_json::Value, String> {
+    let x509 = b
+        .x509_authorities
+        .iter()
+        .map(|a| {
+            let info = lanyard_x509::CertInfo::from_der(&a.asn1)
+                .map_err(|e| format!("the server sent an unreadable X.509 authority: {e}"))?;
+            let id: String = info
+                .subject_key_id
+                .unwrap_or_default()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let not_after = info
+                .not_after
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Ok(serde_json::json!({
+                "authority_id": id,
+                "not_after": not_after,
+                "tainted": a.tainted,
+            }))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let jwt: Vec<_> = b
+        .jwt_authorities
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "authority_id": a.key_id,
+                "expires_at": a.expires_at,
+                "tainted": a.tainted,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "trust_domain": b.trust_domain,
+        "sequence_number": b.sequence_number,
+        "x509_authorities": x509,
+        "jwt_authorities": jwt,
+    }))
 }
 
 /// Runs a `bundle` command.
 pub(super) async fn execute(cmd: BundleCmd, out: &mut String) -> Result<(), CliError> {
     let BundleCmd::Show(a) = cmd;
     let what = "show bundle";
-    let bundle = fetch(&a.socket, what).await?;
     match a.format {
-        Format::Pem => out.push_str(&bundle.x509_authorities_pem()),
+        Format::Pem => out.push_str(&fetch(&a.socket, what).await?.x509_authorities_pem()),
         Format::Spiffe => {
+            let bundle = fetch(&a.socket, what).await?;
             let json = bundle.to_jwks_json().map_err(|e| CliError::Output {
                 what,
                 message: e.to_string(),
             })?;
             out.push_str(&json);
             out.push('\n');
+        }
+        Format::Json => {
+            let b = fetch_pb(&a.socket, what).await?;
+            let json = states_json(&b).map_err(|message| CliError::Output { what, message })?;
+            out.push_str(&format!("{json:#}\n"));
         }
     }
     Ok(())

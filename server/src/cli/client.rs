@@ -1,5 +1,6 @@
 //! Connecting to the admin socket.
 
+use std::io::ErrorKind;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,8 +18,17 @@ pub(super) async fn connect(path: &Path) -> Result<Channel, CliError> {
         path: path.to_owned(),
         detail,
     };
-    if std::fs::symlink_metadata(path).is_err() {
-        return Err(unreachable(" (no such file)".to_owned()));
+    let denied = || CliError::PermissionDenied {
+        path: path.to_owned(),
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => {}
+        // A private directory of another user hides the socket: not "no such file".
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => return Err(denied()),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(unreachable(" (no such file)".to_owned()));
+        }
+        Err(e) => return Err(unreachable(format!(" ({e})"))),
     }
     let socket = path.to_owned();
     Endpoint::from_static("http://localhost")
@@ -32,7 +42,28 @@ pub(super) async fn connect(path: &Path) -> Result<Channel, CliError> {
             }
         }))
         .await
-        .map_err(|e| unreachable(format!(" ({})", innermost(&e))))
+        .map_err(|e| {
+            if permission_denied(&e) {
+                denied()
+            } else {
+                unreachable(format!(" ({})", innermost(&e)))
+            }
+        })
+}
+
+/// Whether `connect(2)` was refused by the socket file's mode.
+fn permission_denied(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == ErrorKind::PermissionDenied)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The deepest cause of `e` (tonic's own message is just "transport error").

@@ -103,6 +103,14 @@ pub enum CliError {
         /// The cause, as `" (cause)"`, or empty.
         detail: String,
     },
+    /// The file system refused this user the socket or its directory.
+    #[error(
+        "permission denied on the admin socket at {path}: the socket and its directory belong to the server's user; run this command as that user (e.g. with sudo -u <server user>)"
+    )]
+    PermissionDenied {
+        /// The socket path tried.
+        path: PathBuf,
+    },
     /// The server answered with an error.
     #[error("{what} : {message}")]
     Rpc {

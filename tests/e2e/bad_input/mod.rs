@@ -102,6 +102,26 @@ async fn invalid_entries_are_refused_and_not_stored() {
     );
 
     // Issue 21: accepted before, now refused with the field named.
+    for (bad, words) in [
+        (
+            "bogus:foo",
+            &["unknown selector type \"bogus\"", "extra_selector_types"][..],
+        ),
+        (
+            "unix:bogus:1",
+            &["unknown unix selector \"bogus\"", "known are uid"],
+        ),
+        ("unix:uid:abc", &["unix:uid takes a decimal id"]),
+        ("k8s:ns:Payments", &["k8s:ns takes a Kubernetes name"]),
+    ] {
+        let mut words = words.to_vec();
+        words.push("`selectors`");
+        refused(
+            create(&server, "spiffe://example.org/web", &[bad], &[]).await,
+            1,
+            &words,
+        );
+    }
     refused(
         create(
             &server,
@@ -267,8 +287,9 @@ async fn datastore_that_does_not_connect_is_reported() {
     assert!(!dir.path().join("admin/api.sock").exists());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_log_level_that_would_silence_the_agent_is_refused() {
+/// Starts `lanyard-agent run` with a minimal insecure-bootstrap config plus `extra`; it must
+/// refuse to start. Returns its stderr.
+async fn agent_refuses(extra: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("agent.toml");
     std::fs::write(
@@ -279,7 +300,7 @@ async fn a_log_level_that_would_silence_the_agent_is_refused() {
              insecure_bootstrap = true\n\
              data_dir = \"{}\"\n\
              socket_path = \"{}\"\n\
-             log_level = \"warning\"\n",
+             {extra}",
             dir.path().join("data").display(),
             dir.path().join("public/api.sock").display(),
         ),
@@ -295,16 +316,68 @@ async fn a_log_level_that_would_silence_the_agent_is_refused() {
         .await
         .expect("the agent started instead of refusing its config")
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{stderr}");
+    assert!(
+        !dir.path().join("public/api.sock").exists(),
+        "it served anyway: {stderr}"
+    );
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_level_that_would_silence_the_agent_is_refused() {
+    let stderr = agent_refuses("log_level = \"warning\"\n").await;
     assert!(
         stderr.contains("`log_level`") && stderr.contains("\"warning\" is not a level"),
         "{stderr}"
     );
+}
+
+/// Insecure bootstrap would hand the service-account token to whoever answers first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_bootstrap_with_a_kubernetes_token_is_refused() {
+    let stderr = agent_refuses("[node_attestor.k8s_psat]\ncluster = \"prod\"\n").await;
     assert!(
-        !dir.path().join("public/api.sock").exists(),
-        "it served anyway"
+        stderr.contains("`insecure_bootstrap`")
+            && stderr.contains("service-account token")
+            && stderr.contains("trust_bundle_path"),
+        "{stderr}"
     );
+}
+
+/// An admin command the file system refuses says so, instead of "no such file".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_call_refused_by_permissions_says_permission_denied() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = Server::start(Store::Sqlite).await;
+    let socket = server.socket.to_str().unwrap().to_owned();
+    let mut cmd = tokio::process::Command::new(crate::harness::bin("lanyard-server"));
+    cmd.args(["healthcheck", "--socket-path", &socket])
+        .kill_on_drop(true);
+    let admin_dir = server.socket.parent().unwrap().to_owned();
+    let root = nix::unistd::geteuid().is_root();
+    if root {
+        // Root passes every permission check: ask as nobody, whom the 0700 directories keep out.
+        cmd.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(&admin_dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let out = tokio::time::timeout(crate::harness::PATIENCE, cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    if !root {
+        std::fs::set_permissions(&admin_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("permission denied on the admin socket")
+            && stderr.contains("run this command as that user"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no such file"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

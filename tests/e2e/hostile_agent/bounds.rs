@@ -115,12 +115,7 @@ fn psat_params() -> pb::AttestParams {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_naming_an_entry_twice_is_refused() {
     let server = Server::start(Store::Sqlite).await;
-    let (token, agent_id, _) = server.token(&[]).await;
-    let mut agent = TestAgent::attest(&server, &token).await.unwrap();
-    let entry = server
-        .create_entry("spiffe://example.org/web", &agent_id)
-        .await;
-    let id = entry["id"].as_str().unwrap().to_owned();
+    let (mut agent, id) = TestAgent::with_entry(&server, "spiffe://example.org/web").await;
 
     let refused = agent
         .sign(vec![(id.clone(), csr()), (id.clone(), csr())])

@@ -2,4 +2,7 @@
 //! asserts the exact status code the server answers with.
 
 mod bounds;
+mod large_node;
+mod recheck;
 mod reserved;
+mod taint;

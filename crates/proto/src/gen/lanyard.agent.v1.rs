@@ -146,9 +146,16 @@ pub struct Snapshot {
     /// Every entry authorized for this agent, directly (parent_id = agent ID) or through node aliases.
     #[prost(message, repeated, tag = "1")]
     pub entries: ::prost::alloc::vec::Vec<super::super::types::v1::Entry>,
-    /// The own trust domain's bundle first, then every federated bundle an entry needs.
+    /// The own trust domain's bundle first, then every federated bundle an entry needs. Sent in the
+    /// first part of a snapshot only.
     #[prost(message, repeated, tag = "2")]
     pub bundles: ::prost::alloc::vec::Vec<super::super::types::v1::Bundle>,
+    /// A large snapshot is sent in parts of at most 1 MiB each (agents of big nodes would otherwise
+    /// exceed gRPC's 4 MiB message limit): true on every part but the last. The snapshot is the
+    /// union of the parts' entries and takes effect when the last part arrives; no other message
+    /// comes between the parts.
+    #[prost(bool, tag = "3")]
+    pub more: bool,
 }
 /// Resume accepted.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]

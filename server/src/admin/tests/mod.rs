@@ -77,6 +77,7 @@ impl TestServer {
             Duration::from_secs(3600),
             Duration::from_secs(300),
             CA_TTL,
+            Vec::new(),
         );
         let socket = dir.path().join("private").join("api.sock");
         let (tx, rx) = oneshot::channel::<()>();

@@ -33,7 +33,7 @@ async fn serve_once(dir: &tempfile::TempDir, socket: &Path) -> Result<(), AdminS
     )
     .await
     .unwrap();
-    let state = ServerState::new(ds, ca, CA_TTL, CA_TTL, CA_TTL);
+    let state = ServerState::new(ds, ca, CA_TTL, CA_TTL, CA_TTL, Vec::new());
     // Shut down at once: these tests are about what happens before serving.
     serve_admin(state, socket, async {}).await
 }
@@ -51,6 +51,31 @@ async fn refuses_a_directory_others_can_enter() {
     );
     assert!(err.to_string().contains("chmod 700"), "{err}");
     assert_eq!(mode(&open), 0o755, "the directory must be left alone");
+}
+
+#[tokio::test]
+async fn refuses_a_directory_another_user_owns() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = nix::unistd::geteuid().as_raw();
+    // As root: a private directory given to nobody. Otherwise root's own `/` is another's.
+    let foreign = if me == 0 {
+        let d = dir.path().join("nobodys");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::chown(&d, Some(65534), Some(65534)).unwrap();
+        d
+    } else {
+        PathBuf::from("/")
+    };
+    let err = serve_once(&dir, &foreign.join("api.sock"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AdminServeError::DirectoryNotOwned { server, .. } if server == me),
+        "{err}"
+    );
+    assert!(err.to_string().contains("chown"), "{err}");
+    assert!(!foreign.join("api.sock").exists(), "nothing bound there");
 }
 
 #[tokio::test]
