@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use lanyard_observe::Shutdown;
 use lanyard_server::cli::AdminCommand;
 use lanyard_server::config::ServerConfig;
-use lanyard_server::run::run;
+use lanyard_server::run::{RunOptions, run_with};
 
 /// The Lanyard server: the trust domain's certificate authority.
 #[derive(Debug, Parser)]
@@ -57,9 +57,19 @@ struct RunArgs {
     /// Overrides `log_level`.
     #[arg(long, env = "LANYARD_LOG_LEVEL")]
     log_level: Option<String>,
+    /// Disaster recovery, once: when files of this server's CA keys are lost for good (the
+    /// start fails naming them), retire those authorities (they leave the trust bundle) and
+    /// create new ones. Every agent must then be given the new bundle and attest again; the log
+    /// says how. Without lost files it changes nothing. Deliberately not settable from the
+    /// environment or server.toml, so that it cannot stay on by accident.
+    #[arg(long)]
+    force_new_ca: bool,
 }
 
-fn load(args: RunArgs) -> Result<ServerConfig, String> {
+fn load(args: RunArgs) -> Result<(ServerConfig, RunOptions), String> {
+    let options = RunOptions {
+        force_new_ca: args.force_new_ca,
+    };
     let mut c = ServerConfig::load(&args.config).map_err(|e| e.to_string())?;
     if let Some(v) = args.socket_path {
         c.socket_path = v;
@@ -80,11 +90,11 @@ fn load(args: RunArgs) -> Result<ServerConfig, String> {
         c.log_level = v;
     }
     c.validate().map_err(|e| e.to_string())?;
-    Ok(c)
+    Ok((c, options))
 }
 
 async fn serve(args: RunArgs) -> ExitCode {
-    let config = match load(args) {
+    let (config, options) = match load(args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("lanyard-server: {e}");
@@ -99,7 +109,7 @@ async fn serve(args: RunArgs) -> ExitCode {
         Ok(limit) => tracing::debug!(soft = limit.soft, "open-files limit"),
         Err(e) => tracing::warn!(error = %e, "keeping the open-files limit as it is"),
     }
-    match run(config, Shutdown::on_signals()).await {
+    match run_with(config, options, Shutdown::on_signals()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lanyard-server: {e}");

@@ -97,7 +97,14 @@ fn issue_server_svid(
         state.default_x509_ttl(),
         now,
     )?;
-    let chain: Vec<Vec<u8>> = svid.chain.iter().map(|c| c.as_bytes().to_vec()).collect();
+    // Cross-signed authorities after the leaf: agents that missed a rotation still verify it.
+    let cross = state.ca().cross_chain(now)?;
+    let chain: Vec<Vec<u8>> = svid
+        .chain
+        .iter()
+        .chain(&cross)
+        .map(|c| c.as_bytes().to_vec())
+        .collect();
     identity
         .set(&chain, key.pkcs8_der())
         .map_err(|e| CaError::Io(std::io::Error::other(e.to_string())))?;
@@ -167,8 +174,24 @@ fn report_reserved_entries(cache: &EntryCache) {
     }
 }
 
+/// Start-up choices made on the command line rather than in server.toml.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// `--force-new-ca`: see [`crate::ca::OpenOptions::force_new_ca`].
+    pub force_new_ca: bool,
+}
+
 /// Runs the server until `shutdown` fires.
 pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunError> {
+    run_with(config, RunOptions::default(), shutdown).await
+}
+
+/// [`run`] with the command line's [`RunOptions`].
+pub async fn run_with(
+    config: ServerConfig,
+    options: RunOptions,
+    shutdown: Shutdown,
+) -> Result<(), RunError> {
     let health = Health::new();
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -180,7 +203,7 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         })?;
     let ds = Datastore::connect(&config.datastore_url()).await?;
     tracing::info!(backend = ?ds.backend(), "datastore open");
-    let ca = Ca::open_with_jwt_key_type(
+    let ca = Ca::open_with(
         config.trust_domain.clone(),
         key_type(config.ca.key_type),
         key_type(config.jwt.key_type),
@@ -188,6 +211,9 @@ pub async fn run(config: ServerConfig, shutdown: Shutdown) -> Result<(), RunErro
         &config.data_dir.join("ca"),
         ds.clone(),
         SystemTime::now(),
+        crate::ca::OpenOptions {
+            force_new_ca: options.force_new_ca,
+        },
     )
     .await?;
     let state = ServerState::new(

@@ -350,6 +350,40 @@ impl Agent {
         self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
     }
 
+    /// Starts the agent again on the same data_dir (after [`Agent::stop`]), with `token` if
+    /// given; `Err` holds how it exited and its log if it never listened.
+    pub(crate) async fn try_start_again(&mut self, token: Option<&str>) -> Result<(), String> {
+        self.spawn(token).await
+    }
+
+    /// Waits for the running agent to exit by itself; panics with the log after [`PATIENCE`].
+    pub(crate) async fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let child = self.child.as_mut().expect("the agent is not running");
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "lanyard-agent still running {PATIENCE:?} later:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The agent's data_dir (its SVID, key and bundle).
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("data")
+    }
+
+    /// The trust bundle file agent.toml names (`trust_bundle_path`).
+    pub(crate) fn trust_bundle_path(&self) -> PathBuf {
+        self._dir.path().join("bundle.pem")
+    }
+
     /// Everything the agent has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

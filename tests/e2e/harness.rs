@@ -150,9 +150,17 @@ impl Server {
 
     /// Starts the process (again) on the same config, data and datastore.
     async fn spawn(&mut self) {
+        if let Err((status, log)) = self.spawn_with(&[]).await {
+            panic!("lanyard-server exited before it was ready ({status}):\n{log}");
+        }
+    }
+
+    /// [`Server::spawn`] with extra `run` arguments; `Err` holds the exit status and the log
+    /// when the server exits before it is ready.
+    async fn spawn_with(&mut self, args: &[&str]) -> Result<(), (ExitStatus, String)> {
         assert!(self.child.is_none(), "the server is already running");
         let mut cmd = Command::new(bin("lanyard-server"));
-        cmd.arg("run").arg("--config").arg(&self.config);
+        cmd.arg("run").arg("--config").arg(&self.config).args(args);
         if let Some(url) = self.store.url() {
             cmd.args(["--datastore-url", url]);
         }
@@ -188,11 +196,9 @@ impl Server {
         let ready = match tokio::time::timeout(PATIENCE, rx).await {
             Ok(Ok(line)) => line,
             Ok(Err(_)) => {
-                let status = self.child.take().map(|mut c| c.wait());
-                panic!(
-                    "lanyard-server exited before it was ready ({status:?}):\n{}",
-                    self.log_text()
-                );
+                let mut child = self.child.take().expect("spawned above");
+                let status = child.wait().unwrap();
+                return Err((status, self.log_text()));
             }
             Err(_) => {
                 self.kill9();
@@ -214,6 +220,7 @@ impl Server {
         // The ready line promises that everything listens (server/src/run.rs): the admin socket
         // must accept at once. `startup.rs` fails if it ever did not.
         self.admin_late = std::os::unix::net::UnixStream::connect(&self.socket).is_err();
+        Ok(())
     }
 
     /// `kill -9`: no chance to flush or clean up.
@@ -270,6 +277,15 @@ impl Server {
     /// The pid of the running process.
     pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server is not running").id()
+    }
+
+    /// Starts the server again with extra `run` arguments, for a start that may be refused:
+    /// `Err` holds the exit status and the whole log.
+    pub(crate) async fn try_start_again_with(
+        &mut self,
+        args: &[&str],
+    ) -> Result<(), (ExitStatus, String)> {
+        self.spawn_with(args).await
     }
 
     /// Whether the admin socket did not yet accept connections when the last ready line came.

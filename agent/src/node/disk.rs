@@ -4,13 +4,25 @@
 //! first), `agent_key.der` (PKCS#8, mode 0600), `bundle.der` (concatenated X.509 authorities).
 //! Each is written to a temporary file, fsynced and renamed, then the directory is fsynced; the
 //! key is written before the certificate, so a crash never leaves a certificate without its key.
+//!
+//! At start [`DataDir::load`] and [`StoredIdentity::check`] refuse an identity that cannot work
+//! (issue 21): a certificate without its key or bundle, a key that is not the SVID's, an SVID
+//! that does not verify against the stored bundle, an ID that is not one of its trust domain's
+//! agent IDs, an empty bundle. Each error names the file and says what to do; resuming with it
+//! would only loop on TLS failures against the server.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use lanyard_x509::{CertDer, join_der_certificates, split_der_certificates};
+use std::time::SystemTime;
+
+use lanyard_id::TrustDomain;
+use lanyard_x509::{
+    Bundle, CertDer, KeyPair, join_der_certificates, parse_x509_svid, split_der_certificates,
+    verify_x509_svid,
+};
 use zeroize::Zeroizing;
 
 /// What the agent persisted about itself. `Debug` never prints the key; dropping it wipes the
@@ -31,6 +43,89 @@ impl std::fmt::Debug for StoredIdentity {
             .field("chain", &self.chain.len())
             .field("bundle", &self.bundle.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Where every agent ID lives under its trust domain (the server's `AGENT_ID_PATH`).
+pub const AGENT_ID_PREFIX: &str = "/lanyard/agent/";
+
+/// Why the stored identity cannot be used. Displays the file, the problem and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoredIdentityError {
+    /// Reading the data directory failed.
+    #[error("data_dir: {0}")]
+    Io(#[from] io::Error),
+    /// A stored file is missing, unreadable or does not fit the others.
+    #[error(
+        "stored agent identity is unusable: {} {problem}. Stop the agent, delete agent_svid.der, \
+         agent_key.der and bundle.der from {} and start it again so that it attests again: with \
+         trust_bundle_path holding the current bundle (`lanyard-server bundle show --format \
+         pem`) and, for a join-token agent, a new token (`lanyard-server token generate`; evict \
+         the old agent ID first with `lanyard-server agent evict` to keep it)",
+        .file.display(),
+        .file.parent().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+    )]
+    Unusable {
+        /// The file at fault.
+        file: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl StoredIdentity {
+    /// Checks that the stored files hold together for an agent of `td` at `now`. An expired
+    /// SVID passes (the caller attests again); its chain is not verified.
+    pub fn check(
+        &self,
+        dir: &Path,
+        td: &TrustDomain,
+        now: SystemTime,
+    ) -> Result<(), StoredIdentityError> {
+        let unusable = |name: &str, problem: String| StoredIdentityError::Unusable {
+            file: dir.join(name),
+            problem,
+        };
+        if self.bundle.is_empty() {
+            return Err(unusable(
+                "bundle.der",
+                "holds no X.509 authority".to_owned(),
+            ));
+        }
+        let svid = parse_x509_svid(&self.chain)
+            .map_err(|e| unusable("agent_svid.der", format!("is not an X.509-SVID: {e}")))?;
+        let id = &svid.spiffe_id;
+        if id.trust_domain() != *td || !id.path().starts_with(AGENT_ID_PREFIX) {
+            return Err(unusable(
+                "agent_svid.der",
+                format!(
+                    "names {id}, which is not an agent ID of trust domain {td} \
+                     (spiffe://{td}{AGENT_ID_PREFIX}...)"
+                ),
+            ));
+        }
+        let key = KeyPair::from_pkcs8_der(&self.key_pkcs8)
+            .map_err(|e| unusable("agent_key.der", format!("is not a PKCS#8 private key: {e}")))?;
+        if key.public_key_spki_der() != svid.public_key_spki_der {
+            return Err(unusable(
+                "agent_key.der",
+                "is not the private key of the SVID in agent_svid.der".to_owned(),
+            ));
+        }
+        if svid.not_after > now {
+            let mut bundle = Bundle::new(td.clone());
+            for a in &self.bundle {
+                bundle.add_x509_authority(a.clone());
+            }
+            verify_x509_svid(&self.chain, &bundle, now).map_err(|e| {
+                unusable(
+                    "agent_svid.der",
+                    format!("does not verify against the stored bundle.der: {e}"),
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -85,8 +180,11 @@ impl DataDir {
         self.sync_dir()
     }
 
-    /// Loads what was stored, if the agent has attested before.
-    pub fn load(&self) -> io::Result<Option<StoredIdentity>> {
+    /// Loads what was stored, if the agent has attested before: `None` when there is no SVID
+    /// (never attested, or forgotten after an eviction; a key alone is what a crash during the
+    /// first attestation leaves). An SVID without its key or bundle, or a file that does not
+    /// parse, is an error naming the file.
+    pub fn load(&self) -> Result<Option<StoredIdentity>, StoredIdentityError> {
         let read = |name: &str| match fs::read(self.dir.join(name)) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -95,16 +193,28 @@ impl DataDir {
         // Wrapped as soon as it is read: every return below wipes it. (`fs::read` sizes its
         // buffer from the file's length, so it does not reallocate and leave a copy behind.)
         let key = read("agent_key.der")?.map(Zeroizing::new);
-        let (Some(chain), Some(key), Some(bundle)) =
-            (read("agent_svid.der")?, key, read("bundle.der")?)
-        else {
+        let Some(chain) = read("agent_svid.der")? else {
             return Ok(None);
         };
-        let bad = |what: &str, e: String| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}/{what} is corrupt: {e}", self.dir.display()),
-            )
+        let unusable = |name: &str, problem: &str| StoredIdentityError::Unusable {
+            file: self.dir.join(name),
+            problem: problem.to_owned(),
+        };
+        let Some(key) = key else {
+            return Err(unusable(
+                "agent_key.der",
+                "is missing (agent_svid.der is there without its key)",
+            ));
+        };
+        let Some(bundle) = read("bundle.der")? else {
+            return Err(unusable(
+                "bundle.der",
+                "is missing (the agent cannot verify the server without it)",
+            ));
+        };
+        let bad = |what: &str, e: String| StoredIdentityError::Unusable {
+            file: self.dir.join(what),
+            problem: format!("is corrupt: {e}"),
         };
         Ok(Some(StoredIdentity {
             chain: split_der_certificates(&chain)
@@ -127,3 +237,6 @@ impl DataDir {
         self.sync_dir()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,11 @@
 //! exponential backoff, and on reconnection re-syncs and catches up on every rotation it missed.
 //! When the server says the agent is unknown, evicted or banned, the agent stops getting new
 //! SVIDs, says why in its log and health status, and (unless banned) forgets its identity so that
-//! a restart with a new join token works.
+//! a restart with a new join token works. When the agent's own SVID expires before the server is
+//! back (an outage longer than the SVID's lifetime, or a server whose CA expired while it was
+//! down), the server can no longer authenticate it: the agent stops retrying, reports
+//! `not_ready` with what it needs (a k8s_psat agent attests again by itself; a join-token agent
+//! a new token and the current bundle), and keeps serving what it holds until it expires.
 
 pub mod client;
 pub mod disk;
@@ -54,6 +58,9 @@ pub enum NodeError {
     /// The agent has no identity and no way to get one.
     #[error("{0}")]
     CannotAttest(String),
+    /// The identity stored in the data directory cannot work.
+    #[error(transparent)]
+    StoredIdentity(#[from] disk::StoredIdentityError),
 }
 
 /// What the node side needs to run.
@@ -161,6 +168,9 @@ async fn identity(
     shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<Option<(AgentSvid, Bundle)>, NodeError> {
     if let Some(stored) = dd.load()? {
+        // Refused here rather than resumed: a broken identity only fails TLS with the server,
+        // over and over, as a "transport error".
+        stored.check(&cfg.data_dir, &cfg.trust_domain, SystemTime::now())?;
         let svid = AgentSvid::new(stored.chain, stored.key_pkcs8)?;
         if svid.not_after > SystemTime::now() {
             let mut bundle = Bundle::new(cfg.trust_domain.clone());
@@ -284,6 +294,16 @@ pub async fn run(
                 Err(s) if s.code() == Code::PermissionDenied => {
                     jwt.set_server(None);
                     stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
+                    reattest = cfg.k8s_psat.is_some();
+                }
+                // The agent's own SVID expired while the server was unreachable: the server
+                // cannot authenticate it any more, so retrying only repeats a TLS failure.
+                Err(_) if me.not_after <= SystemTime::now() => {
+                    jwt.set_server(None);
+                    let message = own_svid_expired(&me, cfg.k8s_psat.is_some());
+                    tracing::error!("{message}");
+                    health.set(Readiness::NotReady(message.clone()));
+                    stopped = Some(message);
                     reattest = cfg.k8s_psat.is_some();
                 }
                 Err(s) => {
@@ -449,6 +469,28 @@ pub async fn run(
         if changed {
             store.publish(workloads.snapshot());
         }
+    }
+}
+
+/// What an agent whose own SVID expired must be given to come back.
+fn own_svid_expired(me: &AgentSvid, psat: bool) -> String {
+    let id = &me.spiffe_id;
+    let when = humantime::format_rfc3339_seconds(me.not_after);
+    let bundle =
+        "trust_bundle_path holding the current bundle (`lanyard-server bundle show --format pem`)";
+    if psat {
+        format!(
+            "the agent's own SVID ({id}) expired at {when} while the server was unreachable, so \
+             the server can no longer authenticate it; it attests again with k8s_psat, and if \
+             that fails it must be restarted with {bundle}"
+        )
+    } else {
+        format!(
+            "the agent's own SVID ({id}) expired at {when} while the server was unreachable, so \
+             the server can no longer authenticate it: restart the agent with {bundle} and a new \
+             join token for its ID (`lanyard-server agent evict --spiffe-id {id}`, then \
+             `lanyard-server token generate --spiffe-id {id}`)"
+        )
     }
 }
 

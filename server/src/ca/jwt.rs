@@ -19,7 +19,8 @@ use lanyard_jwt::{JwtError, JwtSvidClaims};
 use lanyard_x509::{KeyPair, KeyType};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::{Ca, CaError, hex, state_name, unix};
+use super::keystore::Stored;
+use super::{Ca, CaError, UnusableAuthority, hex, state_name, unix};
 
 /// Why a JWT key operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -158,36 +159,85 @@ impl Ca {
             .clone()
     }
 
-    /// Loads this server's JWT keys and makes sure one is active at `now`. Caller holds `ops`.
-    pub(super) async fn open_jwt_locked(&self, now: SystemTime) -> Result<(), CaError> {
+    /// Loads this server's JWT keys; returns those that lost their key file. Keys that
+    /// expired while the server was down are retired (as in [`Ca::open`]). Caller holds `ops`.
+    pub(super) async fn load_jwt_locked(
+        &self,
+        now: SystemTime,
+    ) -> Result<Vec<UnusableAuthority>, CaError> {
+        let mut unusable = Vec::new();
         for row in self.jwt_authorities().await? {
-            let Some(key) = self.inner.keys.load_jwt_key(&row.id)? else {
-                continue;
-            };
-            self.jwt_held_mut().insert(
-                row.id.clone(),
-                HeldJwt {
-                    key: Arc::new(key),
-                    not_after: row.not_after,
-                },
-            );
-            if row.state == AuthorityState::Active {
-                if row.not_after > unix(now) {
-                    self.set_active_jwt(Some(row.id));
-                } else {
-                    // Expired while the server was down: retire it so rotation removes it.
-                    self.inner
-                        .ds
-                        .set_authority_state(&row.id, AuthorityState::Old)
-                        .await?;
+            let expired = row.not_after <= unix(now);
+            let missing = match self.inner.keys.load_jwt_key(&row.id)? {
+                Stored::Held(key) => {
+                    self.jwt_held_mut().insert(
+                        row.id.clone(),
+                        HeldJwt {
+                            key: Arc::new(key),
+                            not_after: row.not_after,
+                        },
+                    );
+                    if expired && row.state != AuthorityState::Old {
+                        // Rotation removes expired old keys at its first step.
+                        self.inner
+                            .ds
+                            .set_authority_state(&row.id, AuthorityState::Old)
+                            .await?;
+                        tracing::warn!(kid = %row.id, state = state_name(row.state), "JWT key expired while the server was down; retired");
+                    }
+                    continue;
                 }
+                Stored::Absent if !self.rows_are_all_mine() => continue,
+                Stored::Absent => self.inner.keys.jwt_key_path(&row.id),
+                Stored::Missing(path) => path,
+            };
+            if expired {
+                self.forget_jwt(&row.id).await?;
+                tracing::warn!(kid = %row.id, missing = %missing.display(), "expired JWT key with a missing file left the bundle");
+                continue;
             }
+            unusable.push(UnusableAuthority {
+                kind: "JWT key",
+                id: row.id,
+                state: row.state,
+                missing,
+            });
         }
-        if self.active_jwt_kid().is_none() {
-            let kid = self.create_jwt(now, AuthorityState::Active).await?;
-            tracing::info!(kid = %kid, "created JWT signing key");
-            self.set_active_jwt(Some(kid));
+        Ok(unusable)
+    }
+
+    /// Makes exactly one held, valid JWT key active: the newest active one, else a prepared
+    /// one (validators have it already), else a new one. Caller holds `ops`.
+    pub(super) async fn ensure_active_jwt_locked(&self, now: SystemTime) -> Result<(), CaError> {
+        let nowu = unix(now);
+        let rows = self.jwt_authorities().await?;
+        let valid = |state| {
+            let mut v: Vec<&JwtAuthorityInfo> = rows
+                .iter()
+                .filter(|a| a.local && a.state == state && a.not_after > nowu)
+                .collect();
+            v.sort_by_key(|a| std::cmp::Reverse(a.not_after));
+            v
+        };
+        let active = valid(AuthorityState::Active);
+        for extra in active.iter().skip(1) {
+            self.inner
+                .ds
+                .set_authority_state(&extra.id, AuthorityState::Old)
+                .await?;
         }
+        if let Some(a) = active.first() {
+            self.set_active_jwt(Some(a.id.clone()));
+            return Ok(());
+        }
+        if !valid(AuthorityState::Prepared).is_empty() {
+            let a = self.activate_jwt_locked().await?;
+            tracing::info!(kid = %a.id, "no valid active JWT key at start; activated the prepared one");
+            return Ok(());
+        }
+        let kid = self.create_jwt(now, AuthorityState::Active).await?;
+        tracing::info!(kid = %kid, "created JWT signing key");
+        self.set_active_jwt(Some(kid));
         Ok(())
     }
 

@@ -18,6 +18,19 @@
 //!
 //! The JWT-SVID signing keys follow the same schedule and share the lock and the rotation loop;
 //! see [`jwt`].
+//!
+//! At start ([`Ca::open`]) two faults must not lock agents out:
+//!
+//! - **A lost file.** An authority row this server holds (its certificate or a JWT key's public
+//!   half is in the key store, or the datastore is SQLite and so this server's alone) whose key
+//!   or certificate file is missing stops the start with [`CaError::MissingFiles`], naming each
+//!   file. Creating a new CA instead would lock out every agent for good: they would no longer
+//!   verify the server, and the new bundle can only reach them over that connection. Only an
+//!   explicit [`OpenOptions::force_new_ca`] retires such authorities (their rows leave the
+//!   bundle) and creates new ones, and the log says what each agent then needs.
+//! - **Expiry while down.** An active or prepared authority that expired while the server was
+//!   down becomes old (rotation removes it at once); a still-valid prepared one is activated
+//!   (agents already trust it), else a fresh one is created: one active authority per server.
 
 mod jwt;
 mod keystore;
@@ -26,7 +39,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lanyard_datastore::{Authority, AuthorityKind, AuthorityState, Datastore, DatastoreError};
+use lanyard_datastore::{
+    Authority, AuthorityKind, AuthorityState, Backend, Datastore, DatastoreError,
+};
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{
     Bundle, CaParams, CertDer, CertInfo, IssueError, IssuedX509Svid, JwtAuthority, KeyError,
@@ -34,7 +49,7 @@ use lanyard_x509::{
 };
 
 pub use jwt::{JwtAuthorityInfo, JwtKeyError, MintedJwtSvid};
-use keystore::KeyStore;
+use keystore::{KeyStore, Stored};
 
 /// How far certificates are backdated to tolerate clock skew between hosts.
 pub const BACKDATE: Duration = Duration::from_secs(10);
@@ -95,6 +110,71 @@ pub enum CaError {
     /// A JWT signing key operation failed.
     #[error(transparent)]
     JwtKey(#[from] JwtKeyError),
+    /// Authorities this server holds lost a file (see the module documentation).
+    #[error("{}", missing_files_message(dir, unusable))]
+    MissingFiles {
+        /// The key store directory.
+        dir: std::path::PathBuf,
+        /// Each authority and its missing file.
+        unusable: Vec<UnusableAuthority>,
+    },
+}
+
+/// One of this server's authorities that cannot be loaded because a file of it is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusableAuthority {
+    /// `X.509 authority` or `JWT key`.
+    pub kind: &'static str,
+    /// Its ID (SKI hex or `kid`).
+    pub id: String,
+    /// Its rotation state.
+    pub state: AuthorityState,
+    /// The file that is missing.
+    pub missing: std::path::PathBuf,
+}
+
+fn missing_files_message(dir: &std::path::Path, unusable: &[UnusableAuthority]) -> String {
+    let mut m = format!(
+        "files of this server's authorities are missing from {}:",
+        dir.display()
+    );
+    for u in unusable {
+        m.push_str(&format!(
+            "\n  - {} {} ({}): {} is missing",
+            u.kind,
+            u.id,
+            state_name(u.state),
+            u.missing.display()
+        ));
+    }
+    m.push_str(&format!(
+        "\nRestore them from a backup of {} and start again. If they are lost for good, start \
+         once with `lanyard-server run --force-new-ca`: it retires these authorities (they leave \
+         the trust bundle) and creates new ones, and every agent must then be given the new \
+         bundle and attest again (the server logs the steps).",
+        dir.display()
+    ));
+    m
+}
+
+/// What an agent must do after `--force-new-ca` replaced the authorities it trusted, logged
+/// with the retirement: an agent verifies the server only against the bundle it stored, and the
+/// server refuses the agent's SVID once its authority has left the bundle, so neither side can
+/// fix this over the agent API.
+pub const FORCED_NEW_CA_AGENT_STEPS: &str = "agents that trusted only the retired authorities \
+     no longer verify this server and are refused by it. On each node: stop the agent; write \
+     the new bundle (`lanyard-server bundle show --format pem`) to its trust_bundle_path; delete \
+     agent_svid.der, agent_key.der and bundle.der from its data_dir; start it again. A k8s_psat \
+     agent then attests by itself; a join-token agent needs a new token: `lanyard-server agent \
+     evict --spiffe-id <agent ID>`, then `lanyard-server token generate --spiffe-id <agent ID>` \
+     keeps its ID (and the entries parented to it), and it starts with --join-token <token>.";
+
+/// How [`Ca::open_with`] treats what it finds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Retire authorities whose files are missing and create new ones, instead of refusing to
+    /// start (`lanyard-server run --force-new-ca`).
+    pub force_new_ca: bool,
 }
 
 /// What an operator sees of one authority.
@@ -182,8 +262,7 @@ impl Ca {
         Self::open_with_jwt_key_type(td, key_type, KeyType::EcP256, ttl, dir, ds, now).await
     }
 
-    /// Loads this server's authorities and JWT keys (keys from `dir`, states from the
-    /// datastore) and makes sure one of each is active and valid at `now`, creating it if needed.
+    /// [`Ca::open_with`] with the default [`OpenOptions`] (missing files refuse the start).
     pub async fn open_with_jwt_key_type(
         td: TrustDomain,
         key_type: KeyType,
@@ -192,6 +271,37 @@ impl Ca {
         dir: &std::path::Path,
         ds: Datastore,
         now: SystemTime,
+    ) -> Result<Ca, CaError> {
+        Self::open_with(
+            td,
+            key_type,
+            jwt_key_type,
+            ttl,
+            dir,
+            ds,
+            now,
+            OpenOptions::default(),
+        )
+        .await
+    }
+
+    /// Loads this server's authorities and JWT keys (keys from `dir`, states from the
+    /// datastore) and makes sure one of each is active and valid at `now`, creating it if needed.
+    /// Authorities of this server with a missing file refuse the start unless
+    /// `options.force_new_ca` (see the module documentation).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the settings of one CA, passed once from the config at start"
+    )]
+    pub async fn open_with(
+        td: TrustDomain,
+        key_type: KeyType,
+        jwt_key_type: KeyType,
+        ttl: Duration,
+        dir: &std::path::Path,
+        ds: Datastore,
+        now: SystemTime,
+        options: OpenOptions,
     ) -> Result<Ca, CaError> {
         // Fail before touching anything if a key type cannot be generated.
         for kt in [key_type, jwt_key_type] {
@@ -213,30 +323,144 @@ impl Ca {
             }),
         };
         let _guard = ca.inner.ops.lock().await;
-        for row in ca.x509_rows().await? {
-            if let Some((key, cert)) = ca.inner.keys.load(&row.id)? {
-                let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
-                let signing = Arc::new(SigningCa::new(cert, key, vec![])?);
-                ca.held_mut().insert(
-                    row.id.clone(),
-                    Held {
-                        signing,
-                        not_before: info.not_before,
-                    },
-                );
-                if row.state == AuthorityState::Active && info.not_after > now {
-                    ca.set_active(Some(row.id.clone()));
-                }
+        let mut unusable = ca.load_x509_locked(now).await?;
+        unusable.extend(ca.load_jwt_locked(now).await?);
+        if !unusable.is_empty() {
+            if !options.force_new_ca {
+                return Err(CaError::MissingFiles {
+                    dir: dir.to_owned(),
+                    unusable,
+                });
             }
+            ca.retire_unusable_locked(&unusable).await?;
+        } else if options.force_new_ca {
+            tracing::warn!(
+                "--force-new-ca: every authority of this server has its files; nothing retired. Remove the flag from the command line"
+            );
         }
-        if ca.active_id().is_none() {
-            let id = ca.create(now, AuthorityState::Active).await?;
-            tracing::info!(authority = %id, "created X.509 authority");
-            ca.set_active(Some(id));
+        ca.ensure_active_x509_locked(now).await?;
+        ca.ensure_active_jwt_locked(now).await?;
+        if !unusable.is_empty() {
+            tracing::warn!(
+                x509_authority = ?ca.active_id(),
+                jwt_kid = ?ca.active_jwt_kid(),
+                "--force-new-ca: new authorities are active; {FORCED_NEW_CA_AGENT_STEPS} Remove --force-new-ca from the command line"
+            );
         }
-        ca.open_jwt_locked(now).await?;
         drop(_guard);
         Ok(ca)
+    }
+
+    /// Whether a row with no file at all in the key store is this server's: only when the
+    /// datastore is this server's alone. On a shared PostgreSQL such a row is another server's.
+    fn rows_are_all_mine(&self) -> bool {
+        self.inner.ds.backend() == Backend::Sqlite
+    }
+
+    /// Loads the keys of this server's X.509 authorities; returns those that lost a file.
+    /// Rows that expired while the server was down are retired here (a lost file of one of
+    /// them no longer matters: nothing it signed is valid). Caller holds `ops`.
+    async fn load_x509_locked(&self, now: SystemTime) -> Result<Vec<UnusableAuthority>, CaError> {
+        let mut unusable = Vec::new();
+        for row in self.x509_rows().await? {
+            let expired = row.not_after <= unix(now);
+            let missing = match self.inner.keys.load(&row.id)? {
+                Stored::Held((key, cert)) => {
+                    let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
+                    let signing = Arc::new(SigningCa::new(cert, key, vec![])?);
+                    self.held_mut().insert(
+                        row.id.clone(),
+                        Held {
+                            signing,
+                            not_before: info.not_before,
+                        },
+                    );
+                    if expired && row.state != AuthorityState::Old {
+                        // Rotation removes expired old authorities at its first step.
+                        self.inner
+                            .ds
+                            .set_authority_state(&row.id, AuthorityState::Old)
+                            .await?;
+                        tracing::warn!(authority = %row.id, state = state_name(row.state), "X.509 authority expired while the server was down; retired");
+                    }
+                    continue;
+                }
+                Stored::Absent if !self.rows_are_all_mine() => continue,
+                Stored::Absent => self.inner.keys.key_path(&row.id),
+                Stored::Missing(path) => path,
+            };
+            if expired {
+                self.inner.ds.delete_authority(&row.id).await?;
+                self.inner.keys.remove(&row.id)?;
+                tracing::warn!(authority = %row.id, missing = %missing.display(), "expired X.509 authority with a missing file left the bundle");
+                continue;
+            }
+            unusable.push(UnusableAuthority {
+                kind: "X.509 authority",
+                id: row.id,
+                state: row.state,
+                missing,
+            });
+        }
+        Ok(unusable)
+    }
+
+    /// Makes exactly one held, valid authority active: the newest active one, else a prepared
+    /// one (agents trust it already), else a new one. Caller holds `ops`.
+    async fn ensure_active_x509_locked(&self, now: SystemTime) -> Result<(), CaError> {
+        let nowu = unix(now);
+        let rows = self.authorities().await?;
+        let valid = |state| {
+            let mut v: Vec<&AuthorityInfo> = rows
+                .iter()
+                .filter(|a| a.local && a.state == state && a.not_after > nowu)
+                .collect();
+            v.sort_by_key(|a| std::cmp::Reverse(a.not_after));
+            v
+        };
+        let active = valid(AuthorityState::Active);
+        // Two active rows of one server (left by versions that created a new authority beside
+        // an expired active one): the newest signs, the others become old.
+        for extra in active.iter().skip(1) {
+            self.inner
+                .ds
+                .set_authority_state(&extra.id, AuthorityState::Old)
+                .await?;
+        }
+        if let Some(a) = active.first() {
+            self.set_active(Some(a.id.clone()));
+            return Ok(());
+        }
+        if !valid(AuthorityState::Prepared).is_empty() {
+            let a = self.activate_locked().await?;
+            tracing::info!(authority = %a.id, "no valid active X.509 authority at start; activated the prepared one");
+            return Ok(());
+        }
+        let id = self.create(now, AuthorityState::Active).await?;
+        tracing::info!(authority = %id, "created X.509 authority");
+        self.set_active(Some(id));
+        Ok(())
+    }
+
+    /// Retires authorities that lost a file (`--force-new-ca`): their rows leave the bundle and
+    /// what is left of their files is deleted. Caller holds `ops`.
+    async fn retire_unusable_locked(&self, unusable: &[UnusableAuthority]) -> Result<(), CaError> {
+        for u in unusable {
+            self.inner.ds.delete_authority(&u.id).await?;
+            if u.kind == "JWT key" {
+                self.inner.keys.remove_jwt_key(&u.id)?;
+            } else {
+                self.inner.keys.remove(&u.id)?;
+            }
+            tracing::warn!(
+                kind = u.kind,
+                id = %u.id,
+                state = state_name(u.state),
+                missing = %u.missing.display(),
+                "--force-new-ca: retired an authority whose file is missing; it left the trust bundle"
+            );
+        }
+        Ok(())
     }
 
     fn held_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Held>> {
@@ -297,11 +521,7 @@ impl Ca {
         let not_before = now - BACKDATE;
         let params = CaParams {
             trust_domain: self.inner.td.clone(),
-            subject: Subject {
-                country: Some("US".to_owned()),
-                organization: Some("SPIFFE".to_owned()),
-                common_name: Some(format!("Lanyard CA {}", self.inner.td)),
-            },
+            subject: self.subject(),
             not_before,
             not_after: now + self.inner.ttl,
             path_len: None,
@@ -344,6 +564,56 @@ impl Ca {
             .get(&id)
             .map(|h| Arc::clone(&h.signing))
             .ok_or(CaError::NoActiveAuthority)
+    }
+
+    /// Certificates to send after this server's own SVID so that an agent whose bundle holds
+    /// only another authority of this server still verifies it (an agent that was down while
+    /// the CA rotated): the active authority cross-signed by another one this server holds and
+    /// that one by the next, through every authority it holds that is valid at `now`, newest
+    /// first. One linear chain, because a verifier walks the presented chain from the leaf until
+    /// a bundle authority vouches for a certificate, each link signed by the key the next
+    /// certificate carries: an agent that trusts the active authority stops at the leaf, one
+    /// that trusts only the oldest walks to the end (any order would do; newest first is
+    /// shortest for the agents most likely to need it).
+    pub fn cross_chain(&self, now: SystemTime) -> Result<Vec<CertDer>, CaError> {
+        let Some(active) = self.active_id() else {
+            return Ok(Vec::new());
+        };
+        let held = self.held();
+        let Some(mut current) = held.get(&active) else {
+            return Ok(Vec::new());
+        };
+        let mut older: Vec<(&String, &Held)> = held
+            .iter()
+            .filter(|(id, h)| **id != active && h.signing.not_after() > now)
+            .collect();
+        older.sort_by(|a, b| b.1.not_before.cmp(&a.1.not_before).then(a.0.cmp(b.0)));
+        let older = older.into_iter().map(|(_, h)| h);
+        let mut chain = Vec::new();
+        for by in older {
+            let cert = by.signing.issue_ca(
+                &CaParams {
+                    trust_domain: self.inner.td.clone(),
+                    subject: self.subject(),
+                    not_before: current.not_before,
+                    not_after: current.signing.not_after(),
+                    path_len: None,
+                },
+                &current.signing.key().public_key_spki_der(),
+            )?;
+            chain.push(cert);
+            current = by;
+        }
+        Ok(chain)
+    }
+
+    /// The subject of every authority this server creates.
+    fn subject(&self) -> Subject {
+        Subject {
+            country: Some("US".to_owned()),
+            organization: Some("SPIFFE".to_owned()),
+            common_name: Some(format!("Lanyard CA {}", self.inner.td)),
+        }
     }
 
     /// Signs an X.509-SVID for `spki` with the active authority. The ID, DNS names and TTL are
@@ -606,5 +876,7 @@ pub(crate) mod tests_support {
     }
 }
 
+#[cfg(test)]
+mod open_tests;
 #[cfg(test)]
 mod tests;
