@@ -352,9 +352,14 @@ impl Server {
         )
     }
 
-    /// `entry create --output json` for `spiffe_id` under `parent_id` with one selector;
-    /// returns the created entry.
+    /// `entry create --output json` for `spiffe_id` under `parent_id` with one selector (a
+    /// node selector for a node alias, whose parent is the server); returns the created entry.
     pub(crate) async fn create_entry(&self, spiffe_id: &str, parent_id: &str) -> Value {
+        let selector = if parent_id == "spiffe://example.org/lanyard/server" {
+            "k8s_psat:cluster:test"
+        } else {
+            "unix:uid:1000"
+        };
         self.cli(&[
             "entry",
             "create",
@@ -363,7 +368,7 @@ impl Server {
             "--parent-id",
             parent_id,
             "--selector",
-            "unix:uid:1000",
+            selector,
             "--output",
             "json",
         ])
