@@ -227,11 +227,14 @@ async fn identity(
                 return Ok(Some((svid, bundle)));
             }
             // ResourceExhausted: the server is attesting too many nodes at once (a fleet that
-            // restarted together); its turn comes after a backoff like an outage's.
+            // restarted together); its turn comes after a backoff like an outage's. Cancelled:
+            // the connection was closed under the call (a server at its connection limit
+            // closes new ones at accept; hyper reports that as Unavailable, Unknown or
+            // Cancelled depending on when it sees it).
             Err(NodeError::Rpc(s))
                 if matches!(
                     s.code(),
-                    Code::Unavailable | Code::Unknown | Code::ResourceExhausted
+                    Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
                 ) =>
             {
                 let d = backoff.step();

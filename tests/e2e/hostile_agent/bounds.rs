@@ -115,6 +115,7 @@ fn psat_params() -> pb::AttestParams {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_naming_an_entry_twice_is_refused() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let (mut agent, id) = TestAgent::with_entry(&server, "spiffe://example.org/web").await;
 
     let refused = agent
@@ -132,6 +133,7 @@ async fn a_batch_naming_an_entry_twice_is_refused() {
         matches!(one, pb::sign_x509_svid_result::Result::Svid(_)),
         "{one:?}"
     );
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,6 +146,7 @@ async fn a_stalled_attestation_ends_at_the_deadline_and_stores_nothing() {
         )
     })
     .await;
+    let memory = super::MemoryBound::new(&server, 32);
     let trust = bootstrap_trust(&server).await;
     let addr = server.agent_addr;
     // Stalled by the caller before params, and (after params) by a Kubernetes API server that
@@ -163,6 +166,7 @@ async fn a_stalled_attestation_ends_at_the_deadline_and_stores_nothing() {
     // The server still serves a legitimate agent.
     let (token, _, _) = server.token(&[]).await;
     TestAgent::attest(&server, &token).await.unwrap();
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,6 +176,7 @@ async fn attestations_beyond_the_per_address_limit_are_refused_at_once() {
             .to_owned()
     })
     .await;
+    let memory = super::MemoryBound::new(&server, 32);
     let trust = bootstrap_trust(&server).await;
     let (token, _, _) = server.token(&[]).await;
     let addr = server.agent_addr;
@@ -213,6 +218,7 @@ async fn attestations_beyond_the_per_address_limit_are_refused_at_once() {
     }
     // ...so it attests once they are gone.
     TestAgent::attest(&server, &token).await.unwrap();
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,6 +229,7 @@ async fn a_kubernetes_failure_reaches_the_caller_as_an_error_id_only() {
         l.local_addr().unwrap()
     };
     let server = Server::start_with(Store::Sqlite, |dir| psat_cluster(dir, gone)).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let trust = bootstrap_trust(&server).await;
     let mut c = client::connect(server.agent_addr, &td(), Identity::new(), trust).unwrap();
     let p = psat_params();
@@ -245,6 +252,7 @@ async fn a_kubernetes_failure_reaches_the_caller_as_an_error_id_only() {
         .find(|l| l.contains(&id))
         .unwrap_or_else(|| panic!("error id {id} not in the server log:\n{log}"));
     assert!(line.contains("TokenReview failed"), "{line}");
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,6 +261,7 @@ async fn connections_beyond_max_connections_are_closed_until_one_ends() {
         "[agent_api]\nmax_connections = 1\n".to_owned()
     })
     .await;
+    let memory = super::MemoryBound::new(&server, 32);
     let (first, _, _) = server.token(&[]).await;
     let (second, _, _) = server.token(&[]).await;
     let mut agent = TestAgent::attest(&server, &first).await.unwrap();
@@ -262,7 +271,12 @@ async fn connections_beyond_max_connections_are_closed_until_one_ends() {
         loop {
             match agent.sign(vec![]).await {
                 Err(s) if s.code() == Code::InvalidArgument => break,
-                Err(s) if matches!(s.code(), Code::Unavailable | Code::Unknown) => {
+                Err(s)
+                    if matches!(
+                        s.code(),
+                        Code::Unavailable | Code::Unknown | Code::Cancelled
+                    ) =>
+                {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 other => panic!("{other:?}"),
@@ -276,9 +290,13 @@ async fn connections_beyond_max_connections_are_closed_until_one_ends() {
         .await
         .unwrap_err();
     // A reset connection: Unavailable when hyper sees it while connecting, Unknown ("transport
-    // error") when it sees it after; lanyard-agent retries both.
+    // error") or Cancelled ("connection closed") when it sees it after; lanyard-agent retries
+    // all three.
     assert!(
-        matches!(turned_away.code(), Code::Unavailable | Code::Unknown),
+        matches!(
+            turned_away.code(),
+            Code::Unavailable | Code::Unknown | Code::Cancelled
+        ),
         "{turned_away:?}"
     );
     assert!(
@@ -295,7 +313,12 @@ async fn connections_beyond_max_connections_are_closed_until_one_ends() {
         loop {
             match crate::agent::attest(server.agent_addr, &trust, &second).await {
                 Ok(_) => break,
-                Err(s) if matches!(s.code(), Code::Unavailable | Code::Unknown) => {
+                Err(s)
+                    if matches!(
+                        s.code(),
+                        Code::Unavailable | Code::Unknown | Code::Cancelled
+                    ) =>
+                {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(s) => panic!("{s:?}"),
@@ -303,4 +326,5 @@ async fn connections_beyond_max_connections_are_closed_until_one_ends() {
         }
     })
     .await;
+    memory.check(&server);
 }

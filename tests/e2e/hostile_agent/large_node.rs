@@ -16,6 +16,7 @@ const ENTRIES: usize = 30_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_authorized_for_30000_entries_gets_them_all_and_later_changes() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 256);
     let mut agent = Agent::start(&server).await;
     // Stopped while the entries are created: it takes them as one snapshot when it starts
     // again, not as 30,000 pushed changes.
@@ -88,4 +89,5 @@ async fn an_agent_authorized_for_30000_entries_gets_them_all_and_later_changes()
     let later = "spiffe://example.org/later";
     create_uid_entry(&server, later, &agent.id, my_uid(), &[]).await;
     wait_for_svids(&agent.socket, &[first, &last, later]).await;
+    memory.check(&server);
 }

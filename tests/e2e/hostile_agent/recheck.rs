@@ -24,6 +24,7 @@ async fn a_connection_outliving_its_svid_gets_nothing_more() {
         "[svid]\ndefault_x509_ttl = \"8s\"\n".to_owned()
     })
     .await;
+    let memory = super::MemoryBound::new(&server, 32);
     let (mut agent, entry_id) = TestAgent::with_entry(&server, "spiffe://example.org/web").await;
     let (mut stream, snapshot) = agent.sync().await.unwrap();
     assert_eq!(snapshot.entries.len(), 1);
@@ -42,6 +43,7 @@ async fn a_connection_outliving_its_svid_gets_nothing_more() {
     // certificate would fail as a transport error, not with this status) is refused.
     unauthenticated(agent.sign_one(&entry_id).await, "has expired");
     unauthenticated(agent.mint_jwt(&[&entry_id], &["a"]).await, "has expired");
+    memory.check(&server);
 }
 
 /// Taint then revoke the authority that signed the agent's SVID: a client that did not renew
@@ -49,6 +51,7 @@ async fn a_connection_outliving_its_svid_gets_nothing_more() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_whose_authority_is_revoked_gets_nothing_more() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let (mut agent, entry_id) = TestAgent::with_entry(&server, "spiffe://example.org/web").await;
     let (mut stream, _) = agent.sync().await.unwrap();
 
@@ -93,4 +96,5 @@ async fn a_connection_whose_authority_is_revoked_gets_nothing_more() {
         }
     }
     unauthenticated(agent.sign_one(&entry_id).await, "no longer in the bundle");
+    memory.check(&server);
 }

@@ -9,6 +9,7 @@ use crate::store::Store;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_own_id_cannot_be_given_to_a_workload() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let (token, agent_id, _) = server.token(&[]).await;
     let _agent = TestAgent::attest(&server, &token).await.unwrap();
     let refused = server
@@ -31,11 +32,13 @@ async fn the_servers_own_id_cannot_be_given_to_a_workload() {
         "{refused}"
     );
     assert!(server.entries().await.is_empty(), "nothing was stored");
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_token_for_an_agent_id_does_not_take_the_agent_over() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let id = "spiffe://example.org/lanyard/agent/node-1";
     // Both tokens are issued before the agent exists, so only the attestation can refuse.
     let (first, _, _) = server.token(&["--spiffe-id", id]).await;
@@ -63,11 +66,13 @@ async fn a_second_token_for_an_agent_id_does_not_take_the_agent_over() {
     let again = server.cli(&["token", "generate", "--spiffe-id", id]).await;
     assert!(!again.status.success(), "{again}");
     assert!(again.stderr.contains("is attested already"), "{again}");
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_entries_stored_earlier_are_reported_at_start() {
     let mut server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let status = server.stop().await;
     assert!(status.success(), "{status}");
     // What an older version accepted: written behind the server's back.
@@ -91,4 +96,5 @@ async fn reserved_entries_stored_earlier_are_reported_at_start() {
     );
     // Reported, not deleted.
     assert_eq!(server.entries().await.len(), 1);
+    memory.check(&server);
 }

@@ -51,6 +51,7 @@ async fn rotate(server: &Server, watch: &mut crate::agent_client::SvidWatch) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_cut_off_during_a_taint_re_signs_within_2s_of_reconnecting() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let agent = Agent::start(&server).await;
     create_uid_entry(&server, WEB, &agent.id, my_uid(), &[]).await;
     let (mut watch, first) = wait_for_svids(&agent.socket, &[WEB]).await;
@@ -90,11 +91,13 @@ async fn an_agent_cut_off_during_a_taint_re_signs_within_2s_of_reconnecting() {
         seen.duration_since(reconnected)
     );
     assert_ne!(signer_and_authorities(&resigned).0, old);
+    memory.check(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taint_then_revoke_at_once_leaves_a_connected_agent_serving() {
     let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
     let agent = Agent::start(&server).await;
     create_uid_entry(&server, WEB, &agent.id, my_uid(), &[]).await;
     let (mut watch, first) = wait_for_svids(&agent.socket, &[WEB]).await;
@@ -122,4 +125,5 @@ async fn taint_then_revoke_at_once_leaves_a_connected_agent_serving() {
     create_uid_entry(&server, api, &agent.id, my_uid(), &[]).await;
     wait_for_svids(&agent.socket, &[api, WEB]).await;
     agent.wait_ready().await;
+    memory.check(&server);
 }
