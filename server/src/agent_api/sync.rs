@@ -570,6 +570,35 @@ mod tests {
         }
     }
 
+    /// Publishes more events than the broadcast holds (another agent's entries): a stream not
+    /// polled meanwhile has fallen behind and missed whatever came before them.
+    async fn fall_behind(ds: &lanyard_datastore::Datastore, cache: &EntryCache) {
+        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
+            .map(|n| {
+                entry(
+                    &format!("spiffe://example.org/w{n}"),
+                    "spiffe://example.org/agent/b",
+                )
+            })
+            .collect();
+        ds.create_entries(theirs).await.unwrap();
+        cache.catch_up().await.unwrap();
+    }
+
+    /// Asserts the stream's next item is an error with `code`, then that it ends; the status.
+    async fn ends_with<S>(s: &mut S, code: Code) -> Status
+    where
+        S: Stream<Item = Result<pb::SyncMessage, Status>> + Unpin,
+    {
+        let status = match next(s).await {
+            Some(Err(status)) => status,
+            other => panic!("expected {code:?}, got {other:?}"),
+        };
+        assert_eq!(status.code(), code, "{status:?}");
+        assert!(next(s).await.is_none(), "the stream did not end");
+        status
+    }
+
     /// The SVID the agent's connection showed: serial 01 (as [`agent`] records), valid for an
     /// hour, signed by the current CA.
     fn svid(cache: &EntryCache) -> CallerSvid {
@@ -704,11 +733,7 @@ mod tests {
             Event::Evicted(e) => assert_eq!(e.reason, pb::evicted::Reason::Evicted as i32),
             other => panic!("{other:?}"),
         }
-        match next(&mut s).await {
-            Some(Err(status)) => assert_eq!(status.code(), Code::PermissionDenied),
-            other => panic!("expected PermissionDenied, got {other:?}"),
-        }
-        assert!(next(&mut s).await.is_none(), "the stream did not end");
+        ends_with(&mut s, Code::PermissionDenied).await;
     }
 
     /// Nothing is computed ahead of the agent: while a message waits to be taken, further cache
@@ -758,14 +783,8 @@ mod tests {
         short.not_after = std::time::SystemTime::now() + Duration::from_millis(500);
         let mut s = PushStream::new(api, a, short, HEARTBEAT);
         assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
-        match next(&mut s).await {
-            Some(Err(status)) => {
-                assert_eq!(status.code(), Code::Unauthenticated);
-                assert!(status.message().contains("has expired"), "{status:?}");
-            }
-            other => panic!("expected Unauthenticated, got {other:?}"),
-        }
-        assert!(next(&mut s).await.is_none(), "the stream did not end");
+        let status = ends_with(&mut s, Code::Unauthenticated).await;
+        assert!(status.message().contains("has expired"), "{status:?}");
     }
 
     /// An agent banned while its stream had fallen behind the broadcast (the ban event was
@@ -784,16 +803,7 @@ mod tests {
         // Not polled meanwhile: the ban, then more events than the broadcast holds, so the ban
         // event is among those dropped.
         ds.ban_agent(&id(ME)).await.unwrap();
-        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
-            .map(|n| {
-                entry(
-                    &format!("spiffe://example.org/w{n}"),
-                    "spiffe://example.org/agent/b",
-                )
-            })
-            .collect();
-        ds.create_entries(theirs).await.unwrap();
-        cache.catch_up().await.unwrap();
+        fall_behind(&ds, &cache).await;
         let t = tokio::time::Instant::now();
         loop {
             match next(&mut s).await {
@@ -834,16 +844,7 @@ mod tests {
         ca.prepare(std::time::SystemTime::now()).await.unwrap();
         ca.activate().await.unwrap();
         ca.taint(&old).await.unwrap();
-        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
-            .map(|n| {
-                entry(
-                    &format!("spiffe://example.org/w{n}"),
-                    "spiffe://example.org/agent/b",
-                )
-            })
-            .collect();
-        ds.create_entries(theirs).await.unwrap();
-        cache.catch_up().await.unwrap();
+        fall_behind(&ds, &cache).await;
         loop {
             match event(&mut s).await {
                 Event::Reissue(r) => panic!("the notice was not missed: {r:?}"),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use lanyard_proto::workload::X509svidResponse;
 use lanyard_x509::{CertInfo, split_der_certificates};
 
-use crate::agent_client::wait_for_svids;
+use crate::agent_client::{SvidWatch, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
@@ -33,8 +33,23 @@ fn signer_and_authorities(resp: &X509svidResponse) -> (String, usize) {
     (hex, split_der_certificates(&svid.bundle).unwrap().len())
 }
 
-/// Prepares a second authority, waits until the agent's bundle has it, and activates it.
-async fn rotate(server: &Server, watch: &mut crate::agent_client::SvidWatch) {
+/// A server and a real agent serving `WEB`, after a rotation: a second authority active, the
+/// first (`old`, which signed the agent's SVIDs) in the bundle as an old one.
+struct Rotated {
+    server: Server,
+    memory: super::MemoryBound,
+    agent: Agent,
+    watch: SvidWatch,
+    old: String,
+}
+
+async fn rotated() -> Rotated {
+    let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 32);
+    let agent = Agent::start(&server).await;
+    create_uid_entry(&server, WEB, &agent.id, my_uid(), &[]).await;
+    let (mut watch, first) = wait_for_svids(&agent.socket, &[WEB]).await;
+    let (old, _) = signer_and_authorities(&first);
     server
         .cli(&["localauthority", "x509", "prepare", "--output", "json"])
         .await
@@ -46,17 +61,24 @@ async fn rotate(server: &Server, watch: &mut crate::agent_client::SvidWatch) {
         .cli(&["localauthority", "x509", "activate"])
         .await
         .ok();
+    Rotated {
+        server,
+        memory,
+        agent,
+        watch,
+        old,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_cut_off_during_a_taint_re_signs_within_2s_of_reconnecting() {
-    let server = Server::start(Store::Sqlite).await;
-    let memory = super::MemoryBound::new(&server, 32);
-    let agent = Agent::start(&server).await;
-    create_uid_entry(&server, WEB, &agent.id, my_uid(), &[]).await;
-    let (mut watch, first) = wait_for_svids(&agent.socket, &[WEB]).await;
-    let (old, _) = signer_and_authorities(&first);
-    rotate(&server, &mut watch).await;
+    let Rotated {
+        server,
+        memory,
+        agent,
+        mut watch,
+        old,
+    } = rotated().await;
 
     // Cut off: the agent notices its Sync stream is gone.
     let lost_before = agent.log_text().matches("sync stream lost").count();
@@ -96,13 +118,13 @@ async fn an_agent_cut_off_during_a_taint_re_signs_within_2s_of_reconnecting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taint_then_revoke_at_once_leaves_a_connected_agent_serving() {
-    let server = Server::start(Store::Sqlite).await;
-    let memory = super::MemoryBound::new(&server, 32);
-    let agent = Agent::start(&server).await;
-    create_uid_entry(&server, WEB, &agent.id, my_uid(), &[]).await;
-    let (mut watch, first) = wait_for_svids(&agent.socket, &[WEB]).await;
-    let (old, _) = signer_and_authorities(&first);
-    rotate(&server, &mut watch).await;
+    let Rotated {
+        server,
+        memory,
+        agent,
+        mut watch,
+        old,
+    } = rotated().await;
 
     server
         .cli(&["localauthority", "x509", "taint", "--authority-id", &old])
