@@ -312,7 +312,11 @@ pub async fn run_with(
     });
 
     let incoming = crate::agent_api::connections::cap_connections(
-        lanyard_tls::transport::incoming(agent_listener, tls),
+        lanyard_tls::transport::incoming(
+            agent_listener,
+            tls,
+            lanyard_tls::transport::HandshakeLimits::default(),
+        ),
         config.agent_api.max_connections,
     );
     // HTTP/2 bounds per connection (tonic's own defaults leave streams unbounded):

@@ -5,10 +5,11 @@
 //! SPIFFE ID of the client certificate, if any) reaches every request as an extension.
 //! [`connect`] builds a tonic `Channel` that dials TCP and runs the TLS client handshake itself.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,15 +18,12 @@ use lanyard_id::SpiffeId;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 use tonic::transport::{Channel, Endpoint, Uri};
-
-/// How long a client has to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server knows about the other end of a connection.
 #[derive(Debug, Clone)]
@@ -112,22 +110,94 @@ impl AsyncWrite for TlsConnection {
     }
 }
 
+/// Bounds on TLS handshakes in flight: before a handshake completes the caller is not
+/// authenticated, so what it can hold is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandshakeLimits {
+    /// Handshakes in flight in total. At the limit the listener stops accepting until one
+    /// ends: new connections wait in the kernel's backlog (nothing is refused, and holding the
+    /// slots costs an attacker `max_in_flight` sockets for `timeout` each).
+    pub max_in_flight: usize,
+    /// Handshakes in flight from one source IP address. Beyond it a new connection is closed at
+    /// once, so one host cannot take every slot.
+    pub max_in_flight_per_ip: usize,
+    /// How long a client has to finish its handshake.
+    pub timeout: Duration,
+}
+
+impl Default for HandshakeLimits {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 1024,
+            max_in_flight_per_ip: 64,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Handshakes in flight per source address; an address leaves the map with its last one.
+#[derive(Debug, Default)]
+struct PerIp(Mutex<HashMap<IpAddr, usize>>);
+
+/// One handshake's place in [`PerIp`]; dropping it gives the place back.
+struct IpSlot {
+    map: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<IpSlot> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = map.entry(ip).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            map: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut map = self.map.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Accepts TCP connections on `listener` and completes TLS handshakes concurrently (a slow or
-/// failing client never blocks others); yields established connections for
+/// failing client never blocks others), within `limits`; yields established connections for
 /// `tonic::transport::Server::serve_with_incoming`. Dropping the stream closes the listener.
 pub fn incoming(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
+    limits: HandshakeLimits,
 ) -> ReceiverStream<io::Result<TlsConnection>> {
     let (tx, rx) = mpsc::channel(128);
     let acceptor = TlsAcceptor::from(config);
+    let slots = Arc::new(Semaphore::new(limits.max_in_flight.max(1)));
+    let per_ip = Arc::new(PerIp::default());
     tokio::spawn(async move {
         loop {
             // Dropping the stream closes the listener at once (a stopping server releases its
             // port), not at the next connection.
             let accepted = tokio::select! {
                 () = tx.closed() => break,
-                accepted = listener.accept() => accepted,
+                accepted = async {
+                    // A slot first: at the limit, connections wait in the backlog.
+                    let slot = slots.clone().acquire_owned().await;
+                    (slot, listener.accept().await)
+                } => accepted,
+            };
+            let (Ok(slot), accepted) = accepted else {
+                break;
             };
             let (tcp, addr) = match accepted {
                 Ok(c) => c,
@@ -138,6 +208,10 @@ pub fn incoming(
                     continue;
                 }
             };
+            let Some(ip_slot) = per_ip.take(addr.ip(), limits.max_in_flight_per_ip) else {
+                tracing::debug!(peer = %addr, "too many TLS handshakes in flight from this address; connection closed");
+                continue;
+            };
             let _ = tcp.set_nodelay(true);
             if tx.is_closed() {
                 break;
@@ -145,7 +219,9 @@ pub fn incoming(
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                let handshake = tokio::time::timeout(limits.timeout, acceptor.accept(tcp)).await;
+                drop((slot, ip_slot));
+                match handshake {
                     Ok(Ok(tls)) => {
                         let _ = tx.send(Ok(TlsConnection::new(tls))).await;
                     }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use lanyard_id::{SpiffeId, TrustDomain};
-use lanyard_tls::transport::{PeerInfo, incoming};
+use lanyard_tls::transport::{HandshakeLimits, PeerInfo, incoming};
 use lanyard_tls::{Identity, TrustStore, client_config, server_config};
 use lanyard_x509::{
     Bundle, BundleSet, CaParams, KeyPair, KeyType, SigningCa, Subject, SvidParams, self_signed_ca,
@@ -81,11 +81,21 @@ async fn serve(
     server_identity: Identity,
     server_trust: TrustStore,
 ) -> (SocketAddr, tokio::sync::mpsc::Receiver<PeerInfo>) {
+    serve_within(server_identity, server_trust, HandshakeLimits::default()).await
+}
+
+/// [`serve`] with handshake bounds of the test's choosing.
+async fn serve_within(
+    server_identity: Identity,
+    server_trust: TrustStore,
+    limits: HandshakeLimits,
+) -> (SocketAddr, tokio::sync::mpsc::Receiver<PeerInfo>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut conns = incoming(
         listener,
         server_config(server_identity, server_trust).unwrap(),
+        limits,
     );
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
@@ -205,4 +215,69 @@ async fn replacing_trust_bundle_applies_to_new_handshakes() {
     server_trust.set([new.bundle.clone()].into_iter().collect());
     let res = client(addr, agent, trust(&[&old.bundle]), SERVER_ID).await;
     assert!(res.is_err());
+}
+
+/// TCP connections that never send a ClientHello, from 127.0.0.1.
+async fn silent(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    held
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_more_than_its_share_of_handshakes() {
+    let d = domain("example.org");
+    let limits = HandshakeLimits {
+        max_in_flight: 100,
+        max_in_flight_per_ip: 3,
+        timeout: Duration::from_secs(60),
+    };
+    let (addr, _peers) = serve_within(identity(&d, SERVER_ID), trust(&[&d.bundle]), limits).await;
+    let held = silent(addr, 3).await;
+    // The fourth from the same address is closed by the server at once: its read ends (EOF or
+    // reset), long before the 60 s handshake timeout.
+    let mut fourth = TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(30), fourth.read(&mut buf))
+        .await
+        .expect("the connection over the per-address limit was left open");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // A slot given back is a slot to use: a real client handshakes once one is closed.
+    drop(held);
+    let agent = "spiffe://example.org/lanyard/agent/join_token/1";
+    client(addr, identity(&d, agent), trust(&[&d.bundle]), SERVER_ID)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn at_the_total_limit_new_connections_wait_for_a_free_handshake_slot() {
+    let d = domain("example.org");
+    let timeout = Duration::from_millis(600);
+    let limits = HandshakeLimits {
+        max_in_flight: 2,
+        max_in_flight_per_ip: 100,
+        timeout,
+    };
+    let (addr, mut peers) =
+        serve_within(identity(&d, SERVER_ID), trust(&[&d.bundle]), limits).await;
+    let opened = std::time::Instant::now();
+    let _held = silent(addr, 2).await;
+    // Both slots are taken by handshakes that will never finish: the client's connection waits
+    // in the backlog until they time out, and is then served (not refused).
+    let agent = "spiffe://example.org/lanyard/agent/join_token/1";
+    client(addr, identity(&d, agent), trust(&[&d.bundle]), SERVER_ID)
+        .await
+        .unwrap();
+    assert!(
+        opened.elapsed() >= timeout,
+        "served after {:?}, before the held handshakes timed out ({timeout:?})",
+        opened.elapsed()
+    );
+    assert_eq!(
+        peers.recv().await.unwrap().spiffe_id.unwrap().as_str(),
+        agent
+    );
 }
