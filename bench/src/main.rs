@@ -4,12 +4,13 @@
 //! ratios hold on a noisy machine. Prints a table, then one JSON line per metric with the keys
 //! `scenario, metric, value, unit, baseline, ratio`. It reports; it never asserts.
 //!
-//! Scenarios: `sign` ([`sign`]), `fetch_latency` ([`fetch`]), `propagation` ([`propagation`]),
-//! `conn_rate` ([`conn_rate`]), `taint_resign` ([`taint`]), `agent_rss` (the agent's `VmRSS`
-//! with the [`node`] set up). See docs/benchmarks.md.
+//! Scenarios: `sign` ([`sign`]), `sign_fairness` ([`fairness`]), `fetch_latency` ([`fetch`]),
+//! `propagation` ([`propagation`]), `conn_rate` ([`conn_rate`]), `taint_resign` ([`taint`]),
+//! `agent_rss` (the agent's `VmRSS` with the [`node`] set up). See docs/benchmarks.md.
 
 mod admin;
 mod conn_rate;
+mod fairness;
 mod fetch;
 mod node;
 mod procs;
@@ -77,6 +78,9 @@ enum Scenario {
     /// X.509-SVIDs signed per second through the agent API vs raw CSR-verify + sign.
     #[value(name = "sign")]
     Sign,
+    /// Agent B's signing latency alone vs while agent A loops maximal batches.
+    #[value(name = "sign_fairness")]
+    SignFairness,
     /// First FetchX509SVID response of a new workload vs a raw gRPC round trip.
     #[value(name = "fetch_latency")]
     FetchLatency,
@@ -169,6 +173,21 @@ async fn run(args: &Args) -> Result<()> {
         match sign::run(&bins, sign).await {
             Ok(m) => metrics.extend(m),
             Err(e) => notes.push(format!("sign: not measured: {e:#}")),
+        }
+    }
+
+    if want(Scenario::SignFairness) {
+        let cfg = fairness::FairnessConfig {
+            rounds: sign.rounds,
+            round: sign.round,
+        };
+        say(format!(
+            "sign_fairness: {} rounds of {:?} agent B alone, then next to agent A",
+            cfg.rounds, cfg.round
+        ));
+        match fairness::run(&bins, cfg).await {
+            Ok(m) => metrics.extend(m),
+            Err(e) => notes.push(format!("sign_fairness: not measured: {e:#}")),
         }
     }
 

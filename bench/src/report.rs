@@ -9,6 +9,8 @@ use serde::Serialize;
 pub(crate) enum Target {
     /// `ratio` (value / baseline) at least this.
     RatioAtLeast(f64),
+    /// `ratio` (value / baseline) at most this.
+    RatioAtMost(f64),
     /// `value` at most this, in the metric's unit.
     AtMost(f64),
     /// `value` at least this, in the metric's unit.
@@ -19,6 +21,7 @@ impl Target {
     fn text(self, unit: &str) -> String {
         match self {
             Target::RatioAtLeast(r) => format!("ratio >= {r}"),
+            Target::RatioAtMost(r) => format!("ratio <= {r}"),
             Target::AtMost(v) => format!("<= {v} {unit}"),
             Target::AtLeast(v) => format!(">= {v} {unit}"),
         }
@@ -85,6 +88,7 @@ impl Metric {
     fn met(&self) -> Option<bool> {
         match self.target? {
             Target::RatioAtLeast(r) => self.ratio().map(|x| x >= r),
+            Target::RatioAtMost(r) => self.ratio().map(|x| x <= r),
             Target::AtMost(v) => Some(self.value <= v),
             Target::AtLeast(v) => Some(self.value >= v),
         }

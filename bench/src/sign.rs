@@ -41,6 +41,126 @@ const CALLERS_PER_CORE: usize = 2;
 /// Distinct CSRs, cycled through; each is parsed and verified again on every use.
 const POOL: usize = 1000;
 
+/// An agent attested with a join token, as the real agent does on first start (trust bootstrapped
+/// from the CLI's PEM), whose identity opens new mTLS connections to the agent API.
+pub(crate) struct BenchAgent {
+    addr: std::net::SocketAddr,
+    td: TrustDomain,
+    identity: Identity,
+    trust: TrustStore,
+    /// The agent's SPIFFE ID.
+    pub(crate) spiffe_id: String,
+}
+
+impl BenchAgent {
+    /// Attests a new agent to `server`.
+    pub(crate) async fn attest(server: &Server, td: &TrustDomain) -> Result<BenchAgent> {
+        let (token, _) = server.join_token().await?;
+        let mut bootstrap = Bundle::new(td.clone());
+        for c in lanyard_x509::certificates_from_pem(server.bundle_pem().await?.as_bytes())? {
+            bootstrap.add_x509_authority(c);
+        }
+        let trust = TrustStore::new(BundleSet::from_iter([bootstrap]));
+        let mut c = client::connect(server.agent_addr, td, Identity::new(), trust)?;
+        let (svid, bundle) = client::attest_join_token(&mut c, &token).await?;
+        let identity = Identity::new();
+        svid.install(&identity)?;
+        Ok(BenchAgent {
+            addr: server.agent_addr,
+            td: td.clone(),
+            identity,
+            trust: TrustStore::new(BundleSet::from_iter([bundle])),
+            spiffe_id: svid.spiffe_id.to_string(),
+        })
+    }
+
+    /// A new mTLS connection as this agent.
+    pub(crate) fn connect(&self) -> Result<AgentServiceClient<Channel>> {
+        Ok(client::connect(
+            self.addr,
+            &self.td,
+            self.identity.clone(),
+            self.trust.clone(),
+        )?)
+    }
+
+    /// Creates `n` entries parented to this agent (`spiffe://example.org/bench/<name>/<i>`);
+    /// their IDs.
+    pub(crate) async fn entries(
+        &self,
+        admin: &mut Admin,
+        name: &str,
+        n: usize,
+    ) -> Result<Vec<String>> {
+        let entries = (0..n)
+            .map(|i| {
+                uid_entry(
+                    format!("spiffe://example.org/bench/{name}/{i}"),
+                    &self.spiffe_id,
+                    0,
+                )
+            })
+            .collect();
+        admin.create_all(entries).await
+    }
+}
+
+/// A batch of `size` items for `entry_ids[..size]`, with CSRs from `pool` starting at `offset`.
+pub(crate) fn batch(
+    entry_ids: &[String],
+    pool: &[Vec<u8>],
+    size: usize,
+    offset: usize,
+) -> pb::BatchSignX509SvidsRequest {
+    pb::BatchSignX509SvidsRequest {
+        items: (0..size)
+            .map(|i| pb::SignX509SvidItem {
+                entry_id: entry_ids[i].clone(),
+                csr: pool[(offset + i) % pool.len()].clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `n` CSRs for fresh EC P-256 keys.
+pub(crate) async fn csr_pool(n: usize) -> Result<Vec<Vec<u8>>> {
+    tokio::task::spawn_blocking(move || -> Result<Vec<Vec<u8>>> {
+        (0..n)
+            .map(|_| Ok(build_csr(&KeyPair::generate(KeyType::EcP256)?)?))
+            .collect()
+    })
+    .await?
+}
+
+/// Sends `request` until every item is signed: the server's entry cache follows the change log,
+/// so entries just created may not be signable yet.
+pub(crate) async fn wait_signable(
+    client: &mut AgentServiceClient<Channel>,
+    request: pb::BatchSignX509SvidsRequest,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let resp = client
+            .batch_sign_x509_svids(request.clone())
+            .await?
+            .into_inner();
+        if resp
+            .results
+            .iter()
+            .all(|r| matches!(r.result, Some(SignOutcome::Svid(_))))
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the server never signed for the new entries: {:?}",
+                resp.results.first()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Sizes of one run.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SignConfig {
@@ -61,74 +181,22 @@ pub(crate) async fn run(bins: &Bins, cfg: SignConfig) -> Result<Vec<Metric>> {
     let server = Server::start(bins).await?;
     let td = td()?;
 
-    // Attest as an agent would on first start: bootstrap trust from the CLI's PEM.
-    let (token, _) = server.join_token().await?;
-    let mut bootstrap = Bundle::new(td.clone());
-    for c in lanyard_x509::certificates_from_pem(server.bundle_pem().await?.as_bytes())? {
-        bootstrap.add_x509_authority(c);
-    }
-    let trust = TrustStore::new(BundleSet::from_iter([bootstrap]));
-    let mut c = client::connect(server.agent_addr, &td, Identity::new(), trust)?;
-    let (svid, bundle) = client::attest_join_token(&mut c, &token).await?;
-    let identity = Identity::new();
-    svid.install(&identity)?;
-    let trust = TrustStore::new(BundleSet::from_iter([bundle]));
-    let connect = || client::connect(server.agent_addr, &td, identity.clone(), trust.clone());
-
+    let agent = BenchAgent::attest(&server, &td).await?;
     let mut admin = Admin::connect(&server.socket).await?;
     // One entry per item: a batch names each entry once (the server refuses repeats).
-    let mut entry_ids = Vec::with_capacity(BATCH);
-    for i in 0..BATCH {
-        let spiffe_id = format!("spiffe://example.org/bench/sign/{i}");
-        entry_ids.push(
-            admin
-                .create(uid_entry(spiffe_id, svid.spiffe_id.as_ref(), 0))
-                .await?,
-        );
-    }
+    let entry_ids = agent.entries(&mut admin, "sign", BATCH).await?;
 
-    let pool = tokio::task::spawn_blocking(|| -> Result<Vec<Vec<u8>>> {
-        (0..POOL)
-            .map(|_| Ok(build_csr(&KeyPair::generate(KeyType::EcP256)?)?))
-            .collect()
-    })
-    .await??;
-    let pool = Arc::new(pool);
-    let batch = |offset: usize| pb::BatchSignX509SvidsRequest {
-        items: (0..BATCH)
-            .map(|i| pb::SignX509SvidItem {
-                entry_id: entry_ids[i].clone(),
-                csr: pool[(offset + i) % POOL].clone(),
-            })
-            .collect(),
-    };
+    let pool = Arc::new(csr_pool(POOL).await?);
+    let batch = |offset: usize| batch(&entry_ids, &pool, BATCH, offset);
 
-    // The server's entry cache follows the change log: wait until it knows the entries.
-    let mut probe = connect()?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let resp = probe.batch_sign_x509_svids(batch(0)).await?.into_inner();
-        if resp
-            .results
-            .iter()
-            .all(|r| matches!(r.result, Some(SignOutcome::Svid(_))))
-        {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the server never signed for the new entries: {:?}",
-                resp.results.first()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut probe = agent.connect()?;
+    wait_signable(&mut probe, batch(0)).await?;
 
     // CALLERS_PER_CORE * cores callers, each on its own connection, warmed up.
     let callers = CALLERS_PER_CORE * cores;
     let mut clients = Vec::new();
     for n in 0..callers {
-        let mut cl = connect()?;
+        let mut cl = agent.connect()?;
         cl.batch_sign_x509_svids(batch(0)).await?;
         let requests: Vec<_> = (0..POOL / BATCH).map(|k| batch(k * BATCH + n)).collect();
         clients.push((cl, Arc::new(requests)));
