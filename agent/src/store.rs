@@ -106,17 +106,6 @@ pub struct Snapshot {
     pub ready: bool,
 }
 
-impl Snapshot {
-    /// The SVIDs a workload with `selectors` gets, default first.
-    pub fn svids_for(&self, selectors: &[Selector]) -> Vec<Arc<WorkloadSvid>> {
-        self.svids
-            .iter()
-            .filter(|s| s.matches(selectors))
-            .cloned()
-            .collect()
-    }
-}
-
 /// The shared, watchable holder of the current [`Snapshot`]. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct SvidStore {

@@ -547,7 +547,7 @@ async fn an_entry_selecting_the_test_binarys_sha256_is_served_when_path_discover
     .await;
     let exe = std::env::current_exe().unwrap();
     let digest = ring::digest::digest(&ring::digest::SHA256, &std::fs::read(&exe).unwrap());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(digest);
     let ca = Ca::new("example.org");
     let by_hash = lanyard_agent::store::Selector::new("unix", format!("sha256:{hex}"));
     let by_path = lanyard_agent::store::Selector::new("unix", format!("path:{}", exe.display()));

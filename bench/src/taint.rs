@@ -43,11 +43,6 @@ const RENEWED_LINE: &str = "agent SVID renewed";
 /// How long a round may take before it counts as failed.
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Lowercase hex, as authority ids are written.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The bench's SVID in `resp`: (leaf AKI as hex, whether the bundle holds `ca_der`).
 fn inspect(resp: &X509svidResponse, ca_der: &[u8]) -> Result<(String, bool)> {
     let svid = resp
@@ -63,7 +58,7 @@ fn inspect(resp: &X509svidResponse, ca_der: &[u8]) -> Result<(String, bool)> {
     let in_bundle = split_der_certificates(&svid.bundle)?
         .iter()
         .any(|c| c.as_bytes() == ca_der);
-    Ok((hex(&aki), in_bundle))
+    Ok((hex::encode(aki), in_bundle))
 }
 
 /// Days from 1970-01-01 to the civil date (H. Hinnant's `days_from_civil`).

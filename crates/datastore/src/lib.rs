@@ -202,14 +202,9 @@ pub(crate) fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// SHA-256 of `data` in hex.
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
 }
 
 /// A new random entry ID: 128 bits from the system CSPRNG, as 32 hex digits.
@@ -219,5 +214,5 @@ pub(crate) fn new_id() -> Result<String, DatastoreError> {
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| DatastoreError::Random)?;
-    Ok(hex(&bytes))
+    Ok(hex::encode(bytes))
 }

@@ -198,12 +198,28 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
-/// Accepts any server certificate (still checking the handshake signature). Only for an agent's
-/// `insecure_bootstrap` first contact, which the caller must log loudly: the server is then
-/// unauthenticated until the agent holds the bundle it returns.
+/// Accepts any server certificate (still checking the handshake signature). Only for what the
+/// operator asked for by name, which the caller must log loudly: an agent's `insecure_bootstrap`
+/// first contact (the server is unauthenticated until the agent holds the bundle it returns)
+/// and `kubelet_skip_verify`.
 #[derive(Debug)]
 pub struct InsecureServerVerifier {
     algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl InsecureServerVerifier {
+    /// With the signature algorithms of the crate's one crypto provider (ring).
+    pub fn new() -> Self {
+        Self {
+            algorithms: provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl Default for InsecureServerVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ServerCertVerifier for InsecureServerVerifier {
@@ -243,9 +259,7 @@ impl ServerCertVerifier for InsecureServerVerifier {
 
 /// A client config that does not authenticate the server (see [`InsecureServerVerifier`]).
 pub fn insecure_client_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    let verifier = InsecureServerVerifier {
-        algorithms: provider().signature_verification_algorithms,
-    };
+    let verifier = InsecureServerVerifier::new();
     let mut config = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()

@@ -37,7 +37,7 @@ fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, Status> {
     let mut buf = vec![0u8; bytes];
     rng.fill(&mut buf)
         .map_err(|_| Status::internal("the system random number generator failed"))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buf))
 }
 
 /// Agent IDs that other node attestors assign: a join token must not name one.

@@ -77,7 +77,7 @@ fn error_id() -> String {
     let mut bytes = [0u8; 4];
     // A failed random generator leaves zeros: the id is only a search key.
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// A CA failure during attestation: a CSR the CA refuses is the caller's problem and says so;

@@ -14,7 +14,7 @@ use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::types::v1 as types;
 use tonic::{Code, Response, Status};
 
-use super::{AgentApi, MAX_BATCH, check_unique, unix};
+use super::{AgentApi, MAX_BATCH, authorized_entry, check_unique};
 
 fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
     pb::mint_jwt_svid_result::Result::Error(types::Status {
@@ -75,8 +75,9 @@ fn mint_one(
     audience: &[String],
     now: SystemTime,
 ) -> pb::MintJwtSvidResult {
-    let result = match api.cache.get(&entry_id) {
-        Some(e) if parents.contains(&e.parent_id) && e.expires_at.is_none_or(|t| t > unix(now)) => {
+    let result = match authorized_entry(&api.cache, &agent.spiffe_id, parents, &entry_id, now) {
+        Err(denied) => pb::mint_jwt_svid_result::Result::Error(denied),
+        Ok(e) => {
             let ttl = match e.jwt_svid_ttl {
                 0 => api.state.default_jwt_ttl(),
                 s => Duration::from_secs(u64::from(s)),
@@ -109,13 +110,6 @@ fn mint_one(
                 }
             }
         }
-        _ => item_error(
-            Code::PermissionDenied,
-            format!(
-                "entry {entry_id:?} does not exist, has expired or is not authorized for agent {}",
-                agent.spiffe_id
-            ),
-        ),
     };
     pb::MintJwtSvidResult {
         entry_id,
@@ -128,21 +122,11 @@ mod tests {
     use lanyard_datastore::{Entry, Selector};
 
     use super::*;
+    use crate::agent_api::unix;
     use crate::cache::EntryCache;
 
     fn agent(id: &str) -> AttestedAgent {
-        AttestedAgent {
-            spiffe_id: SpiffeId::parse(id).unwrap(),
-            attestation_type: "join_token".to_owned(),
-            serial: String::new(),
-            previous_serial: String::new(),
-            expires_at: i64::MAX,
-            banned: false,
-            selectors: vec![],
-            created_at: 0,
-            last_seen_at: 0,
-            can_reattest: false,
-        }
+        super::super::test_agent(id, "", vec![])
     }
 
     #[tokio::test]

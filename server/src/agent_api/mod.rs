@@ -280,6 +280,30 @@ pub(crate) fn check_unique<'a>(
     Ok(())
 }
 
+/// The entry `entry_id` if `agent` may have an SVID signed for it at `now`: it exists, has not
+/// expired, and its parent is the agent or one of its node aliases (`parents`, from
+/// [`EntryCache::authorized_parents`]). Otherwise the one `PermissionDenied` message for all
+/// three cases, so a caller learns nothing about entries that are not its own.
+pub(crate) fn authorized_entry(
+    cache: &EntryCache,
+    agent: &lanyard_id::SpiffeId,
+    parents: &std::collections::BTreeSet<lanyard_id::SpiffeId>,
+    entry_id: &str,
+    now: SystemTime,
+) -> Result<Arc<lanyard_datastore::Entry>, lanyard_proto::lanyard::types::v1::Status> {
+    match cache.get(entry_id) {
+        Some(e) if parents.contains(&e.parent_id) && e.expires_at.is_none_or(|t| t > unix(now)) => {
+            Ok(e)
+        }
+        _ => Err(lanyard_proto::lanyard::types::v1::Status {
+            code: tonic::Code::PermissionDenied as i32,
+            message: format!(
+                "entry {entry_id:?} does not exist, has expired or is not authorized for agent {agent}"
+            ),
+        }),
+    }
+}
+
 /// Maps a datastore failure to a status (details stay in the server log).
 pub(crate) fn datastore_status(e: DatastoreError) -> Status {
     tracing::error!(error = %e, "datastore failure in agent API");
@@ -347,6 +371,28 @@ impl AgentService for AgentApi {
     ) -> Result<Response<pb::MintJwtSvidsResponse>, Status> {
         let agent = self.authenticate(&request).await?;
         jwt::mint(self, agent, request.into_inner()).await
+    }
+}
+
+/// An agent attested with a join token, for the agent API's unit tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+fn test_agent(
+    spiffe_id: &str,
+    serial: &str,
+    selectors: Vec<lanyard_datastore::Selector>,
+) -> AttestedAgent {
+    AttestedAgent {
+        spiffe_id: lanyard_id::SpiffeId::parse(spiffe_id).unwrap(),
+        attestation_type: "join_token".to_owned(),
+        serial: serial.to_owned(),
+        previous_serial: String::new(),
+        expires_at: i64::MAX,
+        banned: false,
+        selectors,
+        created_at: 0,
+        last_seen_at: 0,
+        can_reattest: false,
     }
 }
 

@@ -12,7 +12,7 @@ use lanyard_x509::{CertInfo, parse_csr};
 use tonic::{Code, Response, Status};
 
 use super::attest::svid_to_pb;
-use super::{AgentApi, MAX_BATCH, check_unique, unix};
+use super::{AgentApi, MAX_BATCH, authorized_entry, check_unique, unix};
 
 fn item_error(code: Code, message: String) -> pb::sign_x509_svid_result::Result {
     pb::sign_x509_svid_result::Result::Error(types::Status {
@@ -63,59 +63,48 @@ fn sign_one(
     now: SystemTime,
 ) -> pb::SignX509SvidResult {
     let entry_id = item.entry_id;
-    let denied = || {
-        item_error(
-            Code::PermissionDenied,
-            format!(
-                "entry {entry_id:?} does not exist, has expired or is not authorized for agent {}",
-                agent.spiffe_id
+    let result = match authorized_entry(&api.cache, &agent.spiffe_id, parents, &entry_id, now) {
+        Err(denied) => pb::sign_x509_svid_result::Result::Error(denied),
+        Ok(e) => match parse_csr(&item.csr) {
+            Err(err) => item_error(
+                Code::InvalidArgument,
+                format!("CSR for entry {entry_id:?} rejected: {err}"),
             ),
-        )
-    };
-    let result = match api.cache.get(&entry_id) {
-        Some(e) if parents.contains(&e.parent_id) && e.expires_at.is_none_or(|t| t > unix(now)) => {
-            match parse_csr(&item.csr) {
-                Err(err) => item_error(
-                    Code::InvalidArgument,
-                    format!("CSR for entry {entry_id:?} rejected: {err}"),
-                ),
-                Ok(spki) => {
-                    let ttl = match e.x509_svid_ttl {
-                        0 => api.state.default_x509_ttl(),
-                        s => Duration::from_secs(u64::from(s)),
-                    };
-                    match api.state.ca().sign_x509_svid(
-                        &spki,
-                        e.spiffe_id.clone(),
-                        e.dns_names.clone(),
-                        ttl,
-                        now,
-                    ) {
-                        Ok(svid) => {
-                            let serial = CertInfo::from_der(svid.leaf.as_bytes())
-                                .map(|i| i.serial_hex)
-                                .unwrap_or_default();
-                            tracing::info!(
-                                target: "audit",
-                                event = "x509_svid_issued",
-                                agent = %agent.spiffe_id,
-                                entry = %entry_id,
-                                spiffe_id = %e.spiffe_id,
-                                serial = %serial,
-                                expires_at = unix(svid.not_after),
-                                "X.509-SVID issued"
-                            );
-                            pb::sign_x509_svid_result::Result::Svid(svid_to_pb(&svid))
-                        }
-                        Err(err) => {
-                            tracing::error!(entry = %entry_id, error = %err, "signing failed");
-                            item_error(Code::Unavailable, format!("signing failed: {err}"))
-                        }
+            Ok(spki) => {
+                let ttl = match e.x509_svid_ttl {
+                    0 => api.state.default_x509_ttl(),
+                    s => Duration::from_secs(u64::from(s)),
+                };
+                match api.state.ca().sign_x509_svid(
+                    &spki,
+                    e.spiffe_id.clone(),
+                    e.dns_names.clone(),
+                    ttl,
+                    now,
+                ) {
+                    Ok(svid) => {
+                        let serial = CertInfo::from_der(svid.leaf.as_bytes())
+                            .map(|i| i.serial_hex)
+                            .unwrap_or_default();
+                        tracing::info!(
+                            target: "audit",
+                            event = "x509_svid_issued",
+                            agent = %agent.spiffe_id,
+                            entry = %entry_id,
+                            spiffe_id = %e.spiffe_id,
+                            serial = %serial,
+                            expires_at = unix(svid.not_after),
+                            "X.509-SVID issued"
+                        );
+                        pb::sign_x509_svid_result::Result::Svid(svid_to_pb(&svid))
+                    }
+                    Err(err) => {
+                        tracing::error!(entry = %entry_id, error = %err, "signing failed");
+                        item_error(Code::Unavailable, format!("signing failed: {err}"))
                     }
                 }
             }
-        }
-        _ => denied(),
+        },
     };
     pb::SignX509SvidResult {
         entry_id,
@@ -148,18 +137,7 @@ mod tests {
             .await
             .unwrap();
         let api = AgentApi::new(state, cache, vec![]);
-        let agent = AttestedAgent {
-            spiffe_id: parent,
-            attestation_type: "join_token".to_owned(),
-            serial: String::new(),
-            previous_serial: String::new(),
-            expires_at: i64::MAX,
-            banned: false,
-            selectors: vec![],
-            created_at: 0,
-            last_seen_at: 0,
-            can_reattest: false,
-        };
+        let agent = super::super::test_agent(parent.as_str(), "", vec![]);
         let csr = || {
             lanyard_x509::build_csr(
                 &lanyard_x509::KeyPair::generate(lanyard_x509::KeyType::EcP256).unwrap(),

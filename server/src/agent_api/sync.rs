@@ -227,7 +227,9 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
         // without publishing.
         let woken = tokio::time::timeout(left.min(Duration::from_millis(20)), events.recv()).await;
         if let Ok(Err(broadcast::error::RecvError::Closed)) = woken {
-            // The server is stopping; the stream ends as soon as it is live.
+            // The server is stopping (`EntryCache::close` dropped the sender at SIGTERM): the
+            // stream ends as soon as it is live. Without this, `recv` would return at once on
+            // every turn and the loop would spin until CATCH_UP_WAIT.
             return;
         }
     }
@@ -528,18 +530,7 @@ mod tests {
     }
 
     fn agent(spiffe_id: &str) -> AttestedAgent {
-        AttestedAgent {
-            spiffe_id: id(spiffe_id),
-            attestation_type: "join_token".to_owned(),
-            serial: "01".to_owned(),
-            previous_serial: String::new(),
-            expires_at: i64::MAX,
-            banned: false,
-            selectors: node_selectors(),
-            created_at: 0,
-            last_seen_at: 0,
-            can_reattest: false,
-        }
+        super::super::test_agent(spiffe_id, "01", node_selectors())
     }
 
     /// Agent [`ME`] attested on a fresh server, and the API over its entry cache.

@@ -28,8 +28,7 @@ pub fn generated_agent_id(td: &TrustDomain) -> Result<lanyard_id::SpiffeId, Atte
     let mut bytes = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| AttestError::Rejected("system random generator failed".into()))?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    td.id_with_path(&format!("/lanyard/agent/join_token/{hex}"))
+    td.id_with_path(&format!("/lanyard/agent/join_token/{}", hex::encode(bytes)))
         .map_err(|e| AttestError::Rejected(e.to_string()))
 }
 

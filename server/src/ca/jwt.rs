@@ -20,7 +20,7 @@ use lanyard_x509::{KeyPair, KeyType};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::keystore::Stored;
-use super::{Ca, CaError, UnusableAuthority, hex, state_name, unix};
+use super::{Ca, CaError, UnusableAuthority, state_name, unix};
 
 /// Why a JWT key operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +120,7 @@ fn random_kid() -> Result<String, CaError> {
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| std::io::Error::other("system random generator failed"))?;
-    Ok(hex(&bytes))
+    Ok(hex::encode(bytes))
 }
 
 impl Ca {

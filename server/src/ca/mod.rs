@@ -245,10 +245,6 @@ fn unix(t: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Ca {
     /// [`Ca::open_with_jwt_key_type`] with EC P-256 JWT keys.
     pub async fn open(
@@ -529,7 +525,7 @@ impl Ca {
         let cert = self_signed_ca(&params, &key)?;
         let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
         let id = match &info.subject_key_id {
-            Some(ski) => hex(ski),
+            Some(ski) => hex::encode(ski),
             None => info.serial_hex.clone(),
         };
         // Key first: a crash after it leaves an unused file, never a published key we lack.

@@ -28,10 +28,12 @@ async fn open(dir: &tempfile::TempDir, ds: &Datastore, td: &TrustDomain, now: Sy
 }
 
 fn leaf_aki(svid: &IssuedX509Svid) -> String {
-    hex(&CertInfo::from_der(svid.leaf.as_bytes())
-        .unwrap()
-        .authority_key_id
-        .unwrap())
+    hex::encode(
+        CertInfo::from_der(svid.leaf.as_bytes())
+            .unwrap()
+            .authority_key_id
+            .unwrap(),
+    )
 }
 
 fn sign(ca: &Ca, now: SystemTime) -> IssuedX509Svid {

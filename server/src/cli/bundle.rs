@@ -105,12 +105,7 @@ fn states_json(b: &pb::Bundle) -> Result<serde_json::Value, String> {
         .map(|a| {
             let info = lanyard_x509::CertInfo::from_der(&a.asn1)
                 .map_err(|e| format!("the server sent an unreadable X.509 authority: {e}"))?;
-            let id: String = info
-                .subject_key_id
-                .unwrap_or_default()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let id = hex::encode(info.subject_key_id.unwrap_or_default());
             let not_after = info
                 .not_after
                 .duration_since(UNIX_EPOCH)

@@ -379,11 +379,7 @@ fn entry_id(cr_name: &str, pod_uid: &str) -> String {
         &ring::digest::SHA256,
         format!("{cr_name}\n{pod_uid}").as_bytes(),
     );
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("k8s-{hex}")
+    format!("k8s-{}", hex::encode(&digest.as_ref()[..16]))
 }
 
 fn ttl_seconds(field: &str, value: Option<&str>) -> Result<u32, String> {

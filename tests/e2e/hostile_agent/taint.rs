@@ -29,8 +29,10 @@ fn signer_and_authorities(resp: &X509svidResponse) -> (String, usize) {
         .unwrap()
         .authority_key_id
         .unwrap();
-    let hex = aki.iter().map(|b| format!("{b:02x}")).collect();
-    (hex, split_der_certificates(&svid.bundle).unwrap().len())
+    (
+        hex::encode(aki),
+        split_der_certificates(&svid.bundle).unwrap().len(),
+    )
 }
 
 /// A server and a real agent serving `WEB`, after a rotation: a second authority active, the

@@ -283,17 +283,7 @@ fn sha256_unchanged(mut exe: OpenedExe) -> Result<Arc<str>, std::io::Error> {
             "the file changed while it was hashed",
         ));
     }
-    Ok(Arc::from(hex(ctx.finish().as_ref())))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Ok(Arc::from(hex::encode(ctx.finish())))
 }
 
 #[cfg(test)]
@@ -303,7 +293,7 @@ mod tests {
     use super::*;
 
     fn digest_of(bytes: &[u8]) -> String {
-        hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,7 +308,7 @@ mod tests {
             whole.update(&chunk);
         }
         drop(f);
-        let want = hex(whole.finish().as_ref());
+        let want = hex::encode(whole.finish());
 
         let cache = Arc::new(DigestCache::default());
         let calls: Vec<_> = (0..64)
@@ -382,10 +372,5 @@ mod tests {
             err.contains("pid 7") && err.contains("/nonexistent/exe"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn hex_is_lowercase_and_padded() {
-        assert_eq!(hex(&[0x00, 0xab, 0x0f]), "00ab0f");
     }
 }

@@ -141,7 +141,6 @@ fn group_name(gid: u32) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::digest::hex;
     use super::*;
 
     fn own_pid() -> i32 {
@@ -181,7 +180,7 @@ mod tests {
             "{selectors:?}"
         );
         let digest = ring::digest::digest(&ring::digest::SHA256, &std::fs::read(&exe).unwrap());
-        assert!(has(&selectors, &format!("sha256:{}", hex(digest.as_ref()))));
+        assert!(has(&selectors, &format!("sha256:{}", hex::encode(digest))));
     }
 
     #[tokio::test]

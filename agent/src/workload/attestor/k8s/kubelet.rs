@@ -14,10 +14,8 @@ use hyper::body::Bytes;
 use hyper::header::{ACCEPT, AUTHORIZATION, HOST, HeaderValue};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{CertificateError, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
@@ -245,20 +243,23 @@ impl KubeletClient {
                 name: tls_name.to_owned(),
                 reason: e.to_string(),
             })?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| KubeletError::Tls {
-                url: url.to_string(),
-                reason: e.to_string(),
-            })?;
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| KubeletError::Tls {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
         let mut config = match &verification {
             KubeletVerification::CaFile(path) => builder
                 .with_root_certificates(load_roots(path)?)
                 .with_no_client_auth(),
             KubeletVerification::SkipVerify => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(SkipServerVerification(provider)))
+                .with_custom_certificate_verifier(Arc::new(
+                    lanyard_tls::InsecureServerVerifier::new(),
+                ))
                 .with_no_client_auth(),
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -456,56 +457,6 @@ fn status_hint(status: u16, body: &[u8]) -> String {
         _ => "",
     };
     format!("{hint}body: {excerpt:?}")
-}
-
-/// Accepts any kubelet certificate but still checks the handshake signature with it
-/// (`kubelet_skip_verify = true`).
-#[derive(Debug)]
-struct SkipServerVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for SkipServerVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
