@@ -186,14 +186,7 @@ impl LocalAuthorityService {
         let changed = K::change(ca, verb, id).await.map_err(status)?;
         let (changed_id, _) = K::id_and_prepared(&changed);
         let action = format!("authority.{}.{}", K::NAME, verb.name());
-        tracing::info!(
-            target: "audit",
-            caller = %who,
-            action = action.as_str(),
-            authority_id = %changed_id,
-            "{}",
-            K::AUDIT
-        );
+        audit!(who, action.as_str(), authority_id = %changed_id, "{}", K::AUDIT);
         Ok(K::to_pb(changed))
     }
 }

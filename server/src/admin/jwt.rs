@@ -46,12 +46,11 @@ pub(super) async fn mint(
             .await
             .map_err(|e| Status::internal(format!("minting task failed: {e}")))?
             .map_err(status)?;
-    tracing::info!(
-        target: "audit",
-        event = "jwt_svid_issued",
-        caller = %who,
+    audit!(
+        who,
+        "jwt_svid.mint",
         spiffe_id = %id,
-        kid = %minted.kid,
+        authority_id = %minted.kid,
         expires_at = minted.expires_at,
         "admin minted a JWT-SVID"
     );
