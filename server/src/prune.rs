@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use lanyard_datastore::{Datastore, DatastoreError};
 use tokio::time::MissedTickBehavior;
 
+use crate::admin::audit;
 use crate::config::PruneConfig;
 
 /// What one round deleted.
@@ -41,10 +42,9 @@ pub async fn prune_once(
     let join_tokens = ds.prune_join_tokens(at).await?;
     let gone = ds.prune_expired_entries(at).await?;
     for e in &gone {
-        tracing::info!(
-            target: "audit",
-            caller = "lanyard-server pruner",
-            action = "entry.expire",
+        audit!(
+            "lanyard-server pruner",
+            "entry.expire",
             entry_id = %e.id,
             spiffe_id = %e.spiffe_id,
             parent_id = %e.parent_id,

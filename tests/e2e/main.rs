@@ -46,6 +46,7 @@ mod cli;
 mod harness;
 mod store;
 
+mod audit;
 mod bad_input;
 mod ban_evict;
 mod csr;

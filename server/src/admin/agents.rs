@@ -95,13 +95,7 @@ impl AgentFilter {
 }
 
 fn audit_agent(who: &str, action: &str, id: &SpiffeId) {
-    tracing::info!(
-        target: "audit",
-        caller = %who,
-        action,
-        agent_id = %id,
-        "admin changed an agent"
-    );
+    audit!(who, action, agent_id = %id, "admin changed an agent");
 }
 
 #[tonic::async_trait]

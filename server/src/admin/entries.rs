@@ -30,9 +30,8 @@ impl EntriesService {
 }
 
 fn audit_entry(who: &str, action: &str, e: &lanyard_datastore::Entry) {
-    tracing::info!(
-        target: "audit",
-        caller = %who,
+    audit!(
+        who,
         action,
         entry_id = %e.id,
         spiffe_id = %e.spiffe_id,

@@ -3,12 +3,30 @@
 //! socket by [`serve_admin`].
 //!
 //! Authorization is file-system access to the socket: its directory is mode 0700, so whoever can
-//! connect is a full admin. Every change is recorded as one `tracing` event with target `audit`
-//! naming who (the peer's uid from `SO_PEERCRED`, else `admin-socket`), what (`action`) and which
-//! entry, agent or authority.
+//! connect is a full admin. Every change is recorded by `audit!` as one `tracing` event with
+//! target `audit`, in one field scheme (ARCHITECTURE.md, "Audit log"): who (`caller`: the peer's
+//! uid from `SO_PEERCRED`, else `admin-socket`), what (`action`, `<object>.<verb>`) and which
+//! entry, agent or authority (`entry_id`, `agent_id`, `authority_id`, ...).
 //!
 //! Each service lives in its own file; [`error::status`] is the one place where datastore, CA and
 //! validation errors become `tonic::Status` codes.
+
+/// Records one admin action in the audit log, in the field scheme every admin action uses: target
+/// `audit`, `caller` (who), `action` (`<object>.<verb>`, e.g. `entry.create`), then the fields
+/// naming what it acted on (`entry_id`, `agent_id`, `authority_id`, `spiffe_id`, ...) and the
+/// message: `audit!(who, "agent.ban", agent_id = %id, "admin changed an agent")`. Defined before
+/// the `mod`s below so they see it; elsewhere (the pruner) import it as `crate::admin::audit`.
+macro_rules! audit {
+    ($caller:expr, $action:expr, $($fields_and_message:tt)+) => {
+        tracing::info!(
+            target: "audit",
+            caller = %$caller,
+            action = $action,
+            $($fields_and_message)+
+        )
+    };
+}
+pub(crate) use audit;
 
 mod agents;
 mod authority;

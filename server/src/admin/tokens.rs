@@ -142,10 +142,9 @@ impl api::join_tokens_server::JoinTokens for JoinTokensService {
             })
             .await
             .map_err(status)?;
-        tracing::info!(
-            target: "audit",
-            caller = %who,
-            action = "token.generate",
+        audit!(
+            who,
+            "token.generate",
             agent_id = %spiffe_id,
             expires_at,
             "admin generated a join token"

@@ -24,6 +24,7 @@ pub mod jwt;
 mod render;
 pub mod token;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -115,7 +116,7 @@ pub enum CliError {
     #[error("{what} : {message}")]
     Rpc {
         /// What the command was doing, e.g. "create entry".
-        what: &'static str,
+        what: Cow<'static, str>,
         /// The server's status message (or its code when it gave none).
         message: String,
         /// The status code.
@@ -142,9 +143,9 @@ impl CliError {
 }
 
 /// Turns a failed call into a [`CliError::Rpc`] labelled `what`.
-fn rpc(what: &'static str) -> impl FnOnce(tonic::Status) -> CliError {
+fn rpc(what: impl Into<Cow<'static, str>>) -> impl FnOnce(tonic::Status) -> CliError {
     move |s| CliError::Rpc {
-        what,
+        what: what.into(),
         message: if s.message().is_empty() {
             format!("{:?}", s.code())
         } else {

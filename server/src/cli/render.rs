@@ -1,4 +1,5 @@
-//! Text and JSON renderings of entries, agents and authorities. JSON uses the proto field names.
+//! Text and JSON renderings of entries, agents, X.509 authorities and JWT keys. JSON uses the
+//! proto field names.
 
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
@@ -160,5 +161,24 @@ pub(super) fn authority_text(out: &mut String, a: &api::X509AuthorityInfo) {
     line(out, "State", state_name(a.state));
     line(out, "Tainted", a.tainted);
     line(out, "Held here", a.local);
+    line(out, "Expires at", time(a.expires_at));
+}
+
+/// A JWT signing key as JSON, with its SubjectPublicKeyInfo as hex.
+pub(super) fn jwt_key_json(a: &api::JwtAuthorityInfo) -> Value {
+    json!({
+        "authority_id": a.authority_id,
+        "state": state_name(a.state),
+        "expires_at": a.expires_at,
+        "tainted": a.tainted,
+        "public_key": a.public_key.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    })
+}
+
+/// A JWT signing key as a block of `Label : value` lines.
+pub(super) fn jwt_key_text(out: &mut String, a: &api::JwtAuthorityInfo) {
+    line(out, "Key ID", &a.authority_id);
+    line(out, "State", state_name(a.state));
+    line(out, "Tainted", a.tainted);
     line(out, "Expires at", time(a.expires_at));
 }

@@ -6,24 +6,10 @@ use tonic::Code;
 
 use super::*;
 
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap()
-}
-
 #[tokio::test]
 async fn prepare_activate_taint_revoke() {
     let server = TestServer::sqlite().await;
-    let show = || async {
-        json(
-            &server
-                .cli_ok(&["localauthority", "x509", "show", "--output", "json"])
-                .await,
-        )["authorities"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    let first = show().await;
+    let first = server.authorities("x509").await;
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["state"], "active");
     let old_id = first[0]["authority_id"].as_str().unwrap().to_owned();
@@ -149,7 +135,7 @@ async fn prepare_activate_taint_revoke() {
             &old_id,
         ])
         .await;
-    let after = show().await;
+    let after = server.authorities("x509").await;
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["authority_id"], new_id.as_str());
     let pem = server.cli_ok(&["bundle", "show"]).await;

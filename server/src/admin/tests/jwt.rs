@@ -7,20 +7,6 @@ use tonic::Code;
 
 use super::*;
 
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap()
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn jwt_mint_prints_a_token_that_validates_against_the_bundle() {
     let server = TestServer::sqlite().await;
@@ -89,17 +75,7 @@ async fn jwt_mint_prints_a_token_that_validates_against_the_bundle() {
 #[tokio::test]
 async fn jwt_key_prepare_activate_taint_revoke() {
     let server = TestServer::sqlite().await;
-    let show = || async {
-        json(
-            &server
-                .cli_ok(&["localauthority", "jwt", "show", "--output", "json"])
-                .await,
-        )["authorities"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    let first = show().await;
+    let first = server.authorities("jwt").await;
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["state"], "active");
     let old_id = first[0]["authority_id"].as_str().unwrap().to_owned();
@@ -181,7 +157,7 @@ async fn jwt_key_prepare_activate_taint_revoke() {
     server
         .cli_ok(&["localauthority", "jwt", "revoke", "--authority-id", &old_id])
         .await;
-    let after = show().await;
+    let after = server.authorities("jwt").await;
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["authority_id"], new_id.as_str());
     let bundle = server.state.ca().bundle().await.unwrap();

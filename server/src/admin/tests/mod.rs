@@ -128,6 +128,14 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("{args:?}: {e}"))
     }
 
+    /// `localauthority <kind> show --output json`: the authorities of `kind` (`x509`, `jwt`).
+    pub(super) async fn authorities(&self, kind: &str) -> Vec<serde_json::Value> {
+        let shown = self
+            .cli_ok(&["localauthority", kind, "show", "--output", "json"])
+            .await;
+        json(&shown)["authorities"].as_array().unwrap().clone()
+    }
+
     /// Stops the server and returns what `serve_admin` returned.
     pub(super) async fn stop(mut self) -> Result<(), AdminServeError> {
         let _ = self.shutdown.take().unwrap().send(());
@@ -162,6 +170,11 @@ pub(super) async fn channel(path: &Path) -> Channel {
         }))
         .await
         .unwrap()
+}
+
+/// Parses what a `--output json` command printed.
+pub(super) fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap()
 }
 
 pub(super) fn now() -> i64 {
