@@ -171,7 +171,7 @@ pub(super) fn jwt_key_json(a: &api::JwtAuthorityInfo) -> Value {
         "state": state_name(a.state),
         "expires_at": a.expires_at,
         "tainted": a.tainted,
-        "public_key": a.public_key.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "public_key": hex::encode(&a.public_key),
     })
 }
 
