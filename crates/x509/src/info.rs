@@ -21,12 +21,18 @@ pub struct CertInfo {
     pub not_after: SystemTime,
 }
 
+/// A certificate's serial number as hex digits without separators (the DER integer's bytes,
+/// including a leading zero byte when DER has one).
+pub(crate) fn serial_hex(cert: &x509_parser::certificate::X509Certificate<'_>) -> String {
+    cert.raw_serial_as_string().replace(':', "")
+}
+
 impl CertInfo {
     /// Reads the facts of one DER certificate.
     pub fn from_der(der: &[u8]) -> Result<CertInfo, CertificateError> {
         let parsed = parse_cert(der)?;
         Ok(CertInfo {
-            serial_hex: parsed.x509.raw_serial_as_string().replace(':', ""),
+            serial_hex: serial_hex(&parsed.x509),
             subject_key_id: parsed.subject_key_id.map(<[u8]>::to_vec),
             authority_key_id: parsed.authority_key_id.map(<[u8]>::to_vec),
             not_before: system_time(parsed.not_before_unix()),

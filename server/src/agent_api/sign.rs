@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use lanyard_datastore::AttestedAgent;
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::types::v1 as types;
-use lanyard_x509::{CertInfo, parse_csr};
+use lanyard_x509::parse_csr;
 use tonic::{Code, Response, Status};
 
 use super::attest::svid_to_pb;
@@ -83,16 +83,13 @@ fn sign_one(
                     now,
                 ) {
                     Ok(svid) => {
-                        let serial = CertInfo::from_der(svid.leaf.as_bytes())
-                            .map(|i| i.serial_hex)
-                            .unwrap_or_default();
                         tracing::info!(
                             target: "audit",
                             event = "x509_svid_issued",
                             agent = %agent.spiffe_id,
                             entry = %entry_id,
                             spiffe_id = %e.spiffe_id,
-                            serial = %serial,
+                            serial = %svid.serial_hex,
                             expires_at = unix(svid.not_after),
                             "X.509-SVID issued"
                         );

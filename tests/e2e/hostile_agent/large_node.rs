@@ -2,11 +2,9 @@
 //! entries, beyond gRPC's 4 MiB message limit) arrives in parts; the real agent takes all of
 //! them, signs an SVID for each, serves its workloads, and follows later changes.
 
-use lanyard_proto::lanyard::admin::v1 as api;
-use lanyard_proto::lanyard::admin::v1::entries_client::EntriesClient;
 use lanyard_proto::lanyard::types::v1 as types;
 
-use crate::agent_client::{unix_channel, wait_for_svids};
+use crate::agent_client::wait_for_svids;
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
@@ -25,7 +23,6 @@ async fn an_agent_authorized_for_30000_entries_gets_them_all_and_later_changes()
     assert!(stopped.success(), "{stopped}: {}", agent.log_text());
     // Entries for a uid no process here runs as, but for the test's own last and first: the
     // agent is authorized for (and signs) every one.
-    let mut admin = EntriesClient::new(unix_channel(&server.socket).await);
     let entry = |n: usize| {
         let uid = if n == 0 || n == ENTRIES - 1 {
             my_uid()
@@ -42,25 +39,7 @@ async fn an_agent_authorized_for_30000_entries_gets_them_all_and_later_changes()
             ..Default::default()
         }
     };
-    let all: Vec<usize> = (0..ENTRIES).collect();
-    for batch in all.chunks(500) {
-        let resp = admin
-            .batch_create_entries(api::BatchCreateEntriesRequest {
-                entries: batch.iter().map(|n| entry(*n)).collect(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(
-            resp.results
-                .iter()
-                .all(|r| matches!(r.result, Some(api::entry_result::Result::Entry(_)))),
-            "{:?}",
-            resp.results
-                .iter()
-                .find(|r| !matches!(r.result, Some(api::entry_result::Result::Entry(_))))
-        );
-    }
+    super::create_entries(&server, (0..ENTRIES).map(entry).collect()).await;
 
     let before = agent.log_text().len();
     agent.start_again().await;

@@ -1,6 +1,12 @@
 //! Issue 14: an attested agent, or whoever holds a join token, against a real server. Each test
 //! asserts the exact status code the server answers with.
 
+use lanyard_proto::lanyard::admin::v1 as api;
+use lanyard_proto::lanyard::admin::v1::entries_client::EntriesClient;
+use lanyard_proto::lanyard::types::v1 as types;
+
+use crate::agent_client::unix_channel;
+
 mod bounds;
 mod large_node;
 mod recheck;
@@ -45,4 +51,39 @@ impl MemoryBound {
             self.bound_mib
         );
     }
+}
+
+/// Creates `entries` through the admin API (the service the CLI calls), 500 per call, and fails
+/// the test if any is refused.
+pub(crate) async fn create_entries(server: &crate::harness::Server, entries: Vec<types::Entry>) {
+    let mut admin = EntriesClient::new(unix_channel(&server.socket).await);
+    for batch in entries.chunks(500) {
+        let resp = admin
+            .batch_create_entries(api::BatchCreateEntriesRequest {
+                entries: batch.to_vec(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let created =
+            |r: &api::EntryResult| matches!(r.result, Some(api::entry_result::Result::Entry(_)));
+        assert!(
+            resp.results.iter().all(created),
+            "an entry was refused: {:?}",
+            resp.results.iter().find(|r| !created(r))
+        );
+    }
+}
+
+/// The ID of the first X.509 authority `localauthority x509 show` lists: the server's first,
+/// active one, before any rotation.
+pub(crate) async fn first_x509_authority(server: &crate::harness::Server) -> String {
+    let shown = server
+        .cli(&["localauthority", "x509", "show", "--output", "json"])
+        .await
+        .json();
+    shown["authorities"][0]["authority_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

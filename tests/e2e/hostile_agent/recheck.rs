@@ -55,14 +55,7 @@ async fn a_connection_whose_authority_is_revoked_gets_nothing_more() {
     let (mut agent, entry_id) = TestAgent::with_entry(&server, "spiffe://example.org/web").await;
     let (mut stream, _) = agent.sync().await.unwrap();
 
-    let shown = server
-        .cli(&["localauthority", "x509", "show", "--output", "json"])
-        .await
-        .json();
-    let old = shown["authorities"][0]["authority_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old = super::first_x509_authority(&server).await;
     let authority = |verb: &'static str, id: String| {
         let server = &server;
         async move {

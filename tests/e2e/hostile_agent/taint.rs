@@ -1,14 +1,19 @@
 //! Issue 14 item 6: taint is state, not an event. A real agent that could not hear of a taint
 //! (cut off from its server by the relay while the operator tainted) re-signs everything the
 //! tainted authority signed within 2 s of reconnecting, because the bundle it gets on reconnect
-//! marks the authority tainted. And a taint followed at once by a revoke leaves no connected
-//! agent behind.
+//! marks the authority tainted. The same holds for an agent that fell behind the server's change
+//! log by more than its event buffer: its stream resynchronizes and ends the resync with the
+//! bundle, taint included. And a taint followed at once by a revoke leaves no connected agent
+//! behind.
 
 use std::time::Duration;
 
+use lanyard_proto::lanyard::agent::v1::sync_message::Event;
+use lanyard_proto::lanyard::types::v1 as types;
 use lanyard_proto::workload::X509svidResponse;
 use lanyard_x509::{CertInfo, split_der_certificates};
 
+use crate::agent::TestAgent;
 use crate::agent_client::{SvidWatch, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
@@ -149,5 +154,78 @@ async fn taint_then_revoke_at_once_leaves_a_connected_agent_serving() {
     create_uid_entry(&server, api, &agent.id, my_uid(), &[]).await;
     wait_for_svids(&agent.socket, &[api, WEB]).await;
     agent.wait_ready().await;
+    memory.check(&server);
+}
+
+/// `count` entries under `parent` for a uid no process here runs as, each with a description of
+/// `description_len` bytes.
+fn entries(parent: &str, tag: &str, count: usize, description_len: usize) -> Vec<types::Entry> {
+    (0..count)
+        .map(|n| types::Entry {
+            spiffe_id: format!("spiffe://example.org/{tag}/{n}"),
+            parent_id: parent.to_owned(),
+            selectors: vec![types::Selector {
+                r#type: "unix".to_owned(),
+                value: "uid:64000".to_owned(),
+            }],
+            description: "d".repeat(description_len),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// A raw agent holds its Sync stream open without reading it, so the server's stream stops at
+/// HTTP/2 flow control and falls behind the change log by more than its event buffer (4,096
+/// events). The taint happens while it is behind, and its notice is pushed out of the buffer
+/// before the stream reads on. When the agent reads again, the resync ends with the bundle,
+/// which marks the old authority tainted: the state a real agent re-signs from (shown for a real
+/// agent by the test above, whose reconnect takes the same path).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taint_missed_by_an_agent_that_fell_behind_arrives_as_bundle_state() {
+    let server = Server::start(Store::Sqlite).await;
+    let memory = super::MemoryBound::new(&server, 64);
+    let (mut agent, _) = TestAgent::with_entry(&server, WEB).await;
+    let (mut stream, snapshot) = agent.sync().await.unwrap();
+    assert!(
+        snapshot.bundles[0]
+            .x509_authorities
+            .iter()
+            .all(|a| !a.tainted)
+    );
+
+    // About 3.5 MiB of changes for this agent, more than the client's HTTP/2 stream window
+    // (2 MiB) and the server's send buffer: the server's stream stops reading the change log.
+    super::create_entries(&server, entries(agent.id.as_ref(), "mine", 3_000, 1_000)).await;
+
+    let old = super::first_x509_authority(&server).await;
+    for args in [
+        &["localauthority", "x509", "prepare"][..],
+        &["localauthority", "x509", "activate"],
+        &["localauthority", "x509", "taint", "--authority-id", &old],
+    ] {
+        server.cli(args).await.ok();
+    }
+    // More changes than the event buffer holds, none for this agent: the taint's notice leaves
+    // the buffer before the stream reads on.
+    let (_, other_agent, _) = server.token(&[]).await;
+    super::create_entries(&server, entries(&other_agent, "theirs", 4_200, 0)).await;
+
+    let mut upserts = 0;
+    loop {
+        match stream.next().await {
+            Some(Ok(Event::Reissue(r))) => panic!(
+                "the taint notice arrived: the stream did not fall behind ({upserts} upserts read): {r:?}"
+            ),
+            Some(Ok(Event::BundleUpdated(b))) if b.x509_authorities.iter().any(|a| a.tainted) => {
+                assert_eq!(b.x509_authorities.len(), 2, "{b:?}");
+                break;
+            }
+            Some(Ok(Event::EntryUpserted(_))) => upserts += 1,
+            Some(Ok(_)) => {}
+            other => panic!("the Sync stream ended after {upserts} upserts: {other:?}"),
+        }
+    }
+    // The resync delivered every entry of the agent's (the first one and the 3,000).
+    assert!(upserts >= 3_000, "{upserts} upserts");
     memory.check(&server);
 }

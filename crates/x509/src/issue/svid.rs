@@ -46,6 +46,9 @@ pub struct IssuedX509Svid {
     pub not_before: SystemTime,
     /// The NotAfter written into the leaf (after capping, whole seconds).
     pub not_after: SystemTime,
+    /// The leaf's serial number in hex, as [`crate::CertInfo::serial_hex`] writes it (read from
+    /// the parse the profile check already does, so callers need not parse the leaf again).
+    pub serial_hex: String,
 }
 
 impl SigningCa {
@@ -137,6 +140,7 @@ impl SigningCa {
         let parsed = parse_cert(leaf.as_bytes()).map_err(|e| IssueError::Signing(e.to_string()))?;
         check_leaf(&parsed)
             .map_err(|e| IssueError::Signing(format!("issued leaf violates the profile: {e}")))?;
+        let serial_hex = crate::info::serial_hex(&parsed.x509);
         drop(parsed);
 
         let mut chain = vec![leaf.clone()];
@@ -146,6 +150,7 @@ impl SigningCa {
             chain,
             not_before: system_time(not_before),
             not_after: system_time(not_after),
+            serial_hex,
         })
     }
 }
