@@ -1,11 +1,14 @@
 //! `agent.toml`: the agent's strict configuration.
 //!
-//! Parsing ([`AgentConfig::from_toml`]) is separate from file I/O ([`AgentConfig::load`]).
-//! Unknown keys are errors naming the key. Every key is documented in `deploy/conf/agent.toml`.
+//! Parsing ([`AgentConfig::from_toml`]) is separate from file I/O ([`AgentConfig::load`]); both,
+//! the error type and the keys the server's file has too come from `lanyard-config`. Unknown keys
+//! are errors naming the key. Every key is documented in `deploy/conf/agent.toml`; the flags and
+//! environment variables that override some are `lanyard_config::AGENT`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lanyard_config::{ConfigFile, FileArgs, Overridable};
 use lanyard_id::TrustDomain;
 use lanyard_observe::LogFormat;
 use serde::Deserialize;
@@ -13,37 +16,17 @@ use serde::Deserialize;
 use crate::workload::WorkloadApiLimits;
 use crate::workload::attestor::{self, KubeletUrl, KubeletVerification};
 
-/// Why a configuration was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Unreadable {
-        /// The path given.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// Malformed TOML, unknown key or wrong type.
-    #[error("invalid config: {0}")]
-    Toml(#[from] toml::de::Error),
-    /// A value parsed but breaks a rule.
-    #[error("invalid config: `{field}` {problem}")]
-    Invalid {
-        /// Dotted key name.
-        field: &'static str,
-        /// What is wrong and what to do.
-        problem: String,
-    },
-}
+pub use lanyard_config::ConfigError;
+
+/// `[health]`: `/live` and `/ready`, on `127.0.0.1:8088` by default.
+pub type HealthConfig = lanyard_config::HealthConfig<8088>;
 
 /// The whole `agent.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// The trust domain, e.g. `example.org`. Required.
-    #[serde(deserialize_with = "de_trust_domain")]
+    #[serde(deserialize_with = "lanyard_config::trust_domain")]
     pub trust_domain: TrustDomain,
     /// `host:port` of the server's agent API. Required.
     pub server_address: String,
@@ -59,11 +42,11 @@ pub struct AgentConfig {
     /// Trust the server without a bundle on first contact (development only; logs a warning).
     #[serde(default)]
     pub insecure_bootstrap: bool,
-    /// Join token for the first attestation (also `--join-token`).
+    /// Join token for the first attestation (also `--join-token`); not shown by `{:?}`.
     #[serde(default)]
-    pub join_token: Option<String>,
+    pub join_token: Option<lanyard_config::Secret>,
     /// `tracing` filter.
-    #[serde(default = "default_log_level")]
+    #[serde(default = "lanyard_config::default_log_level")]
     pub log_level: String,
     /// `text` or `json`.
     #[serde(default)]
@@ -82,48 +65,11 @@ pub struct AgentConfig {
     pub workload_api: WorkloadApiLimits,
     /// How long a stopping agent (SIGTERM, SIGINT) waits for open Workload API connections
     /// and calls before it exits anyway.
-    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    #[serde(
+        default = "lanyard_config::shutdown_grace::default",
+        with = "humantime_serde"
+    )]
     pub shutdown_grace: Duration,
-}
-
-// Shutdown (issue 21): `shutdown_grace`.
-
-fn default_shutdown_grace() -> Duration {
-    Duration::from_secs(5)
-}
-
-/// The longest `shutdown_grace`: supervisors kill long before (Kubernetes after 30 s).
-const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
-
-fn validate_shutdown_grace(grace: Duration) -> Result<(), ConfigError> {
-    if grace > MAX_SHUTDOWN_GRACE {
-        return Err(ConfigError::Invalid {
-            field: "shutdown_grace",
-            problem: format!(
-                "is {}; at most {} (a supervisor kills an agent that takes longer anyway): lower it, e.g. \"5s\"",
-                humantime::format_duration(grace),
-                humantime::format_duration(MAX_SHUTDOWN_GRACE)
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// `[health]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthConfig {
-    /// HTTP address serving `/live` and `/ready`.
-    #[serde(default = "default_health_address")]
-    pub bind_address: std::net::SocketAddr,
-}
-
-impl Default for HealthConfig {
-    fn default() -> Self {
-        Self {
-            bind_address: default_health_address(),
-        }
-    }
 }
 
 /// `[node_attestor]`.
@@ -393,12 +339,6 @@ fn default_data_dir() -> PathBuf {
 fn default_socket_path() -> PathBuf {
     PathBuf::from("/run/lanyard-agent/public/api.sock")
 }
-fn default_log_level() -> String {
-    "info".to_owned()
-}
-fn default_health_address() -> std::net::SocketAddr {
-    std::net::SocketAddr::from(([127, 0, 0, 1], 8088))
-}
 fn default_size_limit() -> u64 {
     128 * 1024 * 1024
 }
@@ -421,39 +361,33 @@ fn default_poll_retry_interval() -> Duration {
     Duration::from_millis(250)
 }
 
-fn de_trust_domain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustDomain, D::Error> {
-    let s = String::deserialize(d)?;
-    TrustDomain::new(&s).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
-}
-
 impl AgentConfig {
     /// Parses and validates TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let c: Self = toml::from_str(text)?;
-        c.validate()?;
-        Ok(c)
+        lanyard_config::from_toml(text)
     }
 
-    /// Reads and parses a config file.
+    /// Reads, parses and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text)
+        lanyard_config::load(path)
     }
+}
 
-    /// Checks rules serde cannot express; call again after command-line overrides.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+/// `lanyard-agent run` and `check-config`: a flag wins over its variable, which wins over the
+/// file.
+impl Overridable for AgentConfig {
+    const ARGS: &'static FileArgs = &lanyard_config::AGENT;
+}
+
+impl ConfigFile for AgentConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, problem: &str| {
             Err(ConfigError::Invalid {
                 field,
                 problem: problem.to_owned(),
             })
         };
-        if let Err(e) = lanyard_observe::check_log_level(&self.log_level) {
-            return invalid("log_level", &e.to_string());
-        }
+        lanyard_config::check_log_level(&self.log_level)?;
         if self.server_address.parse::<std::net::SocketAddr>().is_err()
             && !self.server_address.contains(':')
         {
@@ -492,7 +426,7 @@ impl AgentConfig {
                 });
             }
         }
-        validate_shutdown_grace(self.shutdown_grace)?;
+        lanyard_config::shutdown_grace::check(self.shutdown_grace, "an agent")?;
         if let Some(psat) = &self.node_attestor.k8s_psat {
             if psat.cluster.trim().is_empty() {
                 return invalid(
@@ -524,242 +458,4 @@ impl AgentConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MIN: &str = "trust_domain = \"example.org\"\nserver_address = \"127.0.0.1:8081\"\ntrust_bundle_path = \"/etc/lanyard/bundle.pem\"\n";
-
-    #[test]
-    fn shutdown_grace_is_configurable_and_bounded() {
-        let c = AgentConfig::from_toml(MIN).unwrap();
-        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
-        let c = AgentConfig::from_toml(&format!("{MIN}shutdown_grace = \"1s\"\n")).unwrap();
-        assert_eq!(c.shutdown_grace, Duration::from_secs(1));
-        for (toml, expect) in [
-            (
-                "shutdown_grace = \"1h\"",
-                "`shutdown_grace` is 1h; at most 10m",
-            ),
-            ("shutdown_grace = \"soon\"", "shutdown_grace"),
-        ] {
-            let e = AgentConfig::from_toml(&format!("{MIN}{toml}\n"))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(expect), "{toml}: {e}");
-        }
-    }
-
-    #[test]
-    fn k8s_psat_node_attestation_is_configurable_and_checked() {
-        let c = AgentConfig::from_toml(&format!(
-            "{MIN}[node_attestor.k8s_psat]\ncluster = \"prod\"\n"
-        ))
-        .unwrap();
-        let psat = c.node_attestor.k8s_psat.unwrap();
-        assert_eq!(psat.cluster, "prod");
-        assert_eq!(
-            psat.token_path,
-            Path::new("/var/run/secrets/tokens/lanyard-agent")
-        );
-        for (extra, expect) in [
-            (
-                "[node_attestor.k8s_psat]\ncluster = \"\"\n",
-                "must name the cluster",
-            ),
-            (
-                "[node_attestor.k8s_psat]\ncluster = \"p\"\ntoken_path = \"tok\"\n",
-                "absolute",
-            ),
-            (
-                "join_token = \"abc\"\n[node_attestor.k8s_psat]\ncluster = \"p\"\n",
-                "remove one",
-            ),
-            ("[node_attestor.k8s_psat]\nclustr = \"p\"\n", "clustr"),
-            (
-                "insecure_bootstrap = true\n[node_attestor.k8s_psat]\ncluster = \"p\"\n",
-                "service-account token",
-            ),
-        ] {
-            let e = AgentConfig::from_toml(&format!("{MIN}{extra}"))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(expect), "{extra}: {e}");
-        }
-    }
-
-    #[test]
-    fn minimal_config_gets_documented_defaults() {
-        let c = AgentConfig::from_toml(MIN).unwrap();
-        assert_eq!(
-            c.socket_path,
-            Path::new("/run/lanyard-agent/public/api.sock")
-        );
-        assert!(!c.insecure_bootstrap);
-        assert!(!c.workload_attestors.unix.discover_workload_path);
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let e = AgentConfig::from_toml(&format!("{MIN}sockt_path = \"/x\"\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("sockt_path"), "{e}");
-    }
-
-    #[test]
-    fn bootstrap_trust_is_required() {
-        let e = AgentConfig::from_toml(
-            "trust_domain = \"example.org\"\nserver_address = \"127.0.0.1:8081\"\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("trust_bundle_path") && e.contains("insecure_bootstrap"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bad_server_address_is_refused() {
-        let e = AgentConfig::from_toml(&MIN.replace("127.0.0.1:8081", "localhost"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("server_address"), "{e}");
-    }
-
-    #[test]
-    fn example_config_in_deploy_parses() {
-        AgentConfig::from_toml(include_str!("../../deploy/conf/agent.toml")).unwrap();
-    }
-
-    #[test]
-    fn the_k8s_attestor_is_off_unless_its_table_is_present() {
-        let c = AgentConfig::from_toml(MIN).unwrap();
-        assert!(c.workload_attestors.k8s.is_none());
-        let c = AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n")).unwrap();
-        let k8s = c.workload_attestors.k8s.unwrap();
-        let a = k8s.attestor_config(|_| None).unwrap();
-        assert_eq!(a, attestor::K8sAttestorConfig::default());
-        assert_eq!(a.kubelet_url.to_string(), "https://127.0.0.1:10250");
-        assert_eq!(a.pod_list_cache_ttl, Duration::from_secs(1));
-        assert_eq!(
-            a.verification,
-            KubeletVerification::CaFile(
-                "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt".into()
-            )
-        );
-    }
-
-    #[test]
-    fn the_example_k8s_table_parses() {
-        // The commented-out example in deploy/conf/agent.toml, uncommented.
-        let example = include_str!("../../deploy/conf/agent.toml");
-        let table: String = example
-            .lines()
-            .skip_while(|l| !l.starts_with("# [workload_attestors.k8s]"))
-            .take_while(|l| l.starts_with('#'))
-            .filter_map(|l| l.strip_prefix("# "))
-            .filter(|l| l.starts_with('[') || l.contains(" = "))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert!(table.contains("kubelet_url"), "{table}");
-        let c = AgentConfig::from_toml(&format!("{MIN}{table}")).unwrap();
-        let a = c
-            .workload_attestors
-            .k8s
-            .unwrap()
-            .attestor_config(|_| None)
-            .unwrap();
-        assert_eq!(a.max_poll_attempts, 5);
-        assert_eq!(a.cgroup_root, Path::new("/sys/fs/cgroup"));
-    }
-
-    fn k8s_error(table: &str) -> String {
-        AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n{table}\n"))
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn k8s_options_are_checked() {
-        for (table, says) in [
-            ("kubelet_url = \"http://127.0.0.1:10255\"", "plain http"),
-            ("kubelet_url = \"https://127.0.0.1\"", "no port"),
-            (
-                "token_path = \"token\"",
-                "workload_attestors.k8s.token_path",
-            ),
-            ("kubelet_ca_path = \"ca.crt\"", "absolute"),
-            (
-                "cgroup_root = \"sys/fs/cgroup\"",
-                "workload_attestors.k8s.cgroup_root",
-            ),
-            (
-                "kubelet_ca_path = \"/ca.crt\"\nkubelet_skip_verify = true",
-                "remove one",
-            ),
-            ("node_name = \"Node_1\"", "not a Kubernetes node name"),
-            ("node_name_env = \"1X\"", "environment variable name"),
-            ("pod_list_cache_ttl = \"5m\"", "at most 1m"),
-            ("pod_list_cache_ttl = \"soon\"", "pod_list_cache_ttl"),
-            ("max_poll_attempts = 0", "1 to 60"),
-            ("poll_retry_interval = \"1ms\"", "10ms to 10s"),
-            (
-                "max_poll_attempts = 60\npoll_retry_interval = \"1s\"",
-                "lower one of them",
-            ),
-            ("kubelet_port = 10250", "kubelet_port"),
-        ] {
-            let e = k8s_error(table);
-            assert!(e.contains(says), "{table}: {e}");
-        }
-        // One attempt needs no interval.
-        AgentConfig::from_toml(&format!(
-            "{MIN}[workload_attestors.k8s]\nmax_poll_attempts = 1\npoll_retry_interval = \"0s\"\n"
-        ))
-        .unwrap();
-    }
-
-    #[test]
-    fn node_name_comes_from_the_key_else_the_environment() {
-        let c = AgentConfig::from_toml(&format!("{MIN}[workload_attestors.k8s]\n")).unwrap();
-        let k8s = c.workload_attestors.k8s.unwrap();
-        let env = |name: &str| (name == "MY_NODE_NAME").then(|| "node-7.example".to_owned());
-        assert_eq!(
-            k8s.resolve_node_name(env).unwrap().as_deref(),
-            Some("node-7.example")
-        );
-        assert_eq!(
-            k8s.resolve_node_name(|_| Some(String::new())).unwrap(),
-            None
-        );
-        let e = k8s
-            .resolve_node_name(|_| Some("NOT A NODE".into()))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("node_name_env") && e.contains("MY_NODE_NAME"),
-            "{e}"
-        );
-
-        let c = AgentConfig::from_toml(&format!(
-            "{MIN}[workload_attestors.k8s]\nnode_name = \"node-1\"\nnode_name_env = \"NODE\"\n"
-        ))
-        .unwrap();
-        let k8s = c.workload_attestors.k8s.unwrap();
-        assert_eq!(
-            k8s.resolve_node_name(env).unwrap().as_deref(),
-            Some("node-1")
-        );
-        let c = AgentConfig::from_toml(&format!(
-            "{MIN}[workload_attestors.k8s]\nnode_name_env = \"NODE\"\n"
-        ))
-        .unwrap();
-        let k8s = c.workload_attestors.k8s.unwrap();
-        assert_eq!(k8s.resolve_node_name(env).unwrap(), None);
-        let a = k8s
-            .attestor_config(|n| (n == "NODE").then(|| "n2".to_owned()))
-            .unwrap();
-        assert_eq!(a.node_name.as_deref(), Some("n2"));
-    }
-}
+mod tests;

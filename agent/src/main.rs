@@ -1,11 +1,11 @@
 //! `lanyard-agent`: the per-node agent. Thin wiring over the `lanyard_agent` library.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use lanyard_agent::cli::ApiCommand;
 use lanyard_agent::config::AgentConfig;
+use lanyard_config::ConfigArgs;
 use lanyard_observe::Shutdown;
 
 /// The Lanyard agent: attests this node and serves the SPIFFE Workload API.
@@ -20,6 +20,9 @@ struct Cli {
 enum Command {
     /// Run the agent.
     Run(RunArgs),
+    /// Validate an agent config file and print the effective settings (the file's, with the
+    /// flags and environment variables `run` takes over it).
+    CheckConfig(ConfigArgs<AgentConfig>),
     /// Talk to a running agent over the Workload API, as a workload would.
     #[command(subcommand)]
     Api(ApiCommand),
@@ -34,46 +37,16 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Path to agent.toml.
-    #[arg(long, short = 'c', env = "LANYARD_AGENT_CONFIG")]
-    config: PathBuf,
+    /// `--config` and the flags (and variables) over its keys.
+    #[command(flatten)]
+    config: ConfigArgs<AgentConfig>,
     /// Join token for the first attestation (`lanyard-server token generate`).
     #[arg(long, env = "LANYARD_JOIN_TOKEN")]
     join_token: Option<String>,
-    /// Overrides `socket_path`.
-    #[arg(long)]
-    socket_path: Option<PathBuf>,
-    /// Overrides `server_address`.
-    #[arg(long)]
-    server_address: Option<String>,
-    /// Overrides `data_dir`.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Overrides `[health] bind_address`.
-    #[arg(long)]
-    health_address: Option<std::net::SocketAddr>,
-}
-
-fn load(args: &RunArgs) -> Result<AgentConfig, String> {
-    let mut c = AgentConfig::load(&args.config).map_err(|e| e.to_string())?;
-    if let Some(v) = &args.socket_path {
-        c.socket_path = v.clone();
-    }
-    if let Some(v) = &args.server_address {
-        c.server_address = v.clone();
-    }
-    if let Some(v) = &args.data_dir {
-        c.data_dir = v.clone();
-    }
-    if let Some(v) = args.health_address {
-        c.health.bind_address = v;
-    }
-    c.validate().map_err(|e| e.to_string())?;
-    Ok(c)
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let config = match load(&args) {
+    let config = match args.config.load() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("lanyard-agent: {e}");
@@ -101,6 +74,16 @@ async fn run(args: RunArgs) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
+        Command::CheckConfig(args) => match args.load() {
+            Ok(c) => {
+                println!("{c:#?}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("lanyard-agent: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Api(cmd) => lanyard_agent::cli::run_api(cmd).await,
         Command::Healthcheck { socket_path } => {
             lanyard_agent::cli::healthcheck(socket_path.as_deref()).await

@@ -145,7 +145,8 @@ pub async fn run(
         data_dir: config.data_dir.clone(),
         bootstrap_bundle,
         insecure_bootstrap: config.insecure_bootstrap,
-        join_token: join_token.or(config.join_token.clone()),
+        join_token: join_token
+            .or_else(|| config.join_token.as_ref().map(|t| t.expose().to_owned())),
         k8s_psat: config.node_attestor.k8s_psat.as_ref().map(|p| PsatConfig {
             cluster: p.cluster.clone(),
             token_path: p.token_path.clone(),

@@ -1,41 +1,24 @@
 //! `server.toml`: the server's strict configuration.
 //!
 //! Parsing (`ServerConfig::from_toml`) is separate from file I/O (`ServerConfig::load`) so tests
-//! feed strings. Unknown keys are errors naming the key (`deny_unknown_fields`); durations are
-//! human strings (`"90s"`, `"1h"`). Every key is documented in `deploy/conf/server.toml`.
+//! feed strings; both, the error type and the keys the agent's file has too come from
+//! `lanyard-config`. Unknown keys are errors naming the key (`deny_unknown_fields`); durations
+//! are human strings (`"90s"`, `"1h"`). Every key is documented in `deploy/conf/server.toml`;
+//! the flags and environment variables that override some are `lanyard_config::SERVER`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lanyard_config::{ConfigFile, FileArgs, Overridable};
 use lanyard_id::TrustDomain;
 use lanyard_observe::LogFormat;
 use serde::Deserialize;
 
-/// Why a configuration was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Unreadable {
-        /// The path given.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The TOML is malformed, has an unknown key or a value of the wrong type.
-    #[error("invalid config: {0}")]
-    Toml(#[from] toml::de::Error),
-    /// A value parsed but breaks a rule.
-    #[error("invalid config: `{field}` {problem}")]
-    Invalid {
-        /// Dotted key name, e.g. `svid.default_x509_ttl`.
-        field: &'static str,
-        /// What is wrong and what to do.
-        problem: String,
-    },
-}
+pub use lanyard_config::ConfigError;
+
+/// `[health]`: `/live` and `/ready`, on `127.0.0.1:8080` by default.
+pub type HealthConfig = lanyard_config::HealthConfig<8080>;
 
 /// Key algorithm of the CA (and of the keys it signs with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -57,7 +40,7 @@ pub enum CaKeyType {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// The trust domain this server is the authority for, e.g. `example.org`. Required.
-    #[serde(deserialize_with = "de_trust_domain")]
+    #[serde(deserialize_with = "lanyard_config::trust_domain")]
     pub trust_domain: TrustDomain,
     /// Directory for the CA keys and the default SQLite datastore.
     #[serde(default = "default_data_dir")]
@@ -69,7 +52,7 @@ pub struct ServerConfig {
     #[serde(default = "default_socket_path")]
     pub socket_path: PathBuf,
     /// `tracing` filter, e.g. `info` or `lanyard_server=debug,info`.
-    #[serde(default = "default_log_level")]
+    #[serde(default = "lanyard_config::default_log_level")]
     pub log_level: String,
     /// `text` or `json`.
     #[serde(default)]
@@ -103,7 +86,10 @@ pub struct ServerConfig {
     pub k8s_auto_registration: Option<K8sAutoRegistrationConfig>,
     /// How long a stopping server (SIGTERM, SIGINT) waits for open connections and streams
     /// before it exits anyway.
-    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    #[serde(
+        default = "lanyard_config::shutdown_grace::default",
+        with = "humantime_serde"
+    )]
     pub shutdown_grace: Duration,
     /// `[prune]`: what is deleted on a schedule, so that nothing grows forever.
     #[serde(default)]
@@ -279,23 +265,6 @@ pub struct EntriesConfig {
     pub extra_selector_types: Vec<String>,
 }
 
-/// `[health]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthConfig {
-    /// HTTP address serving `/live` and `/ready`.
-    #[serde(default = "default_health_address")]
-    pub bind_address: SocketAddr,
-}
-
-impl Default for HealthConfig {
-    fn default() -> Self {
-        Self {
-            bind_address: default_health_address(),
-        }
-    }
-}
-
 fn default_data_dir() -> PathBuf {
     PathBuf::from("/var/lib/lanyard/server")
 }
@@ -304,9 +273,6 @@ fn default_bind_address() -> SocketAddr {
 }
 fn default_socket_path() -> PathBuf {
     PathBuf::from("/tmp/lanyard-server/private/api.sock")
-}
-fn default_log_level() -> String {
-    "info".to_owned()
 }
 fn default_ca_ttl() -> Duration {
     Duration::from_secs(24 * 3600)
@@ -317,6 +283,10 @@ fn default_x509_ttl() -> Duration {
 fn default_jwt_ttl() -> Duration {
     Duration::from_secs(300)
 }
+/// 2, so that one agent's signing calls leave the signing threads to the others: with it, an
+/// agent looping batches of 500 slows another agent's batch at most 2x (the `sign_fairness` row
+/// of docs/benchmarks.md). A server with few agents and many cores can raise it, so one busy
+/// agent uses more of them.
 fn default_max_concurrent_signs_per_agent() -> usize {
     2
 }
@@ -331,14 +301,6 @@ fn default_max_attestations() -> usize {
 }
 fn default_max_connections() -> usize {
     20_000
-}
-fn default_health_address() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8080))
-}
-
-fn de_trust_domain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustDomain, D::Error> {
-    let s = String::deserialize(d)?;
-    TrustDomain::new(&s).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
 }
 
 fn validate_psat(psat: &K8sPsatConfig) -> Result<(), ConfigError> {
@@ -423,9 +385,6 @@ impl Default for PruneConfig {
     }
 }
 
-fn default_shutdown_grace() -> Duration {
-    Duration::from_secs(5)
-}
 fn default_prune_interval() -> Duration {
     Duration::from_secs(60)
 }
@@ -433,22 +392,10 @@ fn default_event_retention() -> Duration {
     Duration::from_secs(24 * 3600)
 }
 
-/// The longest `shutdown_grace`: supervisors kill long before (Kubernetes after 30 s).
-const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
-
 fn validate_lifecycle(c: &ServerConfig) -> Result<(), ConfigError> {
     let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
     let show = |d: Duration| humantime::format_duration(d).to_string();
-    if c.shutdown_grace > MAX_SHUTDOWN_GRACE {
-        return invalid(
-            "shutdown_grace",
-            format!(
-                "is {}; at most {} (a supervisor kills a server that takes longer anyway): lower it, e.g. \"5s\"",
-                show(c.shutdown_grace),
-                show(MAX_SHUTDOWN_GRACE)
-            ),
-        );
-    }
+    lanyard_config::shutdown_grace::check(c.shutdown_grace, "a server")?;
     let p = &c.prune;
     if p.interval < Duration::from_secs(1) || p.interval > Duration::from_secs(24 * 3600) {
         return invalid(
@@ -474,26 +421,36 @@ fn validate_lifecycle(c: &ServerConfig) -> Result<(), ConfigError> {
 impl ServerConfig {
     /// Parses and validates a config from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text)?;
-        config.validate()?;
-        Ok(config)
+        lanyard_config::from_toml(text)
     }
 
-    /// Reads and parses a config file.
+    /// Reads, parses and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text)
+        lanyard_config::load(path)
     }
 
-    /// Checks the rules serde cannot express. Call again after applying command-line overrides.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
-        if let Err(e) = lanyard_observe::check_log_level(&self.log_level) {
-            return invalid("log_level", e.to_string());
+    /// The datastore URL: the configured one, or an SQLite file in `data_dir`.
+    pub fn datastore_url(&self) -> String {
+        match &self.datastore.url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("datastore.sqlite3").display()
+            ),
         }
+    }
+}
+
+/// `lanyard-server run` and `check-config`: a flag wins over its variable, which wins over the
+/// file.
+impl Overridable for ServerConfig {
+    const ARGS: &'static FileArgs = &lanyard_config::SERVER;
+}
+
+impl ConfigFile for ServerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        lanyard_config::check_log_level(&self.log_level)?;
         if self.ca.ttl < Duration::from_secs(60) {
             return invalid(
                 "ca.ttl",
@@ -595,314 +552,7 @@ impl ServerConfig {
         }
         Ok(())
     }
-
-    /// The datastore URL: the configured one, or an SQLite file in `data_dir`.
-    pub fn datastore_url(&self) -> String {
-        match &self.datastore.url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("datastore.sqlite3").display()
-            ),
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn minimal_config_gets_documented_defaults() {
-        let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
-        assert_eq!(c.trust_domain.name(), "example.org");
-        assert_eq!(c.bind_address.to_string(), "0.0.0.0:8081");
-        assert_eq!(
-            c.socket_path,
-            Path::new("/tmp/lanyard-server/private/api.sock")
-        );
-        assert_eq!(c.ca.key_type, CaKeyType::EcP256);
-        assert_eq!(c.ca.ttl, Duration::from_secs(86400));
-        assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(3600));
-        assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(300));
-        assert_eq!(c.jwt.key_type, CaKeyType::EcP256);
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
-        assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 2);
-        assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(30));
-        assert_eq!(c.agent_api.max_attestations_per_ip, 64);
-        assert_eq!(c.agent_api.max_attestations, 1024);
-        assert_eq!(c.agent_api.max_connections, 20_000);
-    }
-
-    #[test]
-    fn agent_api_bounds_are_configurable_and_checked() {
-        let base = "trust_domain = \"example.org\"\n[agent_api]\n";
-        let c = ServerConfig::from_toml(&format!(
-            "{base}max_concurrent_signs_per_agent = 4\nattestation_timeout = \"2s\"\nmax_attestations_per_ip = 3\nmax_attestations = 10\nmax_connections = 50\n"
-        ))
-        .unwrap();
-        assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 4);
-        assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(2));
-        assert_eq!(c.agent_api.max_attestations_per_ip, 3);
-        assert_eq!(c.agent_api.max_attestations, 10);
-        assert_eq!(c.agent_api.max_connections, 50);
-        for (toml, expect) in [
-            (
-                "max_concurrent_signs_per_agent = 0",
-                "`agent_api.max_concurrent_signs_per_agent` is 0",
-            ),
-            (
-                "max_attestations_per_ip = 0",
-                "`agent_api.max_attestations_per_ip` is 0",
-            ),
-            (
-                "max_attestations_per_ip = 2000",
-                "exceeds agent_api.max_attestations (1024)",
-            ),
-            ("attestation_timeout = \"500ms\"", "at least 1s"),
-            ("max_connections = 0", "`agent_api.max_connections` is 0"),
-            ("max_attestation = 3", "max_attestation"),
-        ] {
-            let e = ServerConfig::from_toml(&format!("{base}{toml}\n"))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(expect), "{toml}: {e}");
-        }
-    }
-
-    #[test]
-    fn shutdown_grace_and_pruning_are_configurable_and_checked() {
-        let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
-        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
-        assert_eq!(c.prune.interval, Duration::from_secs(60));
-        assert_eq!(c.prune.event_retention, Duration::from_secs(86400));
-        let c = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\nshutdown_grace = \"0s\"\n[prune]\ninterval = \"1s\"\nevent_retention = \"1h\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.shutdown_grace, Duration::ZERO);
-        assert_eq!(c.prune.interval, Duration::from_secs(1));
-        assert_eq!(c.prune.event_retention, Duration::from_secs(3600));
-        for (toml, expect) in [
-            (
-                "shutdown_grace = \"1h\"",
-                "`shutdown_grace` is 1h; at most 10m",
-            ),
-            ("shutdown_grace = \"soon\"", "shutdown_grace"),
-            ("[prune]\ninterval = \"0s\"", "`prune.interval` is 0s"),
-            ("[prune]\ninterval = \"2days\"", "between 1s and 24h"),
-            (
-                "[prune]\nevent_retention = \"500ms\"",
-                "`prune.event_retention` is 500ms",
-            ),
-            ("[prune]\nretention = \"1h\"", "unknown field `retention`"),
-        ] {
-            let e = ServerConfig::from_toml(&format!("trust_domain = \"example.org\"\n{toml}\n"))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(expect), "{toml}: {e}");
-        }
-    }
-
-    #[test]
-    fn k8s_psat_clusters_are_validated_with_a_way_out() {
-        let base = "trust_domain = \"example.org\"\n";
-        let c = ServerConfig::from_toml(&format!(
-            "{base}[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard:lanyard-agent\"]\n"
-        ))
-        .unwrap();
-        let prod = &c.node_attestors.k8s_psat.unwrap().clusters["prod"];
-        assert_eq!(prod.audience, "lanyard-server");
-        assert!(prod.kube_config_file.is_none());
-        for (toml, expect) in [
-            (
-                "[node_attestors.k8s_psat]\nclusters = {}\n",
-                "add a [node_attestors.k8s_psat.clusters.<name>]",
-            ),
-            (
-                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = []\n",
-                "namespace:name",
-            ),
-            (
-                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard-agent\"]\n",
-                "\"lanyard:lanyard-agent\"",
-            ),
-            (
-                "[node_attestors.k8s_psat.clusters.\"a/b\"]\nservice_account_allow_list = [\"a:b\"]\n",
-                "letters, digits",
-            ),
-            (
-                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"a:b\"]\naudience = \" \"\n",
-                "audience",
-            ),
-            (
-                "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_lst = [\"a:b\"]\n",
-                "service_account_allow_lst",
-            ),
-            (
-                "[k8s_auto_registration]\ncluster = \"prod\"\n",
-                "not a [node_attestors.k8s_psat.clusters.<name>]",
-            ),
-            (
-                "[entries]\nextra_selector_types = [\"docker:label\"]\n",
-                "entries.extra_selector_types",
-            ),
-        ] {
-            let e = ServerConfig::from_toml(&format!("{base}{toml}"))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(expect), "{toml}: {e}");
-        }
-    }
-
-    #[test]
-    fn durations_are_human_strings() {
-        let c = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\n[ca]\nttl = \"48h\"\nkey_type = \"ec-p384\"\n[svid]\ndefault_x509_ttl = \"90s\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.ca.ttl, Duration::from_secs(48 * 3600));
-        assert_eq!(c.ca.key_type, CaKeyType::EcP384);
-        assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(90));
-    }
-
-    #[test]
-    fn jwt_key_type_is_configurable_and_strict() {
-        let c = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\n[jwt]\nkey_type = \"rsa-2048\"\n[svid]\ndefault_jwt_ttl = \"10m\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.jwt.key_type, CaKeyType::Rsa2048);
-        assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(600));
-        let e =
-            ServerConfig::from_toml("trust_domain = \"example.org\"\n[jwt]\nkey_typ = \"ec-p384\"")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("key_typ"), "{e}");
-        let e =
-            ServerConfig::from_toml("trust_domain = \"example.org\"\n[jwt]\nkey_type = \"hs256\"")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("ec-p256"), "{e}");
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\nbind_adress = \"x\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("bind_adress"), "{e}");
-    }
-
-    #[test]
-    fn unknown_key_in_section_is_named() {
-        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nttll = \"1h\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("ttll"), "{e}");
-    }
-
-    #[test]
-    fn missing_trust_domain_is_refused() {
-        let e = ServerConfig::from_toml("").unwrap_err().to_string();
-        assert!(e.contains("trust_domain"), "{e}");
-    }
-
-    #[test]
-    fn invalid_trust_domain_says_why() {
-        let e = ServerConfig::from_toml("trust_domain = \"Example.org\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("uppercase"), "{e}");
-    }
-
-    #[test]
-    fn zero_ttl_is_refused() {
-        let e = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\n[svid]\ndefault_x509_ttl = \"0s\"",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("svid.default_x509_ttl") && e.contains("zero"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn ttl_beyond_ca_lifetime_is_refused() {
-        let e = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\n[ca]\nttl = \"1h\"\n[svid]\ndefault_x509_ttl = \"2h\"",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("exceeds the CA lifetime"), "{e}");
-    }
-
-    #[test]
-    fn bad_duration_is_refused() {
-        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nttl = \"soon\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("ttl"), "{e}");
-    }
-
-    #[test]
-    fn unknown_key_type_is_refused() {
-        let e = ServerConfig::from_toml("trust_domain = \"example.org\"\n[ca]\nkey_type = \"dsa\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("ec-p256"), "{e}");
-    }
-
-    #[test]
-    fn unreadable_file_names_the_path() {
-        let e = ServerConfig::load(Path::new("/nonexistent/server.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("/nonexistent/server.toml"), "{e}");
-    }
-
-    #[test]
-    fn example_config_in_deploy_parses() {
-        let text = include_str!("../../deploy/conf/server.toml");
-        ServerConfig::from_toml(text).unwrap();
-    }
-
-    #[test]
-    fn the_datastore_password_is_not_printed() {
-        let c = ServerConfig::from_toml(
-            "trust_domain = \"example.org\"\n[datastore]\nurl = \"postgres://lanyard:s3cret@db:5432/lanyard\"\n",
-        )
-        .unwrap();
-        let shown = format!("{c:#?}");
-        assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("postgres://lanyard:"), "{shown}");
-    }
-
-    #[test]
-    fn commented_examples_in_deploy_parse_when_uncommented() {
-        let text = include_str!("../../deploy/conf/server.toml");
-        let is_key = |t: &str| {
-            t.split_once(" = ").is_some_and(|(k, _)| {
-                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            })
-        };
-        let uncommented: Vec<&str> = text
-            .lines()
-            .map(|l| match l.strip_prefix("# ") {
-                Some(t) if t.starts_with('[') || is_key(t) => t,
-                _ => l,
-            })
-            .collect();
-        let c = ServerConfig::from_toml(&uncommented.join("\n")).unwrap();
-        let psat = c.node_attestors.k8s_psat.unwrap();
-        assert_eq!(
-            psat.clusters["prod"].service_account_allow_list,
-            ["lanyard:lanyard-agent"]
-        );
-        assert_eq!(c.k8s_auto_registration.unwrap().cluster, "prod");
-    }
-}
+mod tests;

@@ -1,10 +1,9 @@
 //! `lanyard-server`: the trust domain's CA. Thin wiring over the `lanyard_server` library.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use lanyard_config::ConfigArgs;
 use lanyard_observe::Shutdown;
 use lanyard_server::cli::AdminCommand;
 use lanyard_server::config::ServerConfig;
@@ -22,41 +21,20 @@ struct Cli {
 enum Command {
     /// Run the server.
     Run(RunArgs),
-    /// Validate a server config file and print the effective settings.
-    CheckConfig {
-        /// Path to server.toml.
-        #[arg(long, short = 'c', env = "LANYARD_SERVER_CONFIG")]
-        config: PathBuf,
-    },
+    /// Validate a server config file and print the effective settings (the file's, with the
+    /// flags and environment variables `run` takes over it).
+    CheckConfig(ConfigArgs<ServerConfig>),
     /// Print the ClusterSPIFFEID CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     K8sCrd,
     #[command(flatten)]
-    Admin(AdminCommand),
+    Admin(Box<AdminCommand>),
 }
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Path to server.toml.
-    #[arg(long, short = 'c', env = "LANYARD_SERVER_CONFIG")]
-    config: PathBuf,
-    /// Overrides `socket_path` (admin API Unix socket).
-    #[arg(long, env = "LANYARD_SERVER_SOCKET_PATH")]
-    socket_path: Option<PathBuf>,
-    /// Overrides `bind_address` (agent API).
-    #[arg(long, env = "LANYARD_SERVER_BIND_ADDRESS")]
-    bind_address: Option<SocketAddr>,
-    /// Overrides `data_dir`.
-    #[arg(long, env = "LANYARD_SERVER_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Overrides `[datastore] url`.
-    #[arg(long, env = "LANYARD_DATASTORE_URL")]
-    datastore_url: Option<String>,
-    /// Overrides `[health] bind_address`.
-    #[arg(long, env = "LANYARD_SERVER_HEALTH_ADDRESS")]
-    health_address: Option<SocketAddr>,
-    /// Overrides `log_level`.
-    #[arg(long, env = "LANYARD_LOG_LEVEL")]
-    log_level: Option<String>,
+    /// `--config` and the flags (and variables) over its keys.
+    #[command(flatten)]
+    config: ConfigArgs<ServerConfig>,
     /// Disaster recovery, once: when files of this server's CA keys are lost for good (the
     /// start fails naming them), retire those authorities (they leave the trust bundle) and
     /// create new ones. Every agent must then be given the new bundle and attest again; the log
@@ -66,35 +44,11 @@ struct RunArgs {
     force_new_ca: bool,
 }
 
-fn load(args: RunArgs) -> Result<(ServerConfig, RunOptions), String> {
+async fn serve(args: RunArgs) -> ExitCode {
     let options = RunOptions {
         force_new_ca: args.force_new_ca,
     };
-    let mut c = ServerConfig::load(&args.config).map_err(|e| e.to_string())?;
-    if let Some(v) = args.socket_path {
-        c.socket_path = v;
-    }
-    if let Some(v) = args.bind_address {
-        c.bind_address = v;
-    }
-    if let Some(v) = args.data_dir {
-        c.data_dir = v;
-    }
-    if let Some(v) = args.datastore_url {
-        c.datastore.url = Some(v);
-    }
-    if let Some(v) = args.health_address {
-        c.health.bind_address = v;
-    }
-    if let Some(v) = args.log_level {
-        c.log_level = v;
-    }
-    c.validate().map_err(|e| e.to_string())?;
-    Ok((c, options))
-}
-
-async fn serve(args: RunArgs) -> ExitCode {
-    let (config, options) = match load(args) {
+    let config = match args.config.load() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("lanyard-server: {e}");
@@ -122,7 +76,7 @@ async fn serve(args: RunArgs) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => serve(args).await,
-        Command::CheckConfig { config } => match ServerConfig::load(&config) {
+        Command::CheckConfig(args) => match args.load() {
             Ok(c) => {
                 println!("{c:#?}");
                 ExitCode::SUCCESS
@@ -137,6 +91,6 @@ async fn main() -> ExitCode {
             print!("{CRD_FILE_HEADER}{}", crd_yaml());
             ExitCode::SUCCESS
         }
-        Command::Admin(cmd) => lanyard_server::cli::run(cmd).await,
+        Command::Admin(cmd) => lanyard_server::cli::run(*cmd).await,
     }
 }

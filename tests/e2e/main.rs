@@ -49,6 +49,7 @@ mod store;
 mod audit;
 mod bad_input;
 mod ban_evict;
+mod config_env;
 mod csr;
 mod join_token;
 mod k8s_psat;

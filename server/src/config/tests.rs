@@ -1,0 +1,287 @@
+//! Tests of `server.toml` parsing, validation and overrides.
+
+#![allow(clippy::unwrap_used)]
+use super::*;
+use lanyard_config::Overrides;
+
+/// Why `ServerConfig::from_toml` refuses `text`.
+fn refusal(text: &str) -> String {
+    ServerConfig::from_toml(text).unwrap_err().to_string()
+}
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
+    assert_eq!(c.trust_domain.name(), "example.org");
+    assert_eq!(c.bind_address.to_string(), "0.0.0.0:8081");
+    assert_eq!(
+        c.socket_path,
+        Path::new("/tmp/lanyard-server/private/api.sock")
+    );
+    assert_eq!(c.ca.key_type, CaKeyType::EcP256);
+    assert_eq!(c.ca.ttl, Duration::from_secs(86400));
+    assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(3600));
+    assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(300));
+    assert_eq!(c.jwt.key_type, CaKeyType::EcP256);
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert!(c.datastore_url().ends_with("datastore.sqlite3?mode=rwc"));
+    assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 2);
+    assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(30));
+    assert_eq!(c.agent_api.max_attestations_per_ip, 64);
+    assert_eq!(c.agent_api.max_attestations, 1024);
+    assert_eq!(c.agent_api.max_connections, 20_000);
+}
+
+#[test]
+fn agent_api_bounds_are_configurable_and_checked() {
+    let base = "trust_domain = \"example.org\"\n[agent_api]\n";
+    let c = ServerConfig::from_toml(&format!(
+        "{base}max_concurrent_signs_per_agent = 4\nattestation_timeout = \"2s\"\nmax_attestations_per_ip = 3\nmax_attestations = 10\nmax_connections = 50\n"
+    ))
+    .unwrap();
+    assert_eq!(c.agent_api.max_concurrent_signs_per_agent, 4);
+    assert_eq!(c.agent_api.attestation_timeout, Duration::from_secs(2));
+    assert_eq!(c.agent_api.max_attestations_per_ip, 3);
+    assert_eq!(c.agent_api.max_attestations, 10);
+    assert_eq!(c.agent_api.max_connections, 50);
+    for (toml, expect) in [
+        (
+            "max_concurrent_signs_per_agent = 0",
+            "`agent_api.max_concurrent_signs_per_agent` is 0",
+        ),
+        (
+            "max_attestations_per_ip = 0",
+            "`agent_api.max_attestations_per_ip` is 0",
+        ),
+        (
+            "max_attestations_per_ip = 2000",
+            "exceeds agent_api.max_attestations (1024)",
+        ),
+        ("attestation_timeout = \"500ms\"", "at least 1s"),
+        ("max_connections = 0", "`agent_api.max_connections` is 0"),
+        ("max_attestation = 3", "max_attestation"),
+    ] {
+        let e = refusal(&format!("{base}{toml}\n"));
+        assert!(e.contains(expect), "{toml}: {e}");
+    }
+}
+
+#[test]
+fn shutdown_grace_and_pruning_are_configurable_and_checked() {
+    let c = ServerConfig::from_toml("trust_domain = \"example.org\"").unwrap();
+    assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+    assert_eq!(c.prune.interval, Duration::from_secs(60));
+    assert_eq!(c.prune.event_retention, Duration::from_secs(86400));
+    let c = ServerConfig::from_toml(
+        "trust_domain = \"example.org\"\nshutdown_grace = \"0s\"\n[prune]\ninterval = \"1s\"\nevent_retention = \"1h\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.shutdown_grace, Duration::ZERO);
+    assert_eq!(c.prune.interval, Duration::from_secs(1));
+    assert_eq!(c.prune.event_retention, Duration::from_secs(3600));
+    for (toml, expect) in [
+        (
+            "shutdown_grace = \"1h\"",
+            "`shutdown_grace` is 1h; at most 10m",
+        ),
+        ("shutdown_grace = \"soon\"", "shutdown_grace"),
+        ("[prune]\ninterval = \"0s\"", "`prune.interval` is 0s"),
+        ("[prune]\ninterval = \"2days\"", "between 1s and 24h"),
+        (
+            "[prune]\nevent_retention = \"500ms\"",
+            "`prune.event_retention` is 500ms",
+        ),
+        ("[prune]\nretention = \"1h\"", "unknown field `retention`"),
+    ] {
+        let e = refusal(&format!("trust_domain = \"example.org\"\n{toml}\n"));
+        assert!(e.contains(expect), "{toml}: {e}");
+    }
+}
+
+#[test]
+fn k8s_psat_clusters_are_validated_with_a_way_out() {
+    let base = "trust_domain = \"example.org\"\n";
+    let c = ServerConfig::from_toml(&format!(
+        "{base}[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard:lanyard-agent\"]\n"
+    ))
+    .unwrap();
+    let prod = &c.node_attestors.k8s_psat.unwrap().clusters["prod"];
+    assert_eq!(prod.audience, "lanyard-server");
+    assert!(prod.kube_config_file.is_none());
+    for (toml, expect) in [
+        (
+            "[node_attestors.k8s_psat]\nclusters = {}\n",
+            "add a [node_attestors.k8s_psat.clusters.<name>]",
+        ),
+        (
+            "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = []\n",
+            "namespace:name",
+        ),
+        (
+            "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"lanyard-agent\"]\n",
+            "\"lanyard:lanyard-agent\"",
+        ),
+        (
+            "[node_attestors.k8s_psat.clusters.\"a/b\"]\nservice_account_allow_list = [\"a:b\"]\n",
+            "letters, digits",
+        ),
+        (
+            "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_list = [\"a:b\"]\naudience = \" \"\n",
+            "audience",
+        ),
+        (
+            "[node_attestors.k8s_psat.clusters.prod]\nservice_account_allow_lst = [\"a:b\"]\n",
+            "service_account_allow_lst",
+        ),
+        (
+            "[k8s_auto_registration]\ncluster = \"prod\"\n",
+            "not a [node_attestors.k8s_psat.clusters.<name>]",
+        ),
+        (
+            "[entries]\nextra_selector_types = [\"docker:label\"]\n",
+            "entries.extra_selector_types",
+        ),
+    ] {
+        let e = refusal(&format!("{base}{toml}"));
+        assert!(e.contains(expect), "{toml}: {e}");
+    }
+}
+
+#[test]
+fn durations_are_human_strings() {
+    let c = ServerConfig::from_toml(
+        "trust_domain = \"example.org\"\n[ca]\nttl = \"48h\"\nkey_type = \"ec-p384\"\n[svid]\ndefault_x509_ttl = \"90s\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.ca.ttl, Duration::from_secs(48 * 3600));
+    assert_eq!(c.ca.key_type, CaKeyType::EcP384);
+    assert_eq!(c.svid.default_x509_ttl, Duration::from_secs(90));
+}
+
+#[test]
+fn jwt_key_type_is_configurable_and_strict() {
+    let c = ServerConfig::from_toml(
+        "trust_domain = \"example.org\"\n[jwt]\nkey_type = \"rsa-2048\"\n[svid]\ndefault_jwt_ttl = \"10m\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.jwt.key_type, CaKeyType::Rsa2048);
+    assert_eq!(c.svid.default_jwt_ttl, Duration::from_secs(600));
+    let e = refusal("trust_domain = \"example.org\"\n[jwt]\nkey_typ = \"ec-p384\"");
+    assert!(e.contains("key_typ"), "{e}");
+    let e = refusal("trust_domain = \"example.org\"\n[jwt]\nkey_type = \"hs256\"");
+    assert!(e.contains("ec-p256"), "{e}");
+}
+
+/// Each refusal names the key (and, past parsing, the rule it breaks).
+#[test]
+fn refusals_name_the_key() {
+    let td = "trust_domain = \"example.org\"\n";
+    for (text, words) in [
+        (format!("{td}bind_adress = \"x\""), &["bind_adress"][..]),
+        (format!("{td}[ca]\nttll = \"1h\""), &["ttll"]),
+        (String::new(), &["trust_domain"]),
+        ("trust_domain = \"Example.org\"".to_owned(), &["uppercase"]),
+        (
+            format!("{td}[svid]\ndefault_x509_ttl = \"0s\""),
+            &["svid.default_x509_ttl", "zero"],
+        ),
+        (
+            format!("{td}[ca]\nttl = \"1h\"\n[svid]\ndefault_x509_ttl = \"2h\""),
+            &["exceeds the CA lifetime"],
+        ),
+        (format!("{td}[ca]\nttl = \"soon\""), &["ttl"]),
+        (format!("{td}[ca]\nkey_type = \"dsa\""), &["ec-p256"]),
+    ] {
+        let e = refusal(&text);
+        for word in words {
+            assert!(e.contains(word), "{text}: {e}");
+        }
+    }
+}
+
+#[test]
+fn unreadable_file_names_the_path() {
+    let e = ServerConfig::load(Path::new("/nonexistent/server.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/nonexistent/server.toml"), "{e}");
+}
+
+#[test]
+fn example_config_in_deploy_parses() {
+    let text = include_str!("../../../deploy/conf/server.toml");
+    ServerConfig::from_toml(text).unwrap();
+}
+
+#[test]
+fn the_datastore_password_is_not_printed() {
+    let c = ServerConfig::from_toml(
+        "trust_domain = \"example.org\"\n[datastore]\nurl = \"postgres://lanyard:s3cret@db:5432/lanyard\"\n",
+    )
+    .unwrap();
+    let shown = format!("{c:#?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("postgres://lanyard:"), "{shown}");
+}
+
+#[test]
+fn commented_examples_in_deploy_parse_when_uncommented() {
+    let text = include_str!("../../../deploy/conf/server.toml");
+    let is_key = |t: &str| {
+        t.split_once(" = ").is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let uncommented: Vec<&str> = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(t) if t.starts_with('[') || is_key(t) => t,
+            _ => l,
+        })
+        .collect();
+    let c = ServerConfig::from_toml(&uncommented.join("\n")).unwrap();
+    let psat = c.node_attestors.k8s_psat.unwrap();
+    assert_eq!(
+        psat.clusters["prod"].service_account_allow_list,
+        ["lanyard:lanyard-agent"]
+    );
+    assert_eq!(c.k8s_auto_registration.unwrap().cluster, "prod");
+}
+
+#[test]
+fn flags_and_variables_set_the_server_only_keys_too() {
+    let file = "trust_domain = \"example.org\"\nbind_address = \"127.0.0.1:1\"\n";
+    let env = [
+        ("LANYARD_SERVER_BIND_ADDRESS", "127.0.0.1:2"),
+        (
+            "LANYARD_DATASTORE_URL",
+            "postgres://lanyard:s3cret@db/lanyard",
+        ),
+        ("LANYARD_SERVER_SOCKET_PATH", "/env/admin.sock"),
+    ];
+    let c = Overrides::<ServerConfig>::from_pairs(&[], &env)
+        .from_toml(file)
+        .unwrap();
+    assert_eq!(c.bind_address.to_string(), "127.0.0.1:2");
+    assert_eq!(c.datastore_url(), "postgres://lanyard:s3cret@db/lanyard");
+    assert_eq!(c.socket_path, Path::new("/env/admin.sock"));
+    let flags = [("bind-address", "127.0.0.1:3"), ("data-dir", "/flag/data")];
+    let c = Overrides::<ServerConfig>::from_pairs(&flags, &env)
+        .from_toml(file)
+        .unwrap();
+    assert_eq!(c.bind_address.to_string(), "127.0.0.1:3");
+    assert_eq!(c.data_dir, Path::new("/flag/data"));
+    // Where each came from is shown, the values are not (the URL holds a password).
+    let shown = format!("{:?}", Overrides::<ServerConfig>::from_pairs(&flags, &env));
+    assert!(shown.contains("LANYARD_DATASTORE_URL") && shown.contains("--bind-address"));
+    assert!(!shown.contains("s3cret"), "{shown}");
+
+    let e = Overrides::<ServerConfig>::from_pairs(&[], &[("LANYARD_SERVER_BIND_ADDRESS", ":8081")])
+        .from_toml(file)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("invalid LANYARD_SERVER_BIND_ADDRESS (overrides `bind_address`): \":8081\""),
+        "{e}"
+    );
+}
