@@ -11,29 +11,19 @@
 //! - [`Agent::wait_readiness`]: polls `GET /ready` until it reports a status (a guarded await:
 //!   the agent publishes no event a test could subscribe to).
 
-use std::fs::OpenOptions;
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use lanyard_test_support::process::{Process, ProcessError};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::harness::{PATIENCE, Server, bin};
-
-/// Variables the agent reads that must not leak in from the caller's environment.
-const AGENT_ENV: &[&str] = &[
-    "LANYARD_AGENT_CONFIG",
-    "LANYARD_JOIN_TOKEN",
-    "SPIFFE_ENDPOINT_SOCKET",
-];
 
 /// A TCP forwarder from a fixed local port to a target that can change, which can also cut
 /// the agent off (a network outage the server does not see coming).
@@ -136,7 +126,7 @@ pub(crate) struct Agent {
     pub(crate) health_addr: SocketAddr,
     config: PathBuf,
     log: PathBuf,
-    child: Option<Child>,
+    child: Option<Process>,
     relay: Relay,
     _dir: tempfile::TempDir,
 }
@@ -224,7 +214,7 @@ impl Agent {
 
     /// The pid of the running process.
     pub(crate) fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the agent is not running").id()
+        self.child.as_ref().expect("the agent is not running").pid()
     }
 
     /// Points the agent's server address at `server`'s current agent API (after a restart).
@@ -240,51 +230,18 @@ impl Agent {
         if let Some(token) = token {
             cmd.args(["--join-token", token]);
         }
-        for v in AGENT_ENV {
-            cmd.env_remove(v);
-        }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads the listening line, then drains stdout so the agent never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("lanyard-agent listening ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(rest.to_owned());
-                }
+        let line = match Process::start(cmd, &self.log, "lanyard-agent listening ", PATIENCE).await
+        {
+            Ok((child, line)) => {
+                self.child = Some(child);
+                line
             }
-        });
-        self.child = Some(child);
-        let line = match tokio::time::timeout(PATIENCE, rx).await {
-            Ok(Ok(line)) => line,
-            Ok(Err(_)) => {
-                let status = self.child.take().map(|mut c| c.wait());
+            Err(ProcessError::Exited { status, log, .. }) => {
                 return Err(format!(
-                    "lanyard-agent exited before it listened ({status:?}):\n{}",
-                    self.log_text()
+                    "lanyard-agent exited before it listened ({status}):\n{log}"
                 ));
             }
-            Err(_) => {
-                self.kill9();
-                panic!(
-                    "lanyard-agent not listening after {PATIENCE:?}:\n{}",
-                    self.log_text()
-                );
-            }
+            Err(e) => panic!("{e}"),
         };
         for field in line.split_whitespace() {
             match field.split_once('=') {
@@ -300,8 +257,7 @@ impl Agent {
     /// `kill -9`: no chance to clean up.
     pub(crate) fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            child.kill9();
         }
     }
 
@@ -314,23 +270,10 @@ impl Agent {
     /// its status and how long it took.
     pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
         let mut child = self.child.take().expect("the agent is not running");
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        let started = std::time::Instant::now();
-        kill(pid, Signal::SIGTERM).unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        match tokio::time::timeout(limit, rx).await {
-            Ok(status) => (status.unwrap().unwrap(), started.elapsed()),
-            Err(_) => {
-                let _ = kill(pid, Signal::SIGKILL);
-                panic!(
-                    "lanyard-agent still running {limit:?} after SIGTERM:\n{}",
-                    self.log_text()
-                );
-            }
-        }
+        child
+            .stop_within(limit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Stops the agent with SIGTERM (asserting a clean exit) and starts it again on the same
@@ -358,20 +301,11 @@ impl Agent {
 
     /// Waits for the running agent to exit by itself; panics with the log after [`PATIENCE`].
     pub(crate) async fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let child = self.child.as_mut().expect("the agent is not running");
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                return status;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "lanyard-agent still running {PATIENCE:?} later:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let mut child = self.child.take().expect("the agent is not running");
+        child
+            .wait_exit(PATIENCE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The agent's data_dir (its SVID, key and bundle).
