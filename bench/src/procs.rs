@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use lanyard_test_support::process::{Build, Process, build_binaries};
+use lanyard_test_support::process::{AgentFiles, Build, Process, ServerFiles, build_binaries};
 use tempfile::TempDir;
 
 /// How long a process may take to print its ready line, or to exit after SIGTERM.
@@ -73,7 +73,7 @@ pub(crate) struct Server {
     /// The admin socket.
     pub(crate) socket: PathBuf,
     bin: PathBuf,
-    config: PathBuf,
+    files: ServerFiles,
     child: Process,
     dir: TempDir,
 }
@@ -82,27 +82,13 @@ impl Server {
     /// Writes server.toml into a fresh tempdir and starts the server.
     pub(crate) async fn start(bins: &Bins) -> Result<Server> {
         let dir = tempfile::tempdir()?;
-        let config = dir.path().join("server.toml");
-        let socket = dir.path().join("admin").join("api.sock");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 data_dir = \"{}\"\n\
-                 bind_address = \"127.0.0.1:0\"\n\
-                 socket_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
-                dir.path().join("data").display(),
-                socket.display()
-            ),
-        )?;
-        let (child, agent_addr) = Self::spawn(&bins.server, &config, dir.path()).await?;
+        let files = ServerFiles::write(dir.path(), "")?;
+        let (child, agent_addr) = Self::spawn(&bins.server, &files).await?;
         Ok(Server {
             agent_addr,
-            socket,
+            socket: files.socket.clone(),
             bin: bins.server.clone(),
-            config,
+            files,
             child,
             dir,
         })
@@ -110,11 +96,11 @@ impl Server {
 
     /// `lanyard-server run --config <config>` until it prints its ready line (datastore open,
     /// CA loaded, every entry in its cache, listening); the child and its agent API address.
-    async fn spawn(bin: &Path, config: &Path, dir: &Path) -> Result<(Process, SocketAddr)> {
+    async fn spawn(bin: &Path, files: &ServerFiles) -> Result<(Process, SocketAddr)> {
         let mut cmd = Command::new(bin);
-        cmd.arg("run").arg("--config").arg(config);
-        let log = dir.join("server.log");
-        let (child, line) = Process::start(cmd, &log, "lanyard-server ready ", STARTUP).await?;
+        cmd.arg("run").arg("--config").arg(&files.config);
+        let (child, line) =
+            Process::start(cmd, &files.log, "lanyard-server ready ", STARTUP).await?;
         Ok((child, field(&line, "agent_api")?.parse()?))
     }
 
@@ -124,10 +110,9 @@ impl Server {
     pub(crate) async fn restart(&mut self) -> Result<Duration> {
         self.child.stop_within(STARTUP).await?;
         // The log of the first run is kept next to the new one.
-        let log = self.dir.path().join("server.log");
-        std::fs::rename(&log, self.dir.path().join("server.1.log"))?;
+        std::fs::rename(&self.files.log, self.dir.path().join("server.1.log"))?;
         let started = std::time::Instant::now();
-        let (child, agent_addr) = Self::spawn(&self.bin, &self.config, self.dir.path()).await?;
+        let (child, agent_addr) = Self::spawn(&self.bin, &self.files).await?;
         let ready = started.elapsed();
         self.child = child;
         self.agent_addr = agent_addr;
@@ -192,40 +177,24 @@ impl Agent {
     /// with `token`; returns once it listens on its Workload API socket.
     pub(crate) async fn start(bins: &Bins, server: &Server, token: &str) -> Result<Agent> {
         let dir = tempfile::tempdir()?;
-        let bundle = dir.path().join("bundle.pem");
-        std::fs::write(&bundle, server.bundle_pem().await?)?;
-        let socket = dir.path().join("public").join("api.sock");
-        let config = dir.path().join("agent.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 server_address = \"{}\"\n\
-                 data_dir = \"{}\"\n\
-                 socket_path = \"{}\"\n\
-                 trust_bundle_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n\
-                 \n[workload_api]\n\
-                 # The node's streams and the bench's clients are all one uid here, unlike\n\
-                 # workloads on a real node: the per-uid share is the total, so the bench measures\n\
-                 # the cost of a connection, not the share.\n\
-                 max_connections_per_uid = 4096\n",
-                server.agent_addr,
-                dir.path().join("data").display(),
-                socket.display(),
-                bundle.display(),
-            ),
+        // The node's streams and the bench's clients are all one uid here, unlike workloads
+        // on a real node: the per-uid share is the total, so the bench measures the cost of a
+        // connection, not the share.
+        let files = AgentFiles::write(
+            dir.path(),
+            server.agent_addr,
+            &server.bundle_pem().await?,
+            "[workload_api]\nmax_connections_per_uid = 4096\n",
         )?;
         let mut cmd = Command::new(&bins.agent);
         cmd.arg("run")
             .arg("--config")
-            .arg(&config)
+            .arg(&files.config)
             .args(["--join-token", token]);
-        let log = dir.path().join("agent.log");
-        let (child, _line) = Process::start(cmd, &log, "lanyard-agent listening ", STARTUP).await?;
+        let (child, _line) =
+            Process::start(cmd, &files.log, "lanyard-agent listening ", STARTUP).await?;
         Ok(Agent {
-            socket,
+            socket: files.socket,
             child,
             _dir: dir,
         })

@@ -12,12 +12,13 @@
 //!   [`crate::cli`]).
 
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use lanyard_test_support::process::{Build, Process, ProcessError, build_binaries};
+use lanyard_test_support::process::{Build, Process, ProcessError, ServerFiles, build_binaries};
 use serde_json::Value;
 
 use crate::cli::{CliOutput, lanyard_server};
@@ -52,13 +53,12 @@ pub(crate) struct Server {
     pub(crate) health_addr: SocketAddr,
     /// The admin socket.
     pub(crate) socket: PathBuf,
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Process>,
+    files: ServerFiles,
+    child: Running,
     /// Whether the admin socket refused connections right after the last ready line.
     admin_late: bool,
-    /// Declared after `child`, which `Drop` kills first: the schema is dropped once no server
-    /// holds connections to it, and the tempdir last.
+    /// Declared after `child`, which is killed when dropped: the schema is dropped once no
+    /// server holds connections to it, and the tempdir last.
     store: Store,
     _dir: tempfile::TempDir,
 }
@@ -74,30 +74,13 @@ impl Server {
     pub(crate) async fn start_with(store: Store, extra: impl FnOnce(&Path) -> String) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
-        let config = dir.path().join("server.toml");
-        let socket = dir.path().join("admin").join("api.sock");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 data_dir = \"{}\"\n\
-                 bind_address = \"127.0.0.1:0\"\n\
-                 socket_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 {extra}\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
-                dir.path().join("data").display(),
-                socket.display()
-            ),
-        )
-        .unwrap();
+        let files = ServerFiles::write(dir.path(), &extra).unwrap();
         let mut server = Server {
             agent_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            socket,
-            config,
-            log: dir.path().join("server.log"),
-            child: None,
+            socket: files.socket.clone(),
+            files,
+            child: Running::new("the server"),
             admin_late: false,
             store,
             _dir: dir,
@@ -116,17 +99,20 @@ impl Server {
     /// [`Server::spawn`] with extra `run` arguments; `Err` holds the exit status and the log
     /// when the server exits before it is ready.
     async fn spawn_with(&mut self, args: &[&str]) -> Result<(), (ExitStatus, String)> {
-        assert!(self.child.is_none(), "the server is already running");
         let mut cmd = Command::new(bin("lanyard-server"));
-        cmd.arg("run").arg("--config").arg(&self.config).args(args);
+        cmd.arg("run")
+            .arg("--config")
+            .arg(&self.files.config)
+            .args(args);
         if let Some(url) = self.store.url() {
             cmd.args(["--datastore-url", url]);
         }
-        let ready = match Process::start(cmd, &self.log, "lanyard-server ready ", PATIENCE).await {
-            Ok((child, ready)) => {
-                self.child = Some(child);
-                ready
-            }
+        let ready = match self
+            .child
+            .start(cmd, &self.files.log, "lanyard-server ready ")
+            .await
+        {
+            Ok(ready) => ready,
             Err(ProcessError::Exited { status, log, .. }) => return Err((status, log)),
             Err(e) => panic!("{e}"),
         };
@@ -145,50 +131,15 @@ impl Server {
         Ok(())
     }
 
-    /// `kill -9`: no chance to flush or clean up.
-    pub(crate) fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill9();
-        }
-    }
-
-    /// SIGTERM, then waits for the exit; returns its status.
-    pub(crate) async fn stop(&mut self) -> ExitStatus {
-        self.stop_within(PATIENCE).await.0
-    }
-
-    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic after it); returns
-    /// its status and how long it took.
-    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let mut child = self.child.take().expect("the server is not running");
-        child
-            .stop_within(limit)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
     /// Stops the server gracefully (asserting a clean exit) and starts it again.
     pub(crate) async fn restart(&mut self) {
-        let status = self.stop().await;
-        assert!(
-            status.success(),
-            "SIGTERM exit: {status}\n{}",
-            self.log_text()
-        );
+        self.child.stop_clean().await;
         self.spawn().await;
     }
 
     /// Starts the server again after [`Server::kill9`].
     pub(crate) async fn start_again(&mut self) {
         self.spawn().await;
-    }
-
-    /// The pid of the running process.
-    pub(crate) fn pid(&self) -> u32 {
-        self.child
-            .as_ref()
-            .expect("the server is not running")
-            .pid()
     }
 
     /// Starts the server again with extra `run` arguments, for a start that may be refused:
@@ -207,12 +158,12 @@ impl Server {
 
     /// The server's data_dir (its SQLite datastore, CA keys).
     pub(crate) fn data_dir(&self) -> PathBuf {
-        self._dir.path().join("data")
+        self.files.data_dir.clone()
     }
 
     /// Everything the server has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        std::fs::read_to_string(&self.files.log).unwrap_or_default()
     }
 
     /// The status line of `GET <path>` on the health endpoint, e.g. `HTTP/1.1 200 OK`.
@@ -298,8 +249,109 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+impl Deref for Server {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.child
+    }
+}
+
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.child
+    }
+}
+
+/// The current process of a [`Server`] or an agent, if one runs (killed when dropped): the
+/// start and stop half both harnesses share, panicking as tests do. Both deref to it, so
+/// `server.stop()`, `agent.kill9()`, `server.pid()` ... are these methods.
+pub(crate) struct Running {
+    /// What runs, for messages: `the server`, `the agent`.
+    what: &'static str,
+    process: Option<Process>,
+}
+
+impl Running {
+    /// Nothing running yet.
+    pub(crate) fn new(what: &'static str) -> Running {
+        Running {
+            what,
+            process: None,
+        }
+    }
+
+    /// [`Process::start`] with [`PATIENCE`]; panics if a process already runs.
+    pub(crate) async fn start(
+        &mut self,
+        cmd: Command,
+        log: &Path,
+        ready: &str,
+    ) -> Result<String, ProcessError> {
+        assert!(self.process.is_none(), "{} is already running", self.what);
+        let (process, line) = Process::start(cmd, log, ready, PATIENCE).await?;
+        self.process = Some(process);
+        Ok(line)
+    }
+
+    /// The running process; panics if none runs.
+    fn take(&mut self) -> Process {
+        self.process
+            .take()
+            .unwrap_or_else(|| panic!("{} is not running", self.what))
+    }
+
+    /// The pid of the running process.
+    pub(crate) fn pid(&self) -> u32 {
+        self.process
+            .as_ref()
+            .map(Process::pid)
+            .unwrap_or_else(|| panic!("{} is not running", self.what))
+    }
+
+    /// `kill -9` (no chance to flush or clean up), if a process runs.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill9();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit; returns its status.
+    pub(crate) async fn stop(&mut self) -> ExitStatus {
+        self.stop_within(PATIENCE).await.0
+    }
+
+    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic with the log after
+    /// it); returns its status and how long it took.
+    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let mut process = self.take();
+        process
+            .stop_within(limit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// SIGTERM and a wait of at most [`PATIENCE`], asserting a clean exit.
+    pub(crate) async fn stop_clean(&mut self) {
+        let mut process = self.take();
+        let (status, _) = process
+            .stop_within(PATIENCE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            status.success(),
+            "SIGTERM exit: {status}\n{}",
+            process.log_text()
+        );
+    }
+
+    /// Waits at most [`PATIENCE`] for the process to exit by itself (a panic with the log
+    /// after it); returns its status.
+    pub(crate) async fn wait_exit(&mut self) -> ExitStatus {
+        let mut process = self.take();
+        process
+            .wait_exit(PATIENCE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }

@@ -4,6 +4,8 @@
 //! - [`build_binaries`]: `cargo build` of the two binaries into the target directory and profile
 //!   the calling executable was built in, with the feature set of the caller's [`Build`] (the
 //!   test suite's, so that no crate is compiled twice, or the shipped one).
+//! - [`ServerFiles`], [`AgentFiles`]: the config and paths of a server or an agent whose files
+//!   all live in one directory, listening on 127.0.0.1:0.
 //! - [`Process::start`]: spawns a command with stdin closed, stderr appended to a log file and
 //!   the variables of [`SERVER_ENV`] and [`AGENT_ENV`] removed, then waits for the stdout line
 //!   that starts with a ready prefix (stdout is drained afterwards, so the process never blocks
@@ -23,6 +25,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+
+mod files;
+
+pub use files::{AgentFiles, ServerFiles};
 
 /// Variables the server and its CLI read that must not leak in from the caller's environment.
 pub const SERVER_ENV: &[&str] = &[
