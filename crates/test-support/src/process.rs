@@ -27,6 +27,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 mod files;
+#[cfg(test)]
+mod tests;
 
 pub use files::{AgentFiles, ServerFiles};
 
