@@ -5,12 +5,18 @@
 # the command to fetch the SVID. Ctrl-C stops everything.
 #
 # State lives in ./.lanyard-local (deleted and recreated on each run), or in $LANYARD_LOCAL_DIR.
+# $LANYARD_BIN_DIR, if set, holds prebuilt lanyard-server and lanyard-agent (no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== building lanyard-server and lanyard-agent"
-cargo build -q -p lanyard-server -p lanyard-agent --bins
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+if [ -n "${LANYARD_BIN_DIR:-}" ]; then
+  # Prebuilt binaries (the end-to-end test passes the ones the test build produced).
+  bin="$LANYARD_BIN_DIR"
+else
+  echo "== building lanyard-server and lanyard-agent"
+  cargo build -q -p lanyard-server -p lanyard-agent --bins
+  bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+fi
 
 dir="${LANYARD_LOCAL_DIR:-$PWD/.lanyard-local}"
 rm -rf "$dir"

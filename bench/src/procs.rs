@@ -1,35 +1,22 @@
 //! Real `lanyard-server` and `lanyard-agent` processes, each in a tempdir of its own, and what
 //! `/proc` says about them (CPU time, resident memory).
 //!
-//! The binaries are the workspace's own, built by [`Bins::locate`] with the bench's cargo
-//! profile (as `tests/e2e/harness.rs` does), so a release bench measures release binaries.
+//! The processes are `lanyard_test_support::process`'s, as the end-to-end tests start them. The
+//! binaries are the workspace's own, built by [`Bins::locate`] as they ship
+//! (`cargo build --bins -p lanyard-server -p lanyard-agent`) with the bench's cargo profile, so a
+//! release bench measures release binaries; CI passes `--bin-dir` with the test suite's.
 
-use std::fs::File;
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use lanyard_test_support::process::{AgentFiles, Build, Process, ServerFiles, build_binaries};
 use tempfile::TempDir;
 
-/// How long a process may take to print its ready line.
+/// How long a process may take to print its ready line, or to exit after SIGTERM.
 const STARTUP: Duration = Duration::from_secs(30);
-
-/// Variables the binaries read that must not leak in from the caller's environment.
-const ENV: &[&str] = &[
-    "LANYARD_SERVER_CONFIG",
-    "LANYARD_SERVER_SOCKET_PATH",
-    "LANYARD_SERVER_BIND_ADDRESS",
-    "LANYARD_SERVER_DATA_DIR",
-    "LANYARD_DATASTORE_URL",
-    "LANYARD_SERVER_HEALTH_ADDRESS",
-    "LANYARD_LOG_LEVEL",
-    "LANYARD_AGENT_CONFIG",
-    "LANYARD_JOIN_TOKEN",
-    "SPIFFE_ENDPOINT_SOCKET",
-];
 
 /// The paths of the two binaries.
 #[derive(Debug, Clone)]
@@ -41,9 +28,8 @@ pub(crate) struct Bins {
 }
 
 impl Bins {
-    /// The binaries in `dir` as they are, or (without `dir`) built now with
-    /// `cargo build --bins -p lanyard-server -p lanyard-agent` into the target directory and
-    /// profile this bench binary was built with.
+    /// The binaries in `dir` as they are, or (without `dir`) built now as they ship into the
+    /// target directory and profile this bench binary was built with.
     pub(crate) fn locate(dir: Option<&Path>) -> Result<Bins> {
         if let Some(dir) = dir {
             let bins = Bins {
@@ -59,101 +45,19 @@ impl Bins {
             return Ok(bins);
         }
         let exe = std::env::current_exe().context("current_exe")?;
-        let profile_dir = exe
-            .parent()
-            .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?;
-        let target_dir = profile_dir
-            .parent()
-            .ok_or_else(|| anyhow!("{} is not in <target>/<profile>", exe.display()))?;
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        eprintln!("building lanyard-server and lanyard-agent ...");
+        let dir = build_binaries(&exe, Build::Shipped)
+            .context("or pass --bin-dir with prebuilt binaries")?;
+        let profile = match dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") | None => "dev",
             Some(other) => other,
         };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-        eprintln!("building lanyard-server and lanyard-agent (profile {profile}) ...");
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--bins", "-p", "lanyard-server"])
-            .args([
-                "-p",
-                "lanyard-agent",
-                "--profile",
-                profile,
-                "--manifest-path",
-            ])
-            .arg(&manifest)
-            .env("CARGO_TARGET_DIR", target_dir)
-            .status()
-            .context("cannot run cargo (or pass --bin-dir with prebuilt binaries)")?;
-        if !status.success() {
-            bail!("cargo build of lanyard-server and lanyard-agent failed ({status})");
-        }
         Ok(Bins {
-            server: profile_dir.join("lanyard-server"),
-            agent: profile_dir.join("lanyard-agent"),
+            server: dir.join("lanyard-server"),
+            agent: dir.join("lanyard-agent"),
             profile: profile.to_owned(),
         })
     }
-}
-
-/// Starts `cmd` with stderr into `log` and waits for a stdout line starting with `prefix`;
-/// returns the child and the rest of that line. Stdout is drained afterwards so the process never
-/// blocks on a full pipe.
-async fn spawn_until(
-    mut cmd: Command,
-    log: &Path,
-    prefix: &'static str,
-) -> Result<(Child, String)> {
-    for v in ENV {
-        cmd.env_remove(v);
-    }
-    let stderr = File::create(log).with_context(|| format!("create {}", log.display()))?;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .with_context(|| format!("spawn {cmd:?}"))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow!("no stdout pipe"))?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix(prefix)
-                && let Some(tx) = tx.take()
-            {
-                let _ = tx.send(rest.to_owned());
-            }
-        }
-    });
-    match tokio::time::timeout(STARTUP, rx).await {
-        Ok(Ok(line)) => Ok((child, line)),
-        other => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let why = if other.is_err() {
-                "timed out"
-            } else {
-                "exited"
-            };
-            bail!(
-                "{prefix}... never came ({why}); log {}:\n{}",
-                log.display(),
-                tail(log)
-            )
-        }
-    }
-}
-
-/// The last lines of a log file, for error messages.
-fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 fn field<'a>(line: &'a str, key: &str) -> Result<&'a str> {
@@ -169,8 +73,8 @@ pub(crate) struct Server {
     /// The admin socket.
     pub(crate) socket: PathBuf,
     bin: PathBuf,
-    config: PathBuf,
-    child: Child,
+    files: ServerFiles,
+    child: Process,
     dir: TempDir,
 }
 
@@ -178,27 +82,13 @@ impl Server {
     /// Writes server.toml into a fresh tempdir and starts the server.
     pub(crate) async fn start(bins: &Bins) -> Result<Server> {
         let dir = tempfile::tempdir()?;
-        let config = dir.path().join("server.toml");
-        let socket = dir.path().join("admin").join("api.sock");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 data_dir = \"{}\"\n\
-                 bind_address = \"127.0.0.1:0\"\n\
-                 socket_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
-                dir.path().join("data").display(),
-                socket.display()
-            ),
-        )?;
-        let (child, agent_addr) = Self::spawn(&bins.server, &config, dir.path()).await?;
+        let files = ServerFiles::write(dir.path(), "")?;
+        let (child, agent_addr) = Self::spawn(&bins.server, &files).await?;
         Ok(Server {
             agent_addr,
-            socket,
+            socket: files.socket.clone(),
             bin: bins.server.clone(),
-            config,
+            files,
             child,
             dir,
         })
@@ -206,11 +96,11 @@ impl Server {
 
     /// `lanyard-server run --config <config>` until it prints its ready line (datastore open,
     /// CA loaded, every entry in its cache, listening); the child and its agent API address.
-    async fn spawn(bin: &Path, config: &Path, dir: &Path) -> Result<(Child, SocketAddr)> {
+    async fn spawn(bin: &Path, files: &ServerFiles) -> Result<(Process, SocketAddr)> {
         let mut cmd = Command::new(bin);
-        cmd.arg("run").arg("--config").arg(config);
-        let log = dir.join("server.log");
-        let (child, line) = spawn_until(cmd, &log, "lanyard-server ready ").await?;
+        cmd.arg("run").arg("--config").arg(&files.config);
+        let (child, line) =
+            Process::start(cmd, &files.log, "lanyard-server ready ", STARTUP).await?;
         Ok((child, field(&line, "agent_api")?.parse()?))
     }
 
@@ -218,25 +108,11 @@ impl Server {
     /// starts it again on the same data: returns how long the new process took from spawn to
     /// ready. The agent API address changes (port 0).
     pub(crate) async fn restart(&mut self) -> Result<Duration> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .context("run kill")?;
-        if !status.success() {
-            bail!("kill -TERM {} failed", self.child.id());
-        }
-        let deadline = std::time::Instant::now() + STARTUP;
-        while self.child.try_wait()?.is_none() {
-            if std::time::Instant::now() > deadline {
-                bail!("the server did not exit within {STARTUP:?} of SIGTERM");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.child.stop_within(STARTUP).await?;
         // The log of the first run is kept next to the new one.
-        let log = self.dir.path().join("server.log");
-        std::fs::rename(&log, self.dir.path().join("server.1.log"))?;
+        std::fs::rename(&self.files.log, self.dir.path().join("server.1.log"))?;
         let started = std::time::Instant::now();
-        let (child, agent_addr) = Self::spawn(&self.bin, &self.config, self.dir.path()).await?;
+        let (child, agent_addr) = Self::spawn(&self.bin, &self.files).await?;
         let ready = started.elapsed();
         self.child = child;
         self.agent_addr = agent_addr;
@@ -245,7 +121,7 @@ impl Server {
 
     /// The process id.
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// `lanyard-server <args> --socket-path <socket>`: its stdout, or an error with everything
@@ -288,19 +164,11 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A `lanyard-agent run` process attesting to a [`Server`] with a join token.
 pub(crate) struct Agent {
     /// The Workload API socket.
     pub(crate) socket: PathBuf,
-    child: Child,
-    log: PathBuf,
+    child: Process,
     _dir: TempDir,
 }
 
@@ -309,61 +177,37 @@ impl Agent {
     /// with `token`; returns once it listens on its Workload API socket.
     pub(crate) async fn start(bins: &Bins, server: &Server, token: &str) -> Result<Agent> {
         let dir = tempfile::tempdir()?;
-        let bundle = dir.path().join("bundle.pem");
-        std::fs::write(&bundle, server.bundle_pem().await?)?;
-        let socket = dir.path().join("public").join("api.sock");
-        let config = dir.path().join("agent.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 server_address = \"{}\"\n\
-                 data_dir = \"{}\"\n\
-                 socket_path = \"{}\"\n\
-                 trust_bundle_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n\
-                 \n[workload_api]\n\
-                 # The node's streams and the bench's clients are all one uid here, unlike\n\
-                 # workloads on a real node: the per-uid share is the total, so the bench measures\n\
-                 # the cost of a connection, not the share.\n\
-                 max_connections_per_uid = 4096\n",
-                server.agent_addr,
-                dir.path().join("data").display(),
-                socket.display(),
-                bundle.display(),
-            ),
+        // The node's streams and the bench's clients are all one uid here, unlike workloads
+        // on a real node: the per-uid share is the total, so the bench measures the cost of a
+        // connection, not the share.
+        let files = AgentFiles::write(
+            dir.path(),
+            server.agent_addr,
+            &server.bundle_pem().await?,
+            "[workload_api]\nmax_connections_per_uid = 4096\n",
         )?;
         let mut cmd = Command::new(&bins.agent);
         cmd.arg("run")
             .arg("--config")
-            .arg(&config)
+            .arg(&files.config)
             .args(["--join-token", token]);
-        let log = dir.path().join("agent.log");
-        let (child, _line) = spawn_until(cmd, &log, "lanyard-agent listening ").await?;
+        let (child, _line) =
+            Process::start(cmd, &files.log, "lanyard-agent listening ", STARTUP).await?;
         Ok(Agent {
-            socket,
+            socket: files.socket,
             child,
-            log,
             _dir: dir,
         })
     }
 
     /// The process id.
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// The end of the agent's log, for error messages.
     pub(crate) fn log_tail(&self) -> String {
-        tail(&self.log)
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.log_tail()
     }
 }
 

@@ -11,29 +11,20 @@
 //! - [`Agent::wait_readiness`]: polls `GET /ready` until it reports a status (a guarded await:
 //!   the agent publishes no event a test could subscribe to).
 
-use std::fs::OpenOptions;
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use lanyard_test_support::process::{AgentFiles, ProcessError};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::harness::{PATIENCE, Server, bin};
-
-/// Variables the agent reads that must not leak in from the caller's environment.
-const AGENT_ENV: &[&str] = &[
-    "LANYARD_AGENT_CONFIG",
-    "LANYARD_JOIN_TOKEN",
-    "SPIFFE_ENDPOINT_SOCKET",
-];
+use crate::harness::{PATIENCE, Running, Server, bin};
 
 /// A TCP forwarder from a fixed local port to a target that can change, which can also cut
 /// the agent off (a network outage the server does not see coming).
@@ -134,9 +125,8 @@ pub(crate) struct Agent {
     pub(crate) socket: PathBuf,
     /// The health endpoint of the current process.
     pub(crate) health_addr: SocketAddr,
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
+    files: AgentFiles,
+    child: Running,
     relay: Relay,
     _dir: tempfile::TempDir,
 }
@@ -175,36 +165,15 @@ impl Agent {
         let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let bundle = dir.path().join("bundle.pem");
-        std::fs::write(&bundle, server.bundle_pem().await).unwrap();
         let relay = Relay::start(server.agent_addr).await;
-        let socket = dir.path().join("public").join("api.sock");
-        let config = dir.path().join("agent.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 server_address = \"{}\"\n\
-                 data_dir = \"{}\"\n\
-                 socket_path = \"{}\"\n\
-                 trust_bundle_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 {extra}\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
-                relay.addr,
-                dir.path().join("data").display(),
-                socket.display(),
-                bundle.display(),
-            ),
-        )
-        .unwrap();
+        let files =
+            AgentFiles::write(dir.path(), relay.addr, &server.bundle_pem().await, &extra).unwrap();
         let mut agent = Agent {
             id,
-            socket,
+            socket: files.socket.clone(),
             health_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            config,
-            log: dir.path().join("agent.log"),
-            child: None,
+            files,
+            child: Running::new("the agent"),
             relay,
             _dir: dir,
         };
@@ -222,11 +191,6 @@ impl Agent {
         format!("unix://{}", self.socket.display())
     }
 
-    /// The pid of the running process.
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the agent is not running").id()
-    }
-
     /// Points the agent's server address at `server`'s current agent API (after a restart).
     pub(crate) fn follow(&self, server: &Server) {
         self.relay.retarget(server.agent_addr);
@@ -234,57 +198,22 @@ impl Agent {
 
     /// Starts the process on the same config and data_dir, with `token` if given.
     async fn spawn(&mut self, token: Option<&str>) -> Result<(), String> {
-        assert!(self.child.is_none(), "the agent is already running");
         let mut cmd = Command::new(bin("lanyard-agent"));
-        cmd.arg("run").arg("--config").arg(&self.config);
+        cmd.arg("run").arg("--config").arg(&self.files.config);
         if let Some(token) = token {
             cmd.args(["--join-token", token]);
         }
-        for v in AGENT_ENV {
-            cmd.env_remove(v);
-        }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads the listening line, then drains stdout so the agent never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("lanyard-agent listening ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(rest.to_owned());
-                }
-            }
-        });
-        self.child = Some(child);
-        let line = match tokio::time::timeout(PATIENCE, rx).await {
-            Ok(Ok(line)) => line,
-            Ok(Err(_)) => {
-                let status = self.child.take().map(|mut c| c.wait());
+        let listening = self
+            .child
+            .start(cmd, &self.files.log, "lanyard-agent listening ");
+        let line = match listening.await {
+            Ok(line) => line,
+            Err(ProcessError::Exited { status, log, .. }) => {
                 return Err(format!(
-                    "lanyard-agent exited before it listened ({status:?}):\n{}",
-                    self.log_text()
+                    "lanyard-agent exited before it listened ({status}):\n{log}"
                 ));
             }
-            Err(_) => {
-                self.kill9();
-                panic!(
-                    "lanyard-agent not listening after {PATIENCE:?}:\n{}",
-                    self.log_text()
-                );
-            }
+            Err(e) => panic!("{e}"),
         };
         for field in line.split_whitespace() {
             match field.split_once('=') {
@@ -297,51 +226,10 @@ impl Agent {
         Ok(())
     }
 
-    /// `kill -9`: no chance to clean up.
-    pub(crate) fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// SIGTERM, then waits for the exit; returns its status.
-    pub(crate) async fn stop(&mut self) -> ExitStatus {
-        self.stop_within(PATIENCE).await.0
-    }
-
-    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic after it); returns
-    /// its status and how long it took.
-    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let mut child = self.child.take().expect("the agent is not running");
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        let started = std::time::Instant::now();
-        kill(pid, Signal::SIGTERM).unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        match tokio::time::timeout(limit, rx).await {
-            Ok(status) => (status.unwrap().unwrap(), started.elapsed()),
-            Err(_) => {
-                let _ = kill(pid, Signal::SIGKILL);
-                panic!(
-                    "lanyard-agent still running {limit:?} after SIGTERM:\n{}",
-                    self.log_text()
-                );
-            }
-        }
-    }
-
     /// Stops the agent with SIGTERM (asserting a clean exit) and starts it again on the same
     /// data_dir without a join token.
     pub(crate) async fn restart(&mut self) {
-        let status = self.stop().await;
-        assert!(
-            status.success(),
-            "SIGTERM exit: {status}\n{}",
-            self.log_text()
-        );
+        self.child.stop_clean().await;
         self.spawn(None).await.unwrap_or_else(|why| panic!("{why}"));
     }
 
@@ -356,37 +244,19 @@ impl Agent {
         self.spawn(token).await
     }
 
-    /// Waits for the running agent to exit by itself; panics with the log after [`PATIENCE`].
-    pub(crate) async fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let child = self.child.as_mut().expect("the agent is not running");
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                return status;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "lanyard-agent still running {PATIENCE:?} later:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
     /// The agent's data_dir (its SVID, key and bundle).
     pub(crate) fn data_dir(&self) -> PathBuf {
-        self._dir.path().join("data")
+        self.files.data_dir.clone()
     }
 
     /// The trust bundle file agent.toml names (`trust_bundle_path`).
     pub(crate) fn trust_bundle_path(&self) -> PathBuf {
-        self._dir.path().join("bundle.pem")
+        self.files.bundle.clone()
     }
 
     /// Everything the agent has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        std::fs::read_to_string(&self.files.log).unwrap_or_default()
     }
 
     /// `GET /ready`: the `status` of its JSON body (`starting`, `ready`, `degraded`, ...) and
@@ -436,8 +306,23 @@ impl Agent {
     }
 }
 
+impl Deref for Agent {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.child
+    }
+}
+
+impl DerefMut for Agent {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.child
+    }
+}
+
 impl Drop for Agent {
     fn drop(&mut self) {
+        // Before the relay and the directory go.
         self.kill9();
     }
 }

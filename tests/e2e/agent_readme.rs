@@ -74,8 +74,9 @@ async fn local_trust_domain_script_works_as_the_readme_says() {
         readme.contains("./scripts/local-trust-domain.sh"),
         "the README no longer names the script"
     );
-    // The binaries are current, so the script's own `cargo build` has nothing to do.
-    bin("lanyard-agent");
+    // The binaries the harness built with the test suite's features: the script's own
+    // `cargo build -p ...` would resolve other features and compile ~77 units again.
+    let bin_dir = bin("lanyard-agent").parent().unwrap().to_owned();
 
     let tmp = tempfile::tempdir().unwrap();
     let local = tmp.path().join("local");
@@ -113,6 +114,7 @@ async fn local_trust_domain_script_works_as_the_readme_says() {
     cmd.arg(&script)
         .current_dir(tmp.path())
         .env("LANYARD_LOCAL_DIR", &local)
+        .env("LANYARD_BIN_DIR", &bin_dir)
         .env_remove("SPIFFE_ENDPOINT_SOCKET")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,8 +1,9 @@
 //! Real `lanyard-server` processes and the admin CLI.
 //!
 //! - [`bin`]: the binaries, built once per test process with the same cargo, profile and target
-//!   directory as this test (cargo's own build-directory lock serializes concurrent test
-//!   processes), so they are never stale.
+//!   directory as this test and the test suite's feature set (`lanyard_test_support::process`;
+//!   cargo's own build-directory lock serializes concurrent test processes), so they are never
+//!   stale and no crate is compiled twice.
 //! - [`Server`]: a server in a tempdir of its own (config, data_dir, admin socket, stderr log) on
 //!   127.0.0.1:0, started by waiting for its one stdout line
 //!   `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`; it can be killed with
@@ -10,14 +11,14 @@
 //! - [`Server::cli`]: `lanyard-server <admin command> --socket-path <its socket>` (see
 //!   [`crate::cli`]).
 
-use std::fs::OpenOptions;
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use lanyard_test_support::process::{Build, Process, ProcessError, ServerFiles, build_binaries};
 use serde_json::Value;
 
 use crate::cli::{CliOutput, lanyard_server};
@@ -27,63 +28,21 @@ use crate::store::Store;
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Variables the server and CLI read that must not leak in from the caller's environment.
-pub(crate) const SERVER_ENV: &[&str] = &[
-    "LANYARD_SERVER_CONFIG",
-    "LANYARD_SERVER_SOCKET_PATH",
-    "LANYARD_SERVER_BIND_ADDRESS",
-    "LANYARD_SERVER_DATA_DIR",
-    "LANYARD_DATASTORE_URL",
-    "LANYARD_SERVER_HEALTH_ADDRESS",
-    "LANYARD_LOG_LEVEL",
-];
+pub(crate) use lanyard_test_support::process::SERVER_ENV;
 
-/// The path of binary `name` (`lanyard-server`, `lanyard-agent`), built and current.
+/// The path of binary `name` (`lanyard-server`, `lanyard-agent`), built and current: built once
+/// per test process by [`build_binaries`] with the test suite's feature set, so after
+/// `cargo test --workspace` this only links the two binaries and compiles no crate again.
 pub(crate) fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match BUILT.get_or_init(build) {
+    let built = BUILT.get_or_init(|| {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        build_binaries(&exe, Build::TestSuite).map_err(|e| e.to_string())
+    });
+    match built {
         Ok(dir) => dir.join(name),
         Err(e) => panic!("{e}"),
     }
-}
-
-/// Runs `cargo build -p lanyard-server -p lanyard-agent --bins` into the target directory this
-/// test binary lives in (`<target>/<profile>/deps/e2e-<hash>`); returns `<target>/<profile>`.
-fn build() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| format!("{} is not in <target>/<profile>/deps", exe.display()))?;
-    let target_dir = profile_dir
-        .parent()
-        .ok_or_else(|| format!("{} has no parent", profile_dir.display()))?;
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => "dev",
-        Some(other) => other,
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let out = Command::new(cargo)
-        .args(["build", "--quiet", "--bins", "-p", "lanyard-server"])
-        .args([
-            "-p",
-            "lanyard-agent",
-            "--profile",
-            profile,
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo build of the binaries failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(profile_dir.to_path_buf())
 }
 
 /// A `lanyard-server run` process and the directories it keeps across restarts.
@@ -94,13 +53,12 @@ pub(crate) struct Server {
     pub(crate) health_addr: SocketAddr,
     /// The admin socket.
     pub(crate) socket: PathBuf,
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
+    files: ServerFiles,
+    child: Running,
     /// Whether the admin socket refused connections right after the last ready line.
     admin_late: bool,
-    /// Declared after `child`, which `Drop` kills first: the schema is dropped once no server
-    /// holds connections to it, and the tempdir last.
+    /// Declared after `child`, which is killed when dropped: the schema is dropped once no
+    /// server holds connections to it, and the tempdir last.
     store: Store,
     _dir: tempfile::TempDir,
 }
@@ -116,30 +74,13 @@ impl Server {
     pub(crate) async fn start_with(store: Store, extra: impl FnOnce(&Path) -> String) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
-        let config = dir.path().join("server.toml");
-        let socket = dir.path().join("admin").join("api.sock");
-        std::fs::write(
-            &config,
-            format!(
-                "trust_domain = \"example.org\"\n\
-                 data_dir = \"{}\"\n\
-                 bind_address = \"127.0.0.1:0\"\n\
-                 socket_path = \"{}\"\n\
-                 log_level = \"info\"\n\
-                 {extra}\n\
-                 \n[health]\nbind_address = \"127.0.0.1:0\"\n",
-                dir.path().join("data").display(),
-                socket.display()
-            ),
-        )
-        .unwrap();
+        let files = ServerFiles::write(dir.path(), &extra).unwrap();
         let mut server = Server {
             agent_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            socket,
-            config,
-            log: dir.path().join("server.log"),
-            child: None,
+            socket: files.socket.clone(),
+            files,
+            child: Running::new("the server"),
             admin_late: false,
             store,
             _dir: dir,
@@ -158,55 +99,22 @@ impl Server {
     /// [`Server::spawn`] with extra `run` arguments; `Err` holds the exit status and the log
     /// when the server exits before it is ready.
     async fn spawn_with(&mut self, args: &[&str]) -> Result<(), (ExitStatus, String)> {
-        assert!(self.child.is_none(), "the server is already running");
         let mut cmd = Command::new(bin("lanyard-server"));
-        cmd.arg("run").arg("--config").arg(&self.config).args(args);
+        cmd.arg("run")
+            .arg("--config")
+            .arg(&self.files.config)
+            .args(args);
         if let Some(url) = self.store.url() {
             cmd.args(["--datastore-url", url]);
         }
-        for v in SERVER_ENV {
-            cmd.env_remove(v);
-        }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads the ready line, then drains stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("lanyard-server ready ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(rest.to_owned());
-                }
-            }
-        });
-        self.child = Some(child);
-        let ready = match tokio::time::timeout(PATIENCE, rx).await {
-            Ok(Ok(line)) => line,
-            Ok(Err(_)) => {
-                let mut child = self.child.take().expect("spawned above");
-                let status = child.wait().unwrap();
-                return Err((status, self.log_text()));
-            }
-            Err(_) => {
-                self.kill9();
-                panic!(
-                    "lanyard-server not ready after {PATIENCE:?}:\n{}",
-                    self.log_text()
-                );
-            }
+        let ready = match self
+            .child
+            .start(cmd, &self.files.log, "lanyard-server ready ")
+            .await
+        {
+            Ok(ready) => ready,
+            Err(ProcessError::Exited { status, log, .. }) => return Err((status, log)),
+            Err(e) => panic!("{e}"),
         };
         for field in ready.split_whitespace() {
             match field.split_once('=') {
@@ -223,60 +131,15 @@ impl Server {
         Ok(())
     }
 
-    /// `kill -9`: no chance to flush or clean up.
-    pub(crate) fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // `Child::kill` sends SIGKILL.
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// SIGTERM, then waits for the exit; returns its status.
-    pub(crate) async fn stop(&mut self) -> ExitStatus {
-        self.stop_within(PATIENCE).await.0
-    }
-
-    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic after it); returns
-    /// its status and how long it took.
-    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let mut child = self.child.take().expect("the server is not running");
-        let pid = child.id().to_string();
-        let signal = |sig: &str| Command::new("kill").args([sig, &pid]).status();
-        let started = std::time::Instant::now();
-        assert!(signal("-TERM").unwrap().success(), "kill -TERM failed");
-        let exit = tokio::task::spawn_blocking(move || child.wait());
-        match tokio::time::timeout(limit, exit).await {
-            Ok(status) => (status.unwrap().unwrap(), started.elapsed()),
-            Err(_) => {
-                let _ = signal("-KILL");
-                panic!(
-                    "lanyard-server still running {limit:?} after SIGTERM:\n{}",
-                    self.log_text()
-                );
-            }
-        }
-    }
-
     /// Stops the server gracefully (asserting a clean exit) and starts it again.
     pub(crate) async fn restart(&mut self) {
-        let status = self.stop().await;
-        assert!(
-            status.success(),
-            "SIGTERM exit: {status}\n{}",
-            self.log_text()
-        );
+        self.child.stop_clean().await;
         self.spawn().await;
     }
 
     /// Starts the server again after [`Server::kill9`].
     pub(crate) async fn start_again(&mut self) {
         self.spawn().await;
-    }
-
-    /// The pid of the running process.
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the server is not running").id()
     }
 
     /// Starts the server again with extra `run` arguments, for a start that may be refused:
@@ -295,12 +158,12 @@ impl Server {
 
     /// The server's data_dir (its SQLite datastore, CA keys).
     pub(crate) fn data_dir(&self) -> PathBuf {
-        self._dir.path().join("data")
+        self.files.data_dir.clone()
     }
 
     /// Everything the server has logged so far (all runs).
     pub(crate) fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        std::fs::read_to_string(&self.files.log).unwrap_or_default()
     }
 
     /// The status line of `GET <path>` on the health endpoint, e.g. `HTTP/1.1 200 OK`.
@@ -386,8 +249,109 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+impl Deref for Server {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.child
+    }
+}
+
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.child
+    }
+}
+
+/// The current process of a [`Server`] or an agent, if one runs (killed when dropped): the
+/// start and stop half both harnesses share, panicking as tests do. Both deref to it, so
+/// `server.stop()`, `agent.kill9()`, `server.pid()` ... are these methods.
+pub(crate) struct Running {
+    /// What runs, for messages: `the server`, `the agent`.
+    what: &'static str,
+    process: Option<Process>,
+}
+
+impl Running {
+    /// Nothing running yet.
+    pub(crate) fn new(what: &'static str) -> Running {
+        Running {
+            what,
+            process: None,
+        }
+    }
+
+    /// [`Process::start`] with [`PATIENCE`]; panics if a process already runs.
+    pub(crate) async fn start(
+        &mut self,
+        cmd: Command,
+        log: &Path,
+        ready: &str,
+    ) -> Result<String, ProcessError> {
+        assert!(self.process.is_none(), "{} is already running", self.what);
+        let (process, line) = Process::start(cmd, log, ready, PATIENCE).await?;
+        self.process = Some(process);
+        Ok(line)
+    }
+
+    /// The running process; panics if none runs.
+    fn take(&mut self) -> Process {
+        self.process
+            .take()
+            .unwrap_or_else(|| panic!("{} is not running", self.what))
+    }
+
+    /// The pid of the running process.
+    pub(crate) fn pid(&self) -> u32 {
+        self.process
+            .as_ref()
+            .map(Process::pid)
+            .unwrap_or_else(|| panic!("{} is not running", self.what))
+    }
+
+    /// `kill -9` (no chance to flush or clean up), if a process runs.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill9();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit; returns its status.
+    pub(crate) async fn stop(&mut self) -> ExitStatus {
+        self.stop_within(PATIENCE).await.0
+    }
+
+    /// SIGTERM, then waits at most `limit` for the exit (SIGKILL and a panic with the log after
+    /// it); returns its status and how long it took.
+    pub(crate) async fn stop_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let mut process = self.take();
+        process
+            .stop_within(limit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// SIGTERM and a wait of at most [`PATIENCE`], asserting a clean exit.
+    pub(crate) async fn stop_clean(&mut self) {
+        let mut process = self.take();
+        let (status, _) = process
+            .stop_within(PATIENCE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            status.success(),
+            "SIGTERM exit: {status}\n{}",
+            process.log_text()
+        );
+    }
+
+    /// Waits at most [`PATIENCE`] for the process to exit by itself (a panic with the log
+    /// after it); returns its status.
+    pub(crate) async fn wait_exit(&mut self) -> ExitStatus {
+        let mut process = self.take();
+        process
+            .wait_exit(PATIENCE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }

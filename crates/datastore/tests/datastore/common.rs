@@ -1,14 +1,10 @@
 //! The per-test harness and small builders.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lanyard_datastore::{Datastore, Entry, Selector};
 use lanyard_id::SpiffeId;
-use sqlx::{Connection as _, Executor as _, PgConnection};
-
-/// The variable naming the PostgreSQL server for the PostgreSQL half of the suite.
-pub(crate) const PG_ENV: &str = "LANYARD_TEST_POSTGRES_URL";
+use lanyard_test_support::pg::PgSchema;
 
 /// The server ID node entries are parented by.
 pub(crate) const SERVER_ID: &str = "spiffe://example.org/lanyard/server";
@@ -22,8 +18,8 @@ pub(crate) struct Harness {
     /// The URL `ds` was opened with: connect again to get a second handle on the same data.
     pub(crate) url: String,
     _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: (server URL, schema to drop).
-    pg: Option<(String, String)>,
+    /// PostgreSQL: the schema, dropped after `ds`.
+    pg: Option<PgSchema>,
 }
 
 impl Harness {
@@ -41,27 +37,14 @@ impl Harness {
 
     /// `None` (after saying so) when `LANYARD_TEST_POSTGRES_URL` is unset.
     pub(crate) async fn postgres() -> Option<Self> {
-        let Ok(base) = std::env::var(PG_ENV) else {
-            println!("SKIPPED: {PG_ENV} is not set; PostgreSQL datastore tests did not run");
-            return None;
-        };
-        let schema = unique_schema();
-        let mut admin = PgConnection::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV}={base}: {e}"));
-        admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let pg = PgSchema::create("datastore").await?;
+        let url = pg.url().to_owned();
         let ds = Datastore::connect(&url).await.unwrap();
         Some(Self {
             ds,
             url,
             _dir: None,
-            pg: Some((base, schema)),
+            pg: Some(pg),
         })
     }
 
@@ -73,48 +56,6 @@ impl Harness {
     pub(crate) fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let Some((base, schema)) = self.pg.take() else {
-            return;
-        };
-        // Runs on a thread of its own so it also works while a failed test unwinds.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let mut admin = PgConnection::connect(&base).await?;
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
-                    )))
-                    .await?;
-                admin.close().await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop a PostgreSQL test schema: {dropped:?}");
-        }
-    }
-}
-
-/// `lanyard_test_<pid>_<nanos>_<n>`: unique across threads and processes.
-fn unique_schema() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "lanyard_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 pub(crate) fn id(s: &str) -> SpiffeId {

@@ -10,12 +10,12 @@ mod jwt;
 mod socket;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper_util::rt::TokioIo;
 use lanyard_datastore::Datastore;
 use lanyard_id::TrustDomain;
+use lanyard_test_support::pg::PgSchema;
 use lanyard_x509::KeyType;
 use tokio::sync::oneshot;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -54,8 +54,8 @@ impl TestServer {
     /// A server on a fresh PostgreSQL schema; `None` (after saying so) without
     /// `LANYARD_TEST_POSTGRES_URL`.
     pub(super) async fn postgres() -> Option<Self> {
-        let (pg, url) = PgSchema::create().await?;
-        let ds = Datastore::connect(&url).await.unwrap();
+        let pg = PgSchema::create("admin API").await?;
+        let ds = Datastore::connect(pg.url()).await.unwrap();
         Some(Self::start(tempfile::tempdir().unwrap(), ds, Some(pg)).await)
     }
 
@@ -185,77 +185,4 @@ pub(super) fn now() -> i64 {
             .as_secs(),
     )
     .unwrap()
-}
-
-/// A PostgreSQL schema of one test, dropped with it.
-///
-/// Copied from the datastore crate's test harness (`crates/datastore/tests/datastore/common.rs`),
-/// which is private to that crate's test binary: one schema per test, selected through the
-/// connection's `search_path`, so tests never see each other's rows.
-struct PgSchema {
-    base: String,
-    schema: String,
-}
-
-impl PgSchema {
-    const ENV: &'static str = "LANYARD_TEST_POSTGRES_URL";
-
-    async fn create() -> Option<(Self, String)> {
-        use sqlx::{Connection as _, Executor as _};
-        let Ok(base) = std::env::var(Self::ENV) else {
-            println!(
-                "SKIPPED: {} is not set; PostgreSQL admin API tests did not run",
-                Self::ENV
-            );
-            return None;
-        };
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let schema = format!(
-            "lanyard_admin_test_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = sqlx::PgConnection::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("{}={base}: {e}", Self::ENV));
-        admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some((Self { base, schema }, url))
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        use sqlx::{Connection as _, Executor as _};
-        let (base, schema) = (self.base.clone(), self.schema.clone());
-        // A thread of its own, so this also works while a failed test unwinds.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&base).await?;
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
-                    )))
-                    .await?;
-                admin.close().await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop a PostgreSQL test schema: {dropped:?}");
-        }
-    }
 }

@@ -1,0 +1,105 @@
+//! The config files and paths of a server or an agent whose files all live in one directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The files of a `lanyard-server run` in one directory: `server.toml` (trust domain
+/// `example.org`, agent API and health endpoint on 127.0.0.1:0, `log_level = "info"`), the
+/// `data/` directory, the admin socket `admin/api.sock` and the log `server.log`.
+#[derive(Debug, Clone)]
+pub struct ServerFiles {
+    /// `server.toml`.
+    pub config: PathBuf,
+    /// The admin socket.
+    pub socket: PathBuf,
+    /// The data_dir (SQLite datastore, CA keys).
+    pub data_dir: PathBuf,
+    /// Where stderr goes.
+    pub log: PathBuf,
+}
+
+impl ServerFiles {
+    /// Writes `dir/server.toml`, with `extra` after the top-level keys (so it may set top-level
+    /// keys, then tables).
+    pub fn write(dir: &Path, extra: &str) -> std::io::Result<ServerFiles> {
+        let files = ServerFiles {
+            config: dir.join("server.toml"),
+            socket: dir.join("admin").join("api.sock"),
+            data_dir: dir.join("data"),
+            log: dir.join("server.log"),
+        };
+        let config = config_toml(
+            &[
+                ("data_dir", files.data_dir.display().to_string()),
+                ("bind_address", "127.0.0.1:0".to_owned()),
+                ("socket_path", files.socket.display().to_string()),
+            ],
+            extra,
+        );
+        std::fs::write(&files.config, config)?;
+        Ok(files)
+    }
+}
+
+/// The files of a `lanyard-agent run` in one directory: `agent.toml` (trust domain
+/// `example.org`, health endpoint on 127.0.0.1:0, `log_level = "info"`), the trust bundle
+/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock` and the log
+/// `agent.log`.
+#[derive(Debug, Clone)]
+pub struct AgentFiles {
+    /// `agent.toml`.
+    pub config: PathBuf,
+    /// The Workload API socket.
+    pub socket: PathBuf,
+    /// The data_dir (SVID, key, bundle).
+    pub data_dir: PathBuf,
+    /// The trust bundle file the config names (`trust_bundle_path`).
+    pub bundle: PathBuf,
+    /// Where stderr goes.
+    pub log: PathBuf,
+}
+
+impl AgentFiles {
+    /// Writes `dir/bundle.pem` (`bundle_pem`, as `bundle show --format pem` prints it) and
+    /// `dir/agent.toml` for an agent of the server at `server`, with `extra` after the
+    /// top-level keys (so it may set top-level keys, then tables).
+    pub fn write(
+        dir: &Path,
+        server: SocketAddr,
+        bundle_pem: &str,
+        extra: &str,
+    ) -> std::io::Result<AgentFiles> {
+        let files = AgentFiles {
+            config: dir.join("agent.toml"),
+            socket: dir.join("public").join("api.sock"),
+            data_dir: dir.join("data"),
+            bundle: dir.join("bundle.pem"),
+            log: dir.join("agent.log"),
+        };
+        std::fs::write(&files.bundle, bundle_pem)?;
+        let config = config_toml(
+            &[
+                ("server_address", server.to_string()),
+                ("data_dir", files.data_dir.display().to_string()),
+                ("socket_path", files.socket.display().to_string()),
+                ("trust_bundle_path", files.bundle.display().to_string()),
+            ],
+            extra,
+        );
+        std::fs::write(&files.config, config)?;
+        Ok(files)
+    }
+}
+
+/// A config file: trust domain `example.org`, the string `keys`, `log_level = "info"`, `extra`,
+/// then the health endpoint on 127.0.0.1:0.
+fn config_toml(keys: &[(&str, String)], extra: &str) -> String {
+    let mut toml = String::from("trust_domain = \"example.org\"\n");
+    for (key, value) in keys {
+        toml.push_str(&format!("{key} = \"{value}\"\n"));
+    }
+    toml.push_str("log_level = \"info\"\n");
+    toml.push_str(extra);
+    toml.push_str("\n\n[health]\nbind_address = \"127.0.0.1:0\"\n");
+    toml
+}

@@ -1,0 +1,97 @@
+//! `Process` against real `sh` processes: the ready line, an exit before it, silence, SIGTERM.
+
+use std::process::Command;
+use std::time::Duration;
+
+use super::{Process, ProcessError};
+
+/// `sh -c script`, stderr into a log in `dir`.
+async fn start(
+    dir: &tempfile::TempDir,
+    script: &str,
+    patience: Duration,
+) -> Result<(Process, String), ProcessError> {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", script]);
+    Process::start(cmd, &dir.path().join("log"), "ready ", patience).await
+}
+
+/// [`start`] for a script that prints its ready line: the process and the rest of that line.
+async fn started(dir: &tempfile::TempDir, script: &str) -> (Process, String) {
+    start(dir, script, Duration::from_secs(20)).await.unwrap()
+}
+
+#[tokio::test]
+async fn returns_the_rest_of_the_ready_line_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "echo starting >&2; echo noise; echo 'ready addr=1'; exec sleep 60";
+    let (mut p, line) = started(&dir, script).await;
+    assert_eq!(line, "addr=1");
+    assert_eq!(p.log_text(), "starting\n");
+    let (status, _) = p.stop_within(Duration::from_secs(20)).await.unwrap();
+    // `sleep` dies of the SIGTERM: no exit code, not a success.
+    assert!(!status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn an_exit_before_the_ready_line_is_an_error_with_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = start(
+        &dir,
+        "echo 'bad config: x' >&2; exit 3",
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap_err();
+    let ProcessError::Exited { status, log, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(log, "bad config: x\n");
+    let shown = err.to_string();
+    assert!(shown.contains("sh exited before it was ready"), "{shown}");
+    assert!(shown.contains("bad config: x"), "{shown}");
+}
+
+#[tokio::test]
+async fn no_ready_line_within_the_patience_kills_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = start(
+        &dir,
+        "echo waiting >&2; exec sleep 60",
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap_err();
+    let ProcessError::NotReady { log, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(log, "waiting\n");
+}
+
+#[tokio::test]
+async fn a_process_that_ignores_sigterm_is_killed_after_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "trap '' TERM; echo 'ready now'; while :; do sleep 0.05; done";
+    let (mut p, _) = started(&dir, script).await;
+    let pid = p.pid();
+    let err = p.stop_within(Duration::from_millis(300)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProcessError::StillRunning {
+                after: "after SIGTERM",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Killed and reaped by the waiting thread: the pid goes away.
+    let gone = tokio::time::timeout(Duration::from_secs(20), async {
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "pid {pid} still exists");
+}
