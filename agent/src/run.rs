@@ -144,6 +144,7 @@ pub async fn run(
         server_address: config.server_address.clone(),
         data_dir: config.data_dir.clone(),
         bootstrap_bundle,
+        trust_bundle_path: config.trust_bundle_path.clone(),
         insecure_bootstrap: config.insecure_bootstrap,
         join_token: join_token
             .or_else(|| config.join_token.as_ref().map(|t| t.expose().to_owned())),

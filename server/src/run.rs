@@ -125,6 +125,9 @@ async fn maintain_tls(
     let mut events = cache.subscribe();
     let stop = shutdown.wait();
     tokio::pin!(stop);
+    // The authorities the current SVID's cross-signed chain was built from: a revoked one must
+    // leave the chain at once, or an agent that trusts only it keeps trusting this server.
+    let mut authorities = cache.bundle().x509_authorities.clone();
     loop {
         let wait = renew_at
             .duration_since(SystemTime::now())
@@ -139,10 +142,12 @@ async fn maintain_tls(
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
-                trust.set(BundleSet::from_iter([(*cache.bundle()).clone()]));
-                if state.ca().active_id() == signed_by {
+                let bundle = cache.bundle();
+                trust.set(BundleSet::from_iter([(*bundle).clone()]));
+                if state.ca().active_id() == signed_by && bundle.x509_authorities == authorities {
                     continue;
                 }
+                authorities = bundle.x509_authorities.clone();
             }
         }
         match issue_server_svid(&state, &identity) {

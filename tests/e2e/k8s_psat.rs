@@ -68,13 +68,28 @@ fn facts(username: &str, audiences: &[&str], pod_uid: &str) -> TokenFacts {
     }
 }
 
+/// [`cluster`] with a valid token of the agent pod registered; returns the token too.
+pub(crate) async fn cluster_with_agent_token() -> (FakeKube, String) {
+    let kube = cluster().await;
+    let token = psat("agent-abc", POD_UID);
+    kube.add_token(
+        &token,
+        facts(
+            "system:serviceaccount:lanyard:lanyard-agent",
+            &["lanyard-server"],
+            POD_UID,
+        ),
+    );
+    (kube, token)
+}
+
 /// A server with the k8s_psat attestor for [`CLUSTER`] reaching `kube`.
 async fn server(kube: &FakeKube) -> Server {
     server_with(kube, "").await
 }
 
 /// [`server`] with more TOML before the attestor's table.
-async fn server_with(kube: &FakeKube, more: &str) -> Server {
+pub(crate) async fn server_with(kube: &FakeKube, more: &str) -> Server {
     let kubeconfig = kube.kubeconfig("server-sa-token");
     let more = more.to_owned();
     Server::start_with(Store::Sqlite, |dir| {
@@ -110,16 +125,7 @@ async fn attest(server: &Server, payload: serde_json::Value) -> Result<String, t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verified_psat_names_the_agent_by_node_uid_with_node_selectors() {
-    let kube = cluster().await;
-    let token = psat("agent-abc", POD_UID);
-    kube.add_token(
-        &token,
-        facts(
-            "system:serviceaccount:lanyard:lanyard-agent",
-            &["lanyard-server"],
-            POD_UID,
-        ),
-    );
+    let (kube, token) = cluster_with_agent_token().await;
     let server = server(&kube).await;
 
     let payload = json!({"cluster": CLUSTER, "token": token});
@@ -299,30 +305,28 @@ async fn reviews_beyond(kube: &FakeKube, n: usize, agent: &Agent) {
     .unwrap_or_else(|_| panic!("the agent did not attest again\n{}", agent.log_text()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agent_process_attests_with_its_psat_and_reattests_in_process() {
-    let kube = cluster().await;
-    let token = psat("agent-abc", POD_UID);
-    kube.add_token(
-        &token,
-        facts(
-            "system:serviceaccount:lanyard:lanyard-agent",
-            &["lanyard-server"],
-            POD_UID,
-        ),
-    );
-    // Agent SVIDs of 20 s: the agent renews, by re-attesting, about every 10 s.
-    let server = server_with(&kube, "[svid]\ndefault_x509_ttl = \"20s\"\n").await;
+/// A `lanyard-agent` process on node-1 attesting with k8s_psat, `token` in its projected
+/// service-account token file.
+pub(crate) async fn psat_agent(server: &Server, token: &str) -> Agent {
     let id = format!("spiffe://example.org/lanyard/agent/k8s_psat/{CLUSTER}/{NODE_UID}");
-    let agent = Agent::start_with(&server, id.clone(), None, |dir| {
+    Agent::start_with(server, id, None, |dir| {
         let path = dir.join("psat-token");
-        std::fs::write(&path, &token).unwrap();
+        std::fs::write(&path, token).unwrap();
         format!(
             "\n[node_attestor.k8s_psat]\ncluster = \"{CLUSTER}\"\ntoken_path = \"{}\"\n",
             path.display()
         )
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_process_attests_with_its_psat_and_reattests_in_process() {
+    let (kube, token) = cluster_with_agent_token().await;
+    // Agent SVIDs of 20 s: the agent renews, by re-attesting, about every 10 s.
+    let server = server_with(&kube, "[svid]\ndefault_x509_ttl = \"20s\"\n").await;
+    let agent = psat_agent(&server, &token).await;
+    let id = agent.id.clone();
     let workload = "spiffe://example.org/k8s/workload";
     create_uid_entry(&server, workload, &id, my_uid(), &[]).await;
     wait_for_svids(&agent.socket, &[workload]).await;

@@ -11,9 +11,13 @@
 //! down), the server can no longer authenticate it: the agent stops retrying, reports
 //! `not_ready` with what it needs (a k8s_psat agent attests again by itself; a join-token agent
 //! a new token and the current bundle), and keeps serving what it holds until it expires.
+//! When the server's certificate no longer verifies against the agent's stored bundle (the
+//! authority it trusted was revoked while it was away), see [`trust`]: a k8s_psat agent attests
+//! again trusting `trust_bundle_path`, a join-token agent says it needs a new token.
 
 pub mod client;
 pub mod disk;
+mod trust;
 pub mod workloads;
 
 use std::net::SocketAddr;
@@ -74,6 +78,9 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// The server's CA certificates for first contact.
     pub bootstrap_bundle: Option<Vec<CertDer>>,
+    /// The file `bootstrap_bundle` was read from: read again when the agent must bootstrap its
+    /// trust in the server anew (an operator may have updated it since the start).
+    pub trust_bundle_path: Option<PathBuf>,
     /// Accept any server on first contact.
     pub insecure_bootstrap: bool,
     /// Join token for the first attestation.
@@ -165,6 +172,7 @@ async fn identity(
     cfg: &NodeConfig,
     dd: &DataDir,
     addr: SocketAddr,
+    health: &Health,
     shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<Option<(AgentSvid, Bundle)>, NodeError> {
     if let Some(stored) = dd.load()? {
@@ -192,7 +200,7 @@ async fn identity(
             )));
         }
     };
-    let tls = if cfg.insecure_bootstrap && cfg.bootstrap_bundle.is_none() {
+    let mut tls = if cfg.insecure_bootstrap && cfg.bootstrap_bundle.is_none() {
         tracing::warn!(
             "INSECURE BOOTSTRAP: the server is not authenticated on first contact; set trust_bundle_path in production"
         );
@@ -225,6 +233,26 @@ async fn identity(
                 dd.save_bundle(&bundle.x509_authorities)?;
                 tracing::info!(agent = %svid.spiffe_id, attestation_type = evidence.0, "node attested");
                 return Ok(Some((svid, bundle)));
+            }
+            // The bootstrap bundle does not verify the server: only the operator can fix that
+            // (by updating trust_bundle_path, read again before the next try).
+            Err(e) if trust::untrusted(&e).is_some() => {
+                let d = backoff.step();
+                let (message, _) = trust::rebootstrap_failed(cfg, &e, d);
+                tracing::error!("{message}");
+                health.set(Readiness::NotReady(message));
+                if let Ok(b) = trust::bootstrap_bundle(cfg) {
+                    tls = lanyard_tls::client_config(
+                        Identity::new(),
+                        TrustStore::new(bundle_set(&b)),
+                        client::server_id(&cfg.trust_domain),
+                    )
+                    .map_err(|e| NodeError::Tls(e.to_string()))?;
+                }
+                tokio::select! {
+                    () = &mut *shutdown => return Ok(None),
+                    () = tokio::time::sleep(d) => {}
+                }
             }
             // ResourceExhausted: the server is attesting too many nodes at once (a fleet that
             // restarted together); its turn comes after a backoff like an outage's. Cancelled:
@@ -266,7 +294,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     let dd = DataDir::open(&cfg.data_dir)?;
     let addr = resolve(&cfg.server_address).await?;
-    let Some((mut me, bundle)) = identity(&cfg, &dd, addr, &mut shutdown).await? else {
+    let Some((mut me, bundle)) = identity(&cfg, &dd, addr, &health, &mut shutdown).await? else {
         return Ok(());
     };
     let tls_identity = Identity::new();
@@ -282,12 +310,46 @@ pub async fn run(
     let mut renew_at = me.renew_at();
     let mut sign_retry: Option<SystemTime> = None;
     let mut stopped: Option<String> = None;
+    // Set when the server's certificate stopped verifying against the stored bundle and the
+    // agent can prove its node again (k8s_psat): the next connection attempt attests anew,
+    // trusting trust_bundle_path, instead of syncing.
+    let mut rebootstrap = false;
 
     loop {
         // Set when the server stopped serving this agent (not banned) and it can prove its
         // node again (k8s_psat): it re-attests instead of staying stopped.
         let mut reattest = false;
-        if stream.is_none() && stopped.is_none() && tokio::time::Instant::now() >= next_connect {
+        let connect_due =
+            stream.is_none() && stopped.is_none() && tokio::time::Instant::now() >= next_connect;
+        if connect_due
+            && rebootstrap
+            && let Some(psat) = &cfg.k8s_psat
+        {
+            match trust::rebootstrap(&cfg, psat, addr).await {
+                Ok((new, bundle)) => {
+                    dd.save_bundle(&bundle.x509_authorities)?;
+                    trust.set(bundle_set(&bundle));
+                    renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
+                    tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat trusting trust_bundle_path: the agent trusts the server again");
+                    api = connect()?;
+                    jwt.set_server(Some(api.clone()));
+                    rebootstrap = false;
+                    backoff.reset();
+                }
+                Err(e) => {
+                    let d = backoff.step();
+                    let (message, not_ready) = trust::rebootstrap_failed(&cfg, &e, d);
+                    if not_ready {
+                        tracing::error!("{message}");
+                        health.set(Readiness::NotReady(message));
+                    } else {
+                        tracing::warn!("{message}");
+                        health.set(Readiness::Degraded(message));
+                    }
+                    next_connect = tokio::time::Instant::now() + d;
+                }
+            }
+        } else if connect_due {
             match api.sync(pb::SyncRequest { resume_revision: 0 }).await {
                 Ok(s) => {
                     stream = Some(s.into_inner());
@@ -308,6 +370,28 @@ pub async fn run(
                     health.set(Readiness::NotReady(message.clone()));
                     stopped = Some(message);
                     reattest = cfg.k8s_psat.is_some();
+                }
+                // The server's certificate no longer chains to the stored bundle: retrying only
+                // repeats the same verdict.
+                Err(s) if trust::untrusted_server(&s).is_some() => {
+                    let Some(why) = trust::untrusted_server(&s) else {
+                        unreachable!("the guard found it")
+                    };
+                    if cfg.k8s_psat.is_some() {
+                        let message = trust::psat_rebootstrapping(&cfg, why);
+                        tracing::warn!("{message}");
+                        health.set(Readiness::Degraded(message));
+                        rebootstrap = true;
+                    } else {
+                        jwt.set_server(None);
+                        let message = trust::join_token_trust_lost(&me, &cfg, why);
+                        tracing::error!("{message}");
+                        if let Err(e) = dd.forget_identity() {
+                            tracing::error!(error = %e, "could not forget the stored identity");
+                        }
+                        health.set(Readiness::NotReady(message.clone()));
+                        stopped = Some(message);
+                    }
                 }
                 Err(s) => {
                     let d = backoff.step();
@@ -406,15 +490,19 @@ pub async fn run(
         if reattest && let Some(psat) = &cfg.k8s_psat {
             match attest_psat(psat, addr, &cfg.trust_domain, &trust).await {
                 Ok((new, _bundle)) => {
-                    dd.save_identity(&new.chain, &new.key_pkcs8)?;
-                    new.install(&tls_identity)?;
-                    tracing::info!(agent = %new.spiffe_id, "re-attested with k8s_psat after the server stopped serving the agent");
-                    me = new;
-                    renew_at = me.renew_at();
+                    renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
+                    tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat after the server stopped serving the agent");
                     api = connect()?;
                     jwt.set_server(Some(api.clone()));
                     stream = None;
                     stopped = None;
+                    next_connect = tokio::time::Instant::now();
+                }
+                // The stored bundle no longer verifies the server: bootstrap trust anew.
+                Err(e) if trust::untrusted(&e).is_some() => {
+                    tracing::warn!(error = %e, "re-attestation with k8s_psat failed: the server's certificate no longer verifies against the stored bundle; attesting again trusting trust_bundle_path");
+                    stopped = None;
+                    rebootstrap = true;
                     next_connect = tokio::time::Instant::now();
                 }
                 Err(e) => {
@@ -434,11 +522,8 @@ pub async fn run(
             };
             match renewed {
                 Ok(new) => {
-                    dd.save_identity(&new.chain, &new.key_pkcs8)?;
-                    new.install(&tls_identity)?;
-                    tracing::info!(agent = %new.spiffe_id, "agent SVID renewed");
-                    me = new;
-                    renew_at = me.renew_at();
+                    renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
+                    tracing::info!(agent = %me.spiffe_id, "agent SVID renewed");
                     // Connections authenticate once: open new ones with the new SVID.
                     api = connect()?;
                     jwt.set_server(Some(api.clone()));
@@ -473,6 +558,20 @@ pub async fn run(
             store.publish(workloads.snapshot());
         }
     }
+}
+
+/// Takes `new` as the agent's identity: stored, presented on connections opened from now on.
+/// Returns when to renew it.
+fn adopt(
+    new: AgentSvid,
+    dd: &DataDir,
+    tls: &Identity,
+    me: &mut AgentSvid,
+) -> Result<SystemTime, NodeError> {
+    dd.save_identity(&new.chain, &new.key_pkcs8)?;
+    new.install(tls)?;
+    *me = new;
+    Ok(me.renew_at())
 }
 
 /// What an agent whose own SVID expired must be given to come back.

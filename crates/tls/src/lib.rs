@@ -20,8 +20,8 @@ mod verify;
 pub use identity::{Identity, IdentityError};
 pub use trust::TrustStore;
 pub use verify::{
-    InsecureServerVerifier, SpiffeClientVerifier, SpiffeServerVerifier, client_config,
-    insecure_client_config, server_config,
+    InsecureServerVerifier, PeerRejected, SpiffeClientVerifier, SpiffeServerVerifier,
+    client_config, insecure_client_config, server_config,
 };
 
 /// The ALPN protocol gRPC runs on.

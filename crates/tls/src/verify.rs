@@ -4,15 +4,17 @@
 //! against the bundle of the trust domain of its own SPIFFE ID (X509-SVID.md §5), and authorized by
 //! that ID. The TLS handshake signatures are checked with ring's algorithms as usual.
 
+use std::error::Error;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lanyard_id::SpiffeId;
+use lanyard_x509::X509SvidError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls::{DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme};
 
 use crate::{ALPN_H2, Identity, TrustStore};
 
@@ -24,13 +26,76 @@ fn to_system_time(now: UnixTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs())
 }
 
+/// Why one of this crate's verifiers refused the peer's certificate.
+///
+/// It travels inside the handshake's error (as `rustls::Error::Other`), through tokio-rustls's
+/// `io::Error` and tonic's transport error, up to the `Status` of the call that needed the
+/// connection; [`PeerRejected::find`] gets it back, so a caller tells "the peer is not one our
+/// bundle trusts" from a network failure or from the peer refusing us by type, not by text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerRejected {
+    /// The peer's chain is not an X.509-SVID that verifies against our bundle.
+    #[error("peer X.509-SVID rejected: {0}")]
+    Svid(X509SvidError),
+    /// The server's SVID verifies but names another SPIFFE ID than the pinned one.
+    #[error("server presented SPIFFE ID {presented}, expected {expected}")]
+    UnexpectedServerId {
+        /// The ID the server's SVID holds.
+        presented: SpiffeId,
+        /// The ID the client pinned.
+        expected: SpiffeId,
+    },
+}
+
+impl PeerRejected {
+    /// The peer's chain leads to no authority of our bundle ("unknown issuer"): it was signed by
+    /// a CA we do not trust, or no longer trust.
+    pub fn is_unknown_issuer(&self) -> bool {
+        matches!(self, Self::Svid(X509SvidError::NoTrustedAuthority { .. }))
+    }
+
+    /// The rejection somewhere in `err`'s source chain (a tonic `Status`, a transport error,
+    /// the `io::Error` of a handshake), if `err` is one.
+    pub fn find<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a PeerRejected> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            // `io::Error` and `rustls::Error` do not give what they wrap as their `source`.
+            let wrapped: Option<&(dyn Error + 'static)> = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|w| w as &(dyn Error + 'static));
+            for candidate in [Some(e), wrapped].into_iter().flatten() {
+                if let Some(r) = candidate.downcast_ref::<PeerRejected>() {
+                    return Some(r);
+                }
+                if let Some(rustls::Error::Other(OtherError(other))) =
+                    candidate.downcast_ref::<rustls::Error>()
+                    && let Some(r) = other.downcast_ref::<PeerRejected>()
+                {
+                    return Some(r);
+                }
+            }
+            next = e.source();
+        }
+        None
+    }
+}
+
+impl From<PeerRejected> for rustls::Error {
+    fn from(r: PeerRejected) -> Self {
+        // `Other` sends the same alert (handshake_failure) as `General` did, and keeps the type.
+        rustls::Error::Other(OtherError(Arc::new(r)))
+    }
+}
+
 /// Verifies `end_entity` + `intermediates` as an X.509-SVID against `trust`; returns its ID.
 fn verify_svid(
     trust: &TrustStore,
     end_entity: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],
     now: UnixTime,
-) -> Result<SpiffeId, rustls::Error> {
+) -> Result<SpiffeId, PeerRejected> {
     let chain: Vec<&[u8]> = std::iter::once(end_entity.as_ref())
         .chain(intermediates.iter().map(AsRef::as_ref))
         .collect();
@@ -39,7 +104,7 @@ fn verify_svid(
         .map(|svid| svid.spiffe_id)
         .map_err(|e| {
             tracing::debug!(error = %e, "peer X.509-SVID rejected");
-            rustls::Error::General(format!("peer X.509-SVID rejected: {e}"))
+            PeerRejected::Svid(e)
         })
 }
 
@@ -137,10 +202,11 @@ impl ServerCertVerifier for SpiffeServerVerifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let id = verify_svid(&self.trust, end_entity, intermediates, now)?;
         if id != self.expected {
-            return Err(rustls::Error::General(format!(
-                "server presented SPIFFE ID {id}, expected {}",
-                self.expected
-            )));
+            return Err(PeerRejected::UnexpectedServerId {
+                presented: id,
+                expected: self.expected.clone(),
+            }
+            .into());
         }
         Ok(ServerCertVerified::assertion())
     }

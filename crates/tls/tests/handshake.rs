@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_tls::transport::{HandshakeLimits, PeerInfo, incoming};
-use lanyard_tls::{Identity, TrustStore, client_config, server_config};
+use lanyard_tls::{Identity, PeerRejected, TrustStore, client_config, server_config};
 use lanyard_x509::{
     Bundle, BundleSet, CaParams, KeyPair, KeyType, SigningCa, Subject, SvidParams, self_signed_ca,
 };
@@ -166,6 +166,12 @@ async fn client_refuses_server_with_unexpected_spiffe_id() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("expected"), "{err}");
+    let rejected = PeerRejected::find(&err).expect("a typed rejection");
+    assert!(
+        matches!(rejected, PeerRejected::UnexpectedServerId { .. }),
+        "{rejected:?}"
+    );
+    assert!(!rejected.is_unknown_issuer());
 }
 
 #[tokio::test]
@@ -177,6 +183,55 @@ async fn client_refuses_server_signed_by_unknown_ca() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("rejected"), "{err}");
+    assert!(
+        PeerRejected::find(&err).is_some_and(PeerRejected::is_unknown_issuer),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_issuer_reaches_a_grpc_caller_typed() {
+    // What the agent sees: the status of a call on a tonic channel whose handshake failed.
+    let ours = domain("example.org");
+    let impostor = domain("example.org");
+    let (addr, _peers) = serve(identity(&impostor, SERVER_ID), trust(&[&impostor.bundle])).await;
+    let config = client_config(
+        Identity::new(),
+        trust(&[&ours.bundle]),
+        SpiffeId::parse(SERVER_ID).unwrap(),
+    )
+    .unwrap();
+    let channel = lanyard_tls::transport::connect(addr, config);
+    let request = tonic::codegen::http::Request::builder()
+        .uri("http://lanyard-server/some.Service/Method")
+        .body(tonic::body::Body::empty())
+        .unwrap();
+    let err = tower::ServiceExt::oneshot(channel, request)
+        .await
+        .unwrap_err();
+    let status = tonic::Status::from_error(Box::new(err));
+    assert!(
+        PeerRejected::find(&status).is_some_and(PeerRejected::is_unknown_issuer),
+        "{status:?}"
+    );
+    // A network failure is not a rejection.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nobody = closed.local_addr().unwrap();
+    drop(closed);
+    let config = client_config(
+        Identity::new(),
+        trust(&[&ours.bundle]),
+        SpiffeId::parse(SERVER_ID).unwrap(),
+    )
+    .unwrap();
+    let request = tonic::codegen::http::Request::builder()
+        .uri("http://lanyard-server/some.Service/Method")
+        .body(tonic::body::Body::empty())
+        .unwrap();
+    let err = tower::ServiceExt::oneshot(lanyard_tls::transport::connect(nobody, config), request)
+        .await
+        .unwrap_err();
+    assert!(PeerRejected::find(&err).is_none(), "{err:?}");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
-const WORKLOAD: &str = "spiffe://example.org/faults/workload";
+pub(super) const WORKLOAD: &str = "spiffe://example.org/faults/workload";
 
 /// `localauthority <kind> show --output json`: the authorities as JSON objects.
 async fn authorities(server: &Server, kind: &str) -> Vec<Value> {
@@ -40,7 +40,7 @@ async fn in_state(server: &Server, kind: &str, state: &str) -> Vec<String> {
 }
 
 /// The one active authority of `kind`; fails if there is not exactly one.
-async fn the_active(server: &Server, kind: &str) -> String {
+pub(super) async fn the_active(server: &Server, kind: &str) -> String {
     let active = in_state(server, kind, "active").await;
     assert_eq!(active.len(), 1, "active {kind} authorities: {active:?}");
     active[0].clone()
@@ -52,7 +52,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Waits until the agent serves the workload's SVID; returns the ID of the authority that
 /// signed it.
-async fn served_by(agent: &Agent) -> String {
+pub(super) async fn served_by(agent: &Agent) -> String {
     let (_, resp) = wait_for_svids(&agent.socket, &[WORKLOAD]).await;
     let chain = split_der_certificates(&resp.svids[0].x509_svid).unwrap();
     hex(&CertInfo::from_der(chain[0].as_bytes())
@@ -65,7 +65,11 @@ async fn served_by(agent: &Agent) -> String {
 /// operator to do on the node, done as written: the new bundle into trust_bundle_path, the
 /// stored identity deleted if `delete_identity`, the agent's record evicted and a token for the
 /// same ID.
-async fn bring_back_join_token_agent(server: &Server, agent: &mut Agent, delete_identity: bool) {
+pub(super) async fn bring_back_join_token_agent(
+    server: &Server,
+    agent: &mut Agent,
+    delete_identity: bool,
+) {
     let stopped = agent.stop().await;
     assert!(stopped.success(), "{stopped}\n{}", agent.log_text());
     std::fs::write(agent.trust_bundle_path(), server.bundle_pem().await).unwrap();
@@ -87,7 +91,7 @@ async fn bring_back_join_token_agent(server: &Server, agent: &mut Agent, delete_
 }
 
 /// Asserts that `log` contains each of `words`.
-fn says(log: &str, words: &[&str]) {
+pub(super) fn says(log: &str, words: &[&str]) {
     for w in words {
         assert!(log.contains(w), "the log lacks {w:?}:\n{log}");
     }

@@ -6,10 +6,15 @@
 // Issue 21 item 2: faults that must not lock agents out (a missing CA or JWT key, a CA that
 // expired while the server was down, an agent's stored identity that does not hold together).
 mod faults;
+// Issue 21 item 2, last point: an agent whose trusted authority was revoked while it was down.
+mod trust;
 // Issue 21 item 3: SIGTERM ends a server and an agent promptly, with streams open.
 mod shutdown;
 // Issue 21 item 4: expired join tokens, expired entries and old change-log events are pruned.
 mod pruning;
+// Cases that held before issue 21, kept holding: `kill -9` during entry creations loses nothing
+// acknowledged; a garbled CA key stops the start.
+mod storage;
 
 use crate::cli::{CliOutput, lanyard_server};
 use crate::harness::Server;
