@@ -1,7 +1,10 @@
 //! The JSON the CLIs print (`--output json`) is the proto3 JSON mapping of the messages: proto
 //! field names, every field present, int64 as strings, enums by name, bytes as base64, and
 //! `google.protobuf.Struct` as a plain object.
-#![allow(clippy::unwrap_used, reason = "a test helper that fails is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test helper that fails is a failed test"
+)]
 
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::types::v1 as pb;
@@ -36,22 +39,20 @@ fn json_keys(v: &Value) -> Vec<String> {
 
 #[test]
 fn every_proto_field_is_printed_under_its_proto_name_even_when_unset() {
-    assert_eq!(
-        json_keys(&to_json(&pb::Entry::default())),
-        proto_field_names("lanyard.types.v1.Entry")
-    );
-    assert_eq!(
-        json_keys(&to_json(&api::Agent::default())),
-        proto_field_names("lanyard.admin.v1.Agent")
-    );
-    assert_eq!(
-        json_keys(&to_json(&api::X509AuthorityInfo::default())),
-        proto_field_names("lanyard.admin.v1.X509AuthorityInfo")
-    );
-    assert_eq!(
-        json_keys(&to_json(&api::JwtAuthorityInfo::default())),
-        proto_field_names("lanyard.admin.v1.JwtAuthorityInfo")
-    );
+    for (printed, message) in [
+        (to_json(&pb::Entry::default()), "lanyard.types.v1.Entry"),
+        (to_json(&api::Agent::default()), "lanyard.admin.v1.Agent"),
+        (
+            to_json(&api::X509AuthorityInfo::default()),
+            "lanyard.admin.v1.X509AuthorityInfo",
+        ),
+        (
+            to_json(&api::JwtAuthorityInfo::default()),
+            "lanyard.admin.v1.JwtAuthorityInfo",
+        ),
+    ] {
+        assert_eq!(json_keys(&printed), proto_field_names(message), "{message}");
+    }
 }
 
 #[test]
