@@ -389,13 +389,13 @@ async fn validate_jwt_svid_answers_with_the_subject_and_claims_or_says_why_not()
     let claims = resp.claims.unwrap().fields;
     assert_eq!(
         claims["sub"].kind,
-        Some(prost_types::value::Kind::StringValue(
+        Some(pbjson_types::value::Kind::StringValue(
             "spiffe://example.org/peer".into()
         ))
     );
     assert!(matches!(
         claims["exp"].kind,
-        Some(prost_types::value::Kind::NumberValue(n)) if n > 1e9
+        Some(pbjson_types::value::Kind::NumberValue(n)) if n > 1e9
     ));
 
     for (audience, svid, expect) in [

@@ -155,7 +155,7 @@ impl Server {
                 .map(str::to_owned)
                 .ok_or_else(|| anyhow!("no {k} in {out}"))
         };
-        Ok((s("token")?, s("spiffe_id")?))
+        Ok((s("token")?, s("agent_spiffe_id")?))
     }
 
     /// `bundle show --format pem`: what an operator copies to a node.

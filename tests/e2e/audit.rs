@@ -73,7 +73,7 @@ async fn every_admin_action_names_caller_action_and_object() {
         .cli(&["jwt", "mint", "--spiffe-id", ops, "--audience", "a"])
         .await
         .ok();
-    let signing_kid = authority_in_state(&server, "jwt", "active").await;
+    let signing_kid = authority_in_state(&server, "jwt", "AUTHORITY_STATE_ACTIVE").await;
 
     let expected = [
         ("token.generate", "agent_id", agent_id),

@@ -210,8 +210,8 @@ impl Server {
         let t = self.cli(&all).await.json();
         (
             t["token"].as_str().unwrap().to_owned(),
-            t["spiffe_id"].as_str().unwrap().to_owned(),
-            t["expires_at"].as_i64().unwrap(),
+            t["agent_spiffe_id"].as_str().unwrap().to_owned(),
+            t["expires_at"].as_str().unwrap().parse().unwrap(),
         )
     }
 

@@ -1,5 +1,7 @@
 //! `cargo xtask codegen`: compile `proto/` with protox (pure Rust, no `protoc`) and generate prost
-//! messages plus tonic clients and servers into `crates/proto/src/gen/`.
+//! messages plus tonic clients and servers into `crates/proto/src/gen/`, and next to them
+//! (`<package>.serde.rs`) pbjson-build's serde impls: the proto3 JSON mapping with the proto field
+//! names and every field emitted, which the CLIs print for `--output json`.
 //!
 //! Output must be deterministic for the drift test to compare bytes: protos are compiled in sorted
 //! path order, prost-build formats its output with prettyplease, file names are fixed below, and
@@ -25,6 +27,14 @@ const DESCRIPTOR_SET_FILE: &str = "descriptor_set.bin";
 /// prost-build names each output file after the proto package; the Workload API has none, which
 /// prost-build writes as `_.rs`. Rename it to something a reader can find.
 const RENAMES: &[(&str, &str)] = &[("_.rs", "workload.rs")];
+
+/// pbjson-build requires a package; the Workload API's types are given this one (the name of the
+/// Rust module they live in) for the serde impls only. Their wire names stay package-less.
+const WORKLOAD_PACKAGE: &str = "workload";
+
+/// The well-known types (`google.protobuf.Struct` in the Workload API) come from `pbjson-types`,
+/// which implements their proto3 JSON mapping; prost's own `prost-types` has no serde impls.
+const WELL_KNOWN_TYPES: (&str, &str) = (".google.protobuf", "::pbjson_types");
 
 /// What to tell someone whose checked-in code no longer matches `proto/`.
 pub(crate) const DRIFT_MESSAGE: &str =
@@ -66,6 +76,9 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>>
         .build_transport(true)
         // Small initial per-call buffers: see crates/proto/src/codec.rs.
         .codec_path("crate::codec::LeanCodec")
+        // Not compiled: taken from pbjson-types instead of prost-types (which would clash).
+        .compile_well_known_types(true)
+        .extern_path(WELL_KNOWN_TYPES.0, WELL_KNOWN_TYPES.1)
         .emit_rerun_if_changed(false)
         .out_dir(tmp.path())
         .compile_fds(fds)
@@ -81,8 +94,73 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>>
             .map_or(name.clone(), |(_, to)| (*to).to_owned());
         files.insert(name, fs::read(entry.path())?);
     }
+    files.extend(generate_serde(compiler.file_descriptor_set())?);
     files.insert(DESCRIPTOR_SET_FILE.to_owned(), descriptor_set);
     Ok(files)
+}
+
+/// The packages whose messages a CLI prints (the admin API, its shared types, the Workload API).
+/// The agent<->server API is left out: nothing renders it, and its impls would only cost build time.
+const SERDE_PACKAGES: &[&str] = &[".lanyard.admin", ".lanyard.types", ".workload"];
+
+/// pbjson-build's serde impls for every message and enum of [`SERDE_PACKAGES`], one
+/// `<package>.serde.rs` per package.
+fn generate_serde(
+    fds: prost_types::FileDescriptorSet,
+) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    let mut builder = pbjson_build::Builder::new();
+    builder
+        .extern_path(WELL_KNOWN_TYPES.0, WELL_KNOWN_TYPES.1)
+        .preserve_proto_field_names()
+        .emit_fields();
+    for mut file in fds.file {
+        if file.package.as_deref().unwrap_or_default().is_empty() {
+            give_package(&mut file, WORKLOAD_PACKAGE);
+        }
+        builder.register_file_descriptor(file);
+    }
+    let outputs = builder
+        .exclude([WELL_KNOWN_TYPES.0])
+        .generate(SERDE_PACKAGES, |_| Ok(Vec::new()))
+        .context("pbjson-build failed")?;
+    Ok(outputs
+        .into_iter()
+        .map(|(package, code)| (format!("{package}.serde.rs"), code))
+        .collect())
+}
+
+/// Moves the package-less `file` into `package`, and its references to its own types with it.
+fn give_package(file: &mut prost_types::FileDescriptorProto, package: &str) {
+    use prost_types::DescriptorProto;
+
+    /// Fully qualified names (`.Outer.Inner`) of `messages` and their nested messages and enums.
+    fn own_names(prefix: &str, messages: &[DescriptorProto], out: &mut Vec<String>) {
+        for m in messages {
+            let name = format!("{prefix}.{}", m.name());
+            out.extend(m.enum_type.iter().map(|e| format!("{name}.{}", e.name())));
+            own_names(&name, &m.nested_type, out);
+            out.push(name);
+        }
+    }
+    fn requalify(messages: &mut [DescriptorProto], own: &[String], package: &str) {
+        for m in messages {
+            for field in &mut m.field {
+                if let Some(name) = field.type_name.as_mut().filter(|n| own.contains(n)) {
+                    *name = format!(".{package}{name}");
+                }
+            }
+            requalify(&mut m.nested_type, own, package);
+        }
+    }
+
+    let mut own: Vec<String> = file
+        .enum_type
+        .iter()
+        .map(|e| format!(".{}", e.name()))
+        .collect();
+    own_names("", &file.message_type, &mut own);
+    requalify(&mut file.message_type, &own, package);
+    file.package = Some(package.to_owned());
 }
 
 /// Regenerates `crates/proto/src/gen/`, removing files that are no longer generated. Returns the

@@ -1,13 +1,14 @@
-//! Presenting JWT-SVIDs and validation results: text for people, JSON for scripts.
+//! Presenting JWT-SVIDs and validation results: text for people, JSON for scripts. The JSON is
+//! the Workload API response itself (proto3 JSON mapping, proto field names).
 
 use lanyard_proto::workload::{JwtsvidResponse, ValidateJwtsvidResponse};
-use prost_types::value::Kind;
+use pbjson_types::value::Kind;
 use serde_json::{Map, Value, json};
 
 use super::OutputFormat;
 
-/// What `fetch jwt` shows of one token.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What `fetch jwt` shows of one token as text.
+#[derive(Debug, Clone)]
 pub(crate) struct JwtSvidSummary {
     pub(crate) spiffe_id: String,
     pub(crate) hint: String,
@@ -18,7 +19,7 @@ pub(crate) struct JwtSvidSummary {
 }
 
 /// Summarizes each token of `resp` (its claims read for display, not verified).
-pub(crate) fn summarize(resp: &JwtsvidResponse) -> Vec<JwtSvidSummary> {
+fn summarize(resp: &JwtsvidResponse) -> Vec<JwtSvidSummary> {
     resp.svids
         .iter()
         .map(|svid| {
@@ -52,18 +53,23 @@ pub(crate) fn summarize(resp: &JwtsvidResponse) -> Vec<JwtSvidSummary> {
         .collect()
 }
 
+/// Prints a Workload API response as `--output json` does: the proto3 JSON mapping with proto
+/// field names and every field, pretty, keys sorted (through a `serde_json::Value`), so the
+/// claims, a hash map in the message, print in the same order every time.
+pub(crate) fn print_json(message: &impl serde::Serialize) -> Result<(), String> {
+    let json = serde_json::to_value(message)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .map_err(|e| format!("cannot print the agent's answer as JSON: {e}"))?;
+    println!("{json}");
+    Ok(())
+}
+
 /// Prints `fetch jwt` results.
-pub(crate) fn print_svids(svids: &[JwtSvidSummary], output: OutputFormat) -> Result<(), String> {
+pub(crate) fn print_svids(resp: &JwtsvidResponse, output: OutputFormat) -> Result<(), String> {
     match output {
-        OutputFormat::Json => {
-            let doc = json!({ "svids": svids });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
-            );
-        }
+        OutputFormat::Json => print_json(resp)?,
         OutputFormat::Text => {
-            for (i, s) in svids.iter().enumerate() {
+            for (i, s) in summarize(resp).iter().enumerate() {
                 if i > 0 {
                     println!();
                 }
@@ -85,20 +91,15 @@ pub(crate) fn print_validated(
     resp: &ValidateJwtsvidResponse,
     output: OutputFormat,
 ) -> Result<(), String> {
-    let claims = resp
-        .claims
-        .clone()
-        .map(|c| struct_json(c.fields))
-        .unwrap_or_default();
     match output {
-        OutputFormat::Json => {
-            let doc = json!({ "spiffe_id": resp.spiffe_id, "claims": claims });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
-            );
-        }
+        OutputFormat::Json => print_json(resp)?,
         OutputFormat::Text => {
+            // Whole numbers (NumericDates) print as integers here, as in the token.
+            let claims = resp
+                .claims
+                .clone()
+                .map(|c| struct_json(c.fields))
+                .unwrap_or_default();
             println!("valid JWT-SVID of {}", resp.spiffe_id);
             println!(
                 "claims: {}",
@@ -110,7 +111,7 @@ pub(crate) fn print_validated(
 }
 
 fn struct_json(
-    fields: std::collections::BTreeMap<String, prost_types::Value>,
+    fields: std::collections::HashMap<String, pbjson_types::Value>,
 ) -> Map<String, Value> {
     fields
         .into_iter()
@@ -118,7 +119,7 @@ fn struct_json(
         .collect()
 }
 
-fn value_json(v: prost_types::Value) -> Value {
+fn value_json(v: pbjson_types::Value) -> Value {
     match v.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
         Some(Kind::BoolValue(b)) => Value::Bool(b),

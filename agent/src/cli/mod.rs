@@ -235,7 +235,7 @@ async fn fetch_jwt(args: FetchJwtArgs) -> Result<(), String> {
         .map_err(|_| format!("no answer within {ANSWER_TIMEOUT:?}"))?
         .map_err(|s| client::explain_status(&s))?
         .into_inner();
-    jwt::print_svids(&jwt::summarize(&resp), args.output)
+    jwt::print_svids(&resp, args.output)
 }
 
 async fn validate_jwt(args: ValidateJwtArgs) -> Result<(), String> {

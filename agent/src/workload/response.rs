@@ -10,7 +10,7 @@ use lanyard_proto::workload::{
     JwtBundlesResponse, X509BundlesResponse, X509svid, X509svidResponse,
 };
 use lanyard_x509::join_der_certificates;
-use prost_types::Struct;
+use pbjson_types::Struct;
 
 use super::index;
 use crate::store::{Selector, Snapshot, WorkloadSvid};
@@ -157,21 +157,21 @@ pub(crate) fn claims_struct(claims: serde_json::Map<String, serde_json::Value>) 
     }
 }
 
-fn protobuf_value(v: serde_json::Value) -> prost_types::Value {
-    use prost_types::value::Kind;
+fn protobuf_value(v: serde_json::Value) -> pbjson_types::Value {
+    use pbjson_types::value::Kind;
     use serde_json::Value as J;
     let kind = match v {
-        J::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        J::Null => Kind::NullValue(pbjson_types::NullValue::NullValue as i32),
         J::Bool(b) => Kind::BoolValue(b),
         // Struct numbers are doubles (as in JSON itself); NumericDates fit exactly.
         J::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
         J::String(s) => Kind::StringValue(s),
-        J::Array(a) => Kind::ListValue(prost_types::ListValue {
+        J::Array(a) => Kind::ListValue(pbjson_types::ListValue {
             values: a.into_iter().map(protobuf_value).collect(),
         }),
         J::Object(o) => Kind::StructValue(claims_struct(o)),
     };
-    prost_types::Value { kind: Some(kind) }
+    pbjson_types::Value { kind: Some(kind) }
 }
 
 /// The `FetchX509Bundles` response: every bundle, keyed `spiffe://<td>`, for callers that

@@ -14,6 +14,11 @@
 //! errors) are documented in the `.proto` files and carried into the generated docs.
 //!
 //! Every generated method uses [`codec::LeanCodec`] (prost, with small initial buffers).
+//!
+//! The messages of the Workload and admin APIs (and their shared types) also implement
+//! `serde::Serialize`/`Deserialize` with the proto3 JSON mapping (pbjson-build, proto field names,
+//! every field emitted: int64 as strings, enums by name, bytes as base64): the CLIs' `--output
+//! json` is exactly these. Well-known types (`google.protobuf.Struct`) are `pbjson_types`'.
 
 pub mod codec;
 
@@ -37,6 +42,7 @@ pub const SYNC_SERVER_STOPPING: &str =
 )]
 pub mod workload {
     include!("gen/workload.rs");
+    include!("gen/workload.serde.rs");
 }
 
 /// Lanyard's own protobuf packages (`lanyard.*`).
@@ -53,6 +59,7 @@ pub mod lanyard {
         )]
         pub mod v1 {
             include!("gen/lanyard.types.v1.rs");
+            include!("gen/lanyard.types.v1.serde.rs");
         }
     }
 
@@ -83,6 +90,7 @@ pub mod lanyard {
         )]
         pub mod v1 {
             include!("gen/lanyard.admin.v1.rs");
+            include!("gen/lanyard.admin.v1.serde.rs");
         }
     }
 }

@@ -3,9 +3,8 @@
 use clap::{Args, Subcommand};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::agents_client::AgentsClient;
-use serde_json::json;
 
-use super::render::{agent_json, agent_text};
+use super::render::agent_text;
 use super::{CliError, Common, Output, client, push_json, rpc};
 
 /// Agent commands.
@@ -65,7 +64,10 @@ pub(super) async fn execute(cmd: AgentCmd, out: &mut String) -> Result<(), CliEr
             match a.common.output {
                 Output::Json => push_json(
                     out,
-                    &json!({"agents": agents.iter().map(agent_json).collect::<Vec<_>>()}),
+                    &api::ListAgentsResponse {
+                        agents,
+                        next_page_token: String::new(),
+                    },
                 ),
                 Output::Text => {
                     let n = agents.len();
@@ -92,35 +94,40 @@ pub(super) async fn execute(cmd: AgentCmd, out: &mut String) -> Result<(), CliEr
                 .agent
                 .unwrap_or_default();
             match a.common.output {
-                Output::Json => push_json(out, &agent_json(&agent)),
+                Output::Json => push_json(out, &agent),
                 Output::Text => agent_text(out, &agent),
             }
         }
         AgentCmd::Evict(a) => {
             let mut c = AgentsClient::new(client::connect(&a.common.socket.socket_path).await?);
-            c.evict_agent(api::EvictAgentRequest {
-                spiffe_id: a.spiffe_id.clone(),
-            })
-            .await
-            .map_err(rpc("evict agent"))?;
-            done(out, a.common.output, "evicted", &a.spiffe_id);
+            let resp = c
+                .evict_agent(api::EvictAgentRequest {
+                    spiffe_id: a.spiffe_id.clone(),
+                })
+                .await
+                .map_err(rpc("evict agent"))?
+                .into_inner();
+            done(out, a.common.output, "evicted", &a.spiffe_id, &resp);
         }
         AgentCmd::Ban(a) => {
             let mut c = AgentsClient::new(client::connect(&a.common.socket.socket_path).await?);
-            c.ban_agent(api::BanAgentRequest {
-                spiffe_id: a.spiffe_id.clone(),
-            })
-            .await
-            .map_err(rpc("ban agent"))?;
-            done(out, a.common.output, "banned", &a.spiffe_id);
+            let resp = c
+                .ban_agent(api::BanAgentRequest {
+                    spiffe_id: a.spiffe_id.clone(),
+                })
+                .await
+                .map_err(rpc("ban agent"))?
+                .into_inner();
+            done(out, a.common.output, "banned", &a.spiffe_id, &resp);
         }
     }
     Ok(())
 }
 
-fn done(out: &mut String, output: Output, what: &str, id: &str) {
+/// `evict` and `ban`: the (empty) response as JSON, a sentence as text.
+fn done(out: &mut String, output: Output, what: &str, id: &str, resp: &impl serde::Serialize) {
     match output {
-        Output::Json => push_json(out, &json!({"spiffe_id": id, what: true})),
+        Output::Json => push_json(out, resp),
         Output::Text => out.push_str(&format!("Agent {id} {what}\n")),
     }
 }

@@ -12,11 +12,10 @@ use std::marker::PhantomData;
 use clap::{Args, Subcommand};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::local_authority_client::LocalAuthorityClient;
-use serde_json::{Value, json};
 use tonic::Status;
 use tonic::transport::Channel;
 
-use super::render::{authority_json, authority_text, jwt_key_json, jwt_key_text};
+use super::render::{authority_text, jwt_key_text};
 use super::{CliError, Common, Output, client, push_json, rpc};
 
 /// The admin API client of the `localauthority` commands.
@@ -106,18 +105,20 @@ pub struct Words {
 /// proto message, how it is printed, the calls and the words.
 #[tonic::async_trait]
 pub trait AuthorityKind: std::fmt::Debug + Send + Sync + 'static {
-    /// The proto message of one authority.
-    type Info: Default + Send;
+    /// The proto message of one authority (`--output json` prints it as it is).
+    type Info: Default + Send + serde::Serialize;
+    /// The proto message that lists them all (`show --output json` prints it as it is).
+    type Listed: Send + serde::Serialize;
     /// What it is called.
     const WORDS: Words;
     /// Its ID and state, as `show` lists them.
-    fn id_and_state(a: Self::Info) -> (String, i32);
-    /// As JSON.
-    fn json(a: &Self::Info) -> Value;
+    fn id_and_state(a: &Self::Info) -> (&str, i32);
+    /// The authorities `Listed` carries.
+    fn authorities(l: &Self::Listed) -> &[Self::Info];
     /// As a block of `Label : value` lines.
     fn text(out: &mut String, a: &Self::Info);
     /// Every authority of this kind.
-    async fn list(c: &mut Client) -> Result<Vec<Self::Info>, Status>;
+    async fn list(c: &mut Client) -> Result<Self::Listed, Status>;
     /// `prepare`.
     async fn prepare(c: &mut Client) -> Result<Option<Self::Info>, Status>;
     /// `activate` the prepared authority `id`.
@@ -135,6 +136,7 @@ pub struct X509;
 #[tonic::async_trait]
 impl AuthorityKind for X509 {
     type Info = api::X509AuthorityInfo;
+    type Listed = api::GetX509AuthoritiesResponse;
     const WORDS: Words = Words {
         show: "List the authorities in the bundle with their states",
         prepare: "Create the next authority (published, not yet signing)",
@@ -148,21 +150,21 @@ impl AuthorityKind for X509 {
         nouns: "X.509 authorities",
     };
 
-    fn id_and_state(a: api::X509AuthorityInfo) -> (String, i32) {
-        (a.authority_id, a.state)
+    fn id_and_state(a: &api::X509AuthorityInfo) -> (&str, i32) {
+        (&a.authority_id, a.state)
     }
 
-    fn json(a: &api::X509AuthorityInfo) -> Value {
-        authority_json(a)
+    fn authorities(l: &api::GetX509AuthoritiesResponse) -> &[api::X509AuthorityInfo] {
+        &l.authorities
     }
 
     fn text(out: &mut String, a: &api::X509AuthorityInfo) {
         authority_text(out, a);
     }
 
-    async fn list(c: &mut Client) -> Result<Vec<api::X509AuthorityInfo>, Status> {
+    async fn list(c: &mut Client) -> Result<api::GetX509AuthoritiesResponse, Status> {
         let r = c.get_x509_authorities(api::GetX509AuthoritiesRequest {});
-        Ok(r.await?.into_inner().authorities)
+        Ok(r.await?.into_inner())
     }
 
     async fn prepare(c: &mut Client) -> Result<Option<api::X509AuthorityInfo>, Status> {
@@ -193,6 +195,7 @@ pub struct Jwt;
 #[tonic::async_trait]
 impl AuthorityKind for Jwt {
     type Info = api::JwtAuthorityInfo;
+    type Listed = api::GetJwtAuthoritiesResponse;
     const WORDS: Words = Words {
         show: "List the JWT signing keys in the bundle with their states",
         prepare: "Create the next key (published, not yet signing)",
@@ -206,21 +209,21 @@ impl AuthorityKind for Jwt {
         nouns: "JWT keys",
     };
 
-    fn id_and_state(a: api::JwtAuthorityInfo) -> (String, i32) {
-        (a.authority_id, a.state)
+    fn id_and_state(a: &api::JwtAuthorityInfo) -> (&str, i32) {
+        (&a.authority_id, a.state)
     }
 
-    fn json(a: &api::JwtAuthorityInfo) -> Value {
-        jwt_key_json(a)
+    fn authorities(l: &api::GetJwtAuthoritiesResponse) -> &[api::JwtAuthorityInfo] {
+        &l.authorities
     }
 
     fn text(out: &mut String, a: &api::JwtAuthorityInfo) {
         jwt_key_text(out, a);
     }
 
-    async fn list(c: &mut Client) -> Result<Vec<api::JwtAuthorityInfo>, Status> {
+    async fn list(c: &mut Client) -> Result<api::GetJwtAuthoritiesResponse, Status> {
         let r = c.get_jwt_authorities(api::GetJwtAuthoritiesRequest {});
-        Ok(r.await?.into_inner().authorities)
+        Ok(r.await?.into_inner())
     }
 
     async fn prepare(c: &mut Client) -> Result<Option<api::JwtAuthorityInfo>, Status> {
@@ -299,7 +302,7 @@ async fn run<K: AuthorityKind>(cmd: AuthorityCmd<K>, out: &mut String) -> Result
     };
     let changed = changed.unwrap_or_default();
     match output {
-        Output::Json => push_json(out, &K::json(&changed)),
+        Output::Json => push_json(out, &changed),
         Output::Text => K::text(out, &changed),
     }
     Ok(())
@@ -307,16 +310,13 @@ async fn run<K: AuthorityKind>(cmd: AuthorityCmd<K>, out: &mut String) -> Result
 
 async fn show<K: AuthorityKind>(common: &Common, out: &mut String) -> Result<(), CliError> {
     let mut c = connect(common).await?;
-    let all = K::list(&mut c)
+    let listed = K::list(&mut c)
         .await
         .map_err(rpc(format!("show {}", K::WORDS.nouns)))?;
     match common.output {
-        Output::Json => push_json(
-            out,
-            &json!({"authorities": all.iter().map(K::json).collect::<Vec<_>>()}),
-        ),
+        Output::Json => push_json(out, &listed),
         Output::Text => {
-            for (i, a) in all.iter().enumerate() {
+            for (i, a) in K::authorities(&listed).iter().enumerate() {
                 if i > 0 {
                     out.push('\n');
                 }
@@ -329,13 +329,12 @@ async fn show<K: AuthorityKind>(common: &Common, out: &mut String) -> Result<(),
 
 /// `activate` without `--authority-id`: whichever is prepared, as `show` lists it.
 async fn prepared_id<K: AuthorityKind>(c: &mut Client, what: &str) -> Result<String, CliError> {
-    K::list(c)
-        .await
-        .map_err(rpc(what.to_owned()))?
-        .into_iter()
+    let listed = K::list(c).await.map_err(rpc(what.to_owned()))?;
+    K::authorities(&listed)
+        .iter()
         .map(K::id_and_state)
         .find(|(_, state)| *state == i32::from(api::AuthorityState::Prepared))
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.to_owned())
         .ok_or_else(|| CliError::Rpc {
             what: what.to_owned().into(),
             message: format!(

@@ -10,7 +10,7 @@ use lanyard_proto::lanyard::admin::v1::bundles_client::BundlesClient;
 use lanyard_proto::lanyard::types::v1 as pb;
 use lanyard_x509::{Bundle, CertDer, JwtAuthority};
 
-use super::{CliError, SocketArg, client, rpc};
+use super::{CliError, SocketArg, client, push_json, rpc};
 
 /// Bundle commands.
 #[derive(Debug, Subcommand)]
@@ -26,8 +26,9 @@ pub enum Format {
     Pem,
     /// The SPIFFE bundle: a JWK Set (JSON), as a federation endpoint serves it.
     Spiffe,
-    /// Each authority with its state (JSON): X.509 authorities by subject key ID with their
-    /// expiry, JWT keys by `kid`, and whether each is tainted.
+    /// The bundle as the admin API carries it (JSON, the proto3 mapping of
+    /// `lanyard.types.v1.Bundle`): each X.509 authority (base64 DER) and JWT key (by `kid`) with
+    /// whether it is tainted, the sequence number and refresh hint.
     Json,
 }
 
@@ -97,45 +98,6 @@ async fn fetch(socket: &SocketArg, what: &'static str) -> Result<Bundle, CliErro
     from_pb(fetch_pb(socket, what).await?).map_err(|message| CliError::Output { what, message })
 }
 
-/// The bundle with each authority's state, for `--format json`.
-fn states_json(b: &pb::Bundle) -> Result<serde_json::Value, String> {
-    let x509 = b
-        .x509_authorities
-        .iter()
-        .map(|a| {
-            let info = lanyard_x509::CertInfo::from_der(&a.asn1)
-                .map_err(|e| format!("the server sent an unreadable X.509 authority: {e}"))?;
-            let id = hex::encode(info.subject_key_id.unwrap_or_default());
-            let not_after = info
-                .not_after
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            Ok(serde_json::json!({
-                "authority_id": id,
-                "not_after": not_after,
-                "tainted": a.tainted,
-            }))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let jwt: Vec<_> = b
-        .jwt_authorities
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "authority_id": a.key_id,
-                "expires_at": a.expires_at,
-                "tainted": a.tainted,
-            })
-        })
-        .collect();
-    Ok(serde_json::json!({
-        "trust_domain": b.trust_domain,
-        "sequence_number": b.sequence_number,
-        "x509_authorities": x509,
-        "jwt_authorities": jwt,
-    }))
-}
-
 /// Runs a `bundle` command.
 pub(super) async fn execute(cmd: BundleCmd, out: &mut String) -> Result<(), CliError> {
     let BundleCmd::Show(a) = cmd;
@@ -151,11 +113,7 @@ pub(super) async fn execute(cmd: BundleCmd, out: &mut String) -> Result<(), CliE
             out.push_str(&json);
             out.push('\n');
         }
-        Format::Json => {
-            let b = fetch_pb(&a.socket, what).await?;
-            let json = states_json(&b).map_err(|message| CliError::Output { what, message })?;
-            out.push_str(&format!("{json:#}\n"));
-        }
+        Format::Json => push_json(out, &fetch_pb(&a.socket, what).await?),
     }
     Ok(())
 }

@@ -4,9 +4,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::entries_client::EntriesClient;
 use lanyard_proto::lanyard::types::v1 as pb;
-use serde_json::json;
 
-use super::render::{entry_json, entry_text};
+use super::render::entry_text;
 use super::{CliError, Common, Output, client, push_json, rpc};
 
 /// Registration entry commands.
@@ -241,7 +240,7 @@ impl FilterArgs {
 
 fn print_entry(out: &mut String, output: Output, e: &pb::Entry) {
     match output {
-        Output::Json => push_json(out, &entry_json(e)),
+        Output::Json => push_json(out, e),
         Output::Text => entry_text(out, e),
     }
 }
@@ -277,11 +276,13 @@ pub(super) async fn execute(cmd: EntryCmd, out: &mut String) -> Result<(), CliEr
         }
         EntryCmd::Delete(a) => {
             let mut c = EntriesClient::new(client::connect(&a.common.socket.socket_path).await?);
-            c.delete_entry(api::DeleteEntryRequest { id: a.id.clone() })
+            let resp = c
+                .delete_entry(api::DeleteEntryRequest { id: a.id.clone() })
                 .await
-                .map_err(rpc("delete entry"))?;
+                .map_err(rpc("delete entry"))?
+                .into_inner();
             match a.common.output {
-                Output::Json => push_json(out, &json!({"deleted": a.id})),
+                Output::Json => push_json(out, &resp),
                 Output::Text => out.push_str(&format!("Deleted entry {}\n", a.id)),
             }
         }
@@ -289,17 +290,16 @@ pub(super) async fn execute(cmd: EntryCmd, out: &mut String) -> Result<(), CliEr
         EntryCmd::Count(a) => {
             let filter = a.filter.to_pb()?;
             let mut c = EntriesClient::new(client::connect(&a.common.socket.socket_path).await?);
-            let count = c
+            let resp = c
                 .count_entries(api::CountEntriesRequest {
                     filter: Some(filter),
                 })
                 .await
                 .map_err(rpc("count entries"))?
-                .into_inner()
-                .count;
+                .into_inner();
             match a.common.output {
-                Output::Json => push_json(out, &json!({"count": count})),
-                Output::Text => out.push_str(&format!("{count} entries\n")),
+                Output::Json => push_json(out, &resp),
+                Output::Text => out.push_str(&format!("{} entries\n", resp.count)),
             }
         }
     }
@@ -314,7 +314,7 @@ async fn show(a: ShowArgs, out: &mut String) -> Result<(), CliError> {
     }
     let filter = a.filter.to_pb()?;
     let mut c = EntriesClient::new(client::connect(&a.common.socket.socket_path).await?);
-    let (entries, next) = if let Some(id) = a.id {
+    let (entries, next_page_token) = if let Some(id) = a.id {
         let e = c
             .get_entry(api::GetEntryRequest { id })
             .await
@@ -348,10 +348,10 @@ async fn show(a: ShowArgs, out: &mut String) -> Result<(), CliError> {
     match a.common.output {
         Output::Json => push_json(
             out,
-            &json!({
-                "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
-                "next_page_token": next,
-            }),
+            &api::ListEntriesResponse {
+                entries,
+                next_page_token,
+            },
         ),
         Output::Text => {
             let n = entries.len();
@@ -363,8 +363,8 @@ async fn show(a: ShowArgs, out: &mut String) -> Result<(), CliError> {
                 out.push('\n');
                 entry_text(out, e);
             }
-            if !next.is_empty() {
-                out.push_str(&format!("\nMore entries: --page-token {next}\n"));
+            if !next_page_token.is_empty() {
+                out.push_str(&format!("\nMore entries: --page-token {next_page_token}\n"));
             }
         }
     }

@@ -7,7 +7,6 @@
 use clap::{Args, Subcommand};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::jwt_client::JwtClient;
-use serde_json::json;
 
 use super::render::{line, time};
 use super::{CliError, Common, Output, client, push_json, rpc};
@@ -72,10 +71,7 @@ pub(super) async fn execute(cmd: JwtCmd, out: &mut String) -> Result<(), CliErro
         .svid
         .unwrap_or_default();
     match a.common.output {
-        Output::Json => push_json(
-            out,
-            &json!({"token": svid.token, "spiffe_id": svid.spiffe_id, "expires_at": svid.expires_at}),
-        ),
+        Output::Json => push_json(out, &svid),
         Output::Text => {
             out.push_str(&svid.token);
             out.push('\n');

@@ -182,10 +182,13 @@ pub async fn run(cmd: AdminCommand) -> ExitCode {
     }
 }
 
-/// Serializes a JSON document to `out` (pretty, newline-terminated).
-fn push_json(out: &mut String, value: &serde_json::Value) {
-    // Serializing a `Value` cannot fail: its map keys are strings.
-    out.push_str(&serde_json::to_string_pretty(value).unwrap_or_default());
+/// Writes a proto message to `out` as `--output json` prints it: the proto3 JSON mapping with proto
+/// field names and every field (see `lanyard_proto`), pretty, newline-terminated. So the JSON is
+/// what the admin API carries, and a field added to a message appears here unasked.
+fn push_json(out: &mut String, message: &impl serde::Serialize) {
+    // The generated serializers fail only on a NaN or infinite `google.protobuf.Value`, which no
+    // admin message carries.
+    out.push_str(&serde_json::to_string_pretty(message).unwrap_or_default());
     out.push('\n');
 }
 

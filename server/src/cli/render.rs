@@ -1,12 +1,11 @@
-//! Text and JSON renderings of entries, agents, X.509 authorities and JWT keys. JSON uses the
-//! proto field names.
+//! Text renderings of entries, agents, X.509 authorities and JWT keys. Their JSON is the proto
+//! messages themselves (see `push_json`).
 
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::types::v1 as pb;
-use serde_json::{Value, json};
 
 /// `2024-05-01T12:00:00Z` for Unix seconds; `-` for 0.
 /// 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
@@ -34,37 +33,9 @@ fn ttl(seconds: u32) -> String {
     }
 }
 
-fn selectors_json(s: &[pb::Selector]) -> Value {
-    s.iter()
-        .map(|s| json!({"type": s.r#type, "value": s.value}))
-        .collect()
-}
-
 pub(super) fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{label:<19}: {value}");
-}
-
-/// An entry as JSON.
-pub(super) fn entry_json(e: &pb::Entry) -> Value {
-    json!({
-        "id": e.id,
-        "spiffe_id": e.spiffe_id,
-        "parent_id": e.parent_id,
-        "selectors": selectors_json(&e.selectors),
-        "x509_svid_ttl_seconds": e.x509_svid_ttl_seconds,
-        "jwt_svid_ttl_seconds": e.jwt_svid_ttl_seconds,
-        "dns_names": e.dns_names,
-        "hint": e.hint,
-        "admin": e.admin,
-        "downstream": e.downstream,
-        "expires_at": e.expires_at,
-        "owner": e.owner,
-        "description": e.description,
-        "created_at": e.created_at,
-        "revision": e.revision,
-        "federates_with": e.federates_with,
-    })
 }
 
 /// An entry as a block of `Label : value` lines; optional fields only when set.
@@ -102,21 +73,6 @@ pub(super) fn entry_text(out: &mut String, e: &pb::Entry) {
     line(out, "Created at", time(e.created_at));
 }
 
-/// An agent as JSON.
-pub(super) fn agent_json(a: &api::Agent) -> Value {
-    json!({
-        "spiffe_id": a.spiffe_id,
-        "attestation_type": a.attestation_type,
-        "x509_svid_serial_number": a.x509_svid_serial_number,
-        "x509_svid_expires_at": a.x509_svid_expires_at,
-        "banned": a.banned,
-        "selectors": selectors_json(&a.selectors),
-        "created_at": a.created_at,
-        "last_seen_at": a.last_seen_at,
-        "reattestable": a.reattestable,
-    })
-}
-
 /// An agent as a block of `Label : value` lines.
 pub(super) fn agent_text(out: &mut String, a: &api::Agent) {
     line(out, "SPIFFE ID", &a.spiffe_id);
@@ -143,18 +99,6 @@ pub(super) fn state_name(state: i32) -> &'static str {
     }
 }
 
-/// An X.509 authority as JSON, with its certificate as PEM.
-pub(super) fn authority_json(a: &api::X509AuthorityInfo) -> Value {
-    json!({
-        "authority_id": a.authority_id,
-        "state": state_name(a.state),
-        "expires_at": a.expires_at,
-        "tainted": a.tainted,
-        "local": a.local,
-        "certificate_pem": lanyard_x509::certificates_to_pem(std::slice::from_ref(&a.certificate)),
-    })
-}
-
 /// An X.509 authority as a block of `Label : value` lines.
 pub(super) fn authority_text(out: &mut String, a: &api::X509AuthorityInfo) {
     line(out, "Authority ID", &a.authority_id);
@@ -162,17 +106,6 @@ pub(super) fn authority_text(out: &mut String, a: &api::X509AuthorityInfo) {
     line(out, "Tainted", a.tainted);
     line(out, "Held here", a.local);
     line(out, "Expires at", time(a.expires_at));
-}
-
-/// A JWT signing key as JSON, with its SubjectPublicKeyInfo as hex.
-pub(super) fn jwt_key_json(a: &api::JwtAuthorityInfo) -> Value {
-    json!({
-        "authority_id": a.authority_id,
-        "state": state_name(a.state),
-        "expires_at": a.expires_at,
-        "tainted": a.tainted,
-        "public_key": hex::encode(&a.public_key),
-    })
 }
 
 /// A JWT signing key as a block of `Label : value` lines.

@@ -5,7 +5,6 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::admin::v1::join_tokens_client::JoinTokensClient;
-use serde_json::json;
 
 use super::render::time;
 use super::{CliError, Common, Output, client, push_json, rpc};
@@ -57,14 +56,7 @@ pub(super) async fn execute(cmd: TokenCmd, out: &mut String) -> Result<(), CliEr
         .map_err(rpc("generate join token"))?
         .into_inner();
     match a.common.output {
-        Output::Json => push_json(
-            out,
-            &json!({
-                "token": t.token,
-                "spiffe_id": t.agent_spiffe_id,
-                "expires_at": t.expires_at,
-            }),
-        ),
+        Output::Json => push_json(out, &t),
         Output::Text => {
             out.push_str(&format!(
                 "{}\nagent SPIFFE ID: {}\nexpires at: {}\n",

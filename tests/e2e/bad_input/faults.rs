@@ -41,7 +41,7 @@ async fn in_state(server: &Server, kind: &str, state: &str) -> Vec<String> {
 
 /// The one active authority of `kind`; fails if there is not exactly one.
 pub(super) async fn the_active(server: &Server, kind: &str) -> String {
-    let active = in_state(server, kind, "active").await;
+    let active = in_state(server, kind, "AUTHORITY_STATE_ACTIVE").await;
     assert_eq!(active.len(), 1, "active {kind} authorities: {active:?}");
     active[0].clone()
 }

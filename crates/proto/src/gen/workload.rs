@@ -139,7 +139,7 @@ pub struct ValidateJwtsvidResponse {
     /// Required. Claims contained within the payload of the validated JWT-SVID.
     /// This includes both SPIFFE-required and non-required claims.
     #[prost(message, optional, tag = "2")]
-    pub claims: ::core::option::Option<::prost_types::Struct>,
+    pub claims: ::core::option::Option<::pbjson_types::Struct>,
 }
 /// Generated client implementations.
 pub mod spiffe_workload_api_client {

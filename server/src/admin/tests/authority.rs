@@ -11,13 +11,18 @@ async fn prepare_activate_taint_revoke() {
     let server = TestServer::sqlite().await;
     let first = server.authorities("x509").await;
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0]["state"], "active");
+    assert_eq!(first[0]["state"], "AUTHORITY_STATE_ACTIVE");
     let old_id = first[0]["authority_id"].as_str().unwrap().to_owned();
+    // The certificate is DER in base64 (proto3 JSON bytes).
+    let der = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        first[0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
     assert!(
-        first[0]["certificate_pem"]
-            .as_str()
-            .unwrap()
-            .starts_with("-----BEGIN CERTIFICATE-----")
+        lanyard_x509::CertInfo::from_der(&der).is_ok(),
+        "{}",
+        first[0]
     );
 
     let mut c = LocalAuthorityClient::new(server.channel().await);
@@ -40,7 +45,7 @@ async fn prepare_activate_taint_revoke() {
             .cli_ok(&["localauthority", "x509", "prepare", "--output", "json"])
             .await,
     );
-    assert_eq!(prepared["state"], "prepared");
+    assert_eq!(prepared["state"], "AUTHORITY_STATE_PREPARED");
     let new_id = prepared["authority_id"].as_str().unwrap().to_owned();
     assert_eq!(
         server
@@ -111,7 +116,7 @@ async fn prepare_activate_taint_revoke() {
     );
     assert_eq!(
         (tainted["state"].as_str(), tainted["tainted"].as_bool()),
-        (Some("old"), Some(true))
+        (Some("AUTHORITY_STATE_OLD"), Some(true))
     );
     let bundle = api::bundles_client::BundlesClient::new(server.channel().await)
         .get_bundle(api::GetBundleRequest::default())

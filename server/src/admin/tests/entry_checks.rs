@@ -87,7 +87,7 @@ async fn pagination_and_filters() {
             let mut all = vec!["entry", "count", "--output", "json"];
             all.extend_from_slice(args);
             let v: serde_json::Value = serde_json::from_str(&server.cli_ok(&all).await).unwrap();
-            v["count"].as_u64().unwrap()
+            v["count"].as_str().unwrap().parse::<u64>().unwrap()
         }
     };
     assert_eq!(count(&["--spiffe-id", "spiffe://example.org/w0"]).await, 2);

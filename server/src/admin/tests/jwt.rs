@@ -49,7 +49,7 @@ async fn jwt_mint_prints_a_token_that_validates_against_the_bundle() {
     );
     let v =
         lanyard_jwt::validate_jwt_svid(j["token"].as_str().unwrap(), "a", &bundle, now()).unwrap();
-    assert_eq!(j["expires_at"], v.expires_at);
+    assert_eq!(j["expires_at"], v.expires_at.to_string());
     assert!((v.expires_at - now() - 300).abs() <= 2);
 
     // Foreign trust domain, root ID and empty audience are refused.
@@ -77,7 +77,7 @@ async fn jwt_key_prepare_activate_taint_revoke() {
     let server = TestServer::sqlite().await;
     let first = server.authorities("jwt").await;
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0]["state"], "active");
+    assert_eq!(first[0]["state"], "AUTHORITY_STATE_ACTIVE");
     let old_id = first[0]["authority_id"].as_str().unwrap().to_owned();
     let old_token = server
         .cli_ok(&[
@@ -120,7 +120,7 @@ async fn jwt_key_prepare_activate_taint_revoke() {
             .cli_ok(&["localauthority", "jwt", "prepare", "--output", "json"])
             .await,
     );
-    assert_eq!(prepared["state"], "prepared");
+    assert_eq!(prepared["state"], "AUTHORITY_STATE_PREPARED");
     let new_id = prepared["authority_id"].as_str().unwrap().to_owned();
     let activated = json(
         &server
@@ -128,7 +128,7 @@ async fn jwt_key_prepare_activate_taint_revoke() {
             .await,
     );
     assert_eq!(activated["authority_id"], new_id.as_str());
-    assert_eq!(activated["state"], "active");
+    assert_eq!(activated["state"], "AUTHORITY_STATE_ACTIVE");
 
     // The old key is still published: its token still validates.
     let bundle = server.state.ca().bundle().await.unwrap();
