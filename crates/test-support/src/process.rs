@@ -46,6 +46,11 @@ pub const SERVER_ENV: &[&str] = &[
 /// Variables the agent reads that must not leak in from the caller's environment.
 pub const AGENT_ENV: &[&str] = &[
     "LANYARD_AGENT_CONFIG",
+    "LANYARD_AGENT_SOCKET_PATH",
+    "LANYARD_AGENT_SERVER_ADDRESS",
+    "LANYARD_AGENT_DATA_DIR",
+    "LANYARD_AGENT_HEALTH_ADDRESS",
+    "LANYARD_LOG_LEVEL",
     "LANYARD_JOIN_TOKEN",
     "SPIFFE_ENDPOINT_SOCKET",
 ];

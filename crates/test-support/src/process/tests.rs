@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use super::{Process, ProcessError};
+use super::{AGENT_ENV, Process, ProcessError, SERVER_ENV};
 
 /// `sh -c script`, stderr into a log in `dir`.
 async fn start(
@@ -94,4 +94,19 @@ async fn a_process_that_ignores_sigterm_is_killed_after_the_limit() {
     })
     .await;
     assert!(gone.is_ok(), "pid {pid} still exists");
+}
+
+/// Every variable a binary reads as an override of its config file is removed before it starts,
+/// so a developer's environment cannot change what a test runs.
+#[test]
+fn every_override_variable_is_removed() {
+    for (args, removed) in [
+        (&lanyard_config::SERVER, SERVER_ENV),
+        (&lanyard_config::AGENT, AGENT_ENV),
+    ] {
+        assert!(removed.contains(&args.config_env), "{}", args.config_env);
+        for o in args.overrides {
+            assert!(removed.contains(&o.env), "{} is not removed", o.env);
+        }
+    }
 }
