@@ -65,7 +65,7 @@ agent_api=$(sed -n 's/.*agent_api=\([^ ]*\).*/\1/p' <<<"$ready")
 "$bin/lanyard-server" bundle show --socket-path "$admin" --format pem >"$dir/bundle.pem"
 token_json=$("$bin/lanyard-server" token generate --socket-path "$admin" --output json)
 token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' <<<"$token_json")
-agent_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["spiffe_id"])' <<<"$token_json")
+agent_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_spiffe_id"])' <<<"$token_json")
 
 user=$(id -un)
 uid=$(id -u)

@@ -39,6 +39,14 @@ pub enum ConfigError {
     /// The TOML is malformed, has an unknown key or a value of the wrong type.
     #[error("invalid config: {0}")]
     Toml(#[from] toml::de::Error),
+    /// [`ConfigError::Toml`] in a file: the message names the file, then the line and column.
+    #[error("invalid config file {path}: {source}")]
+    TomlFile {
+        /// The path given.
+        path: PathBuf,
+        /// The parse error, with its line and column.
+        source: toml::de::Error,
+    },
     /// A value parsed but breaks a rule.
     #[error("invalid config: `{field}` {problem}")]
     Invalid {
@@ -74,10 +82,21 @@ pub fn from_toml<C: ConfigFile>(text: &str) -> Result<C, ConfigError> {
 
 /// Reads, parses and validates a config file.
 pub fn load<C: ConfigFile>(path: &Path) -> Result<C, ConfigError> {
-    from_toml(&read(path)?)
+    from_toml(&read(path)?).map_err(|e| in_file(e, path))
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
+/// A TOML error in the file at `path` names the file.
+pub(crate) fn in_file(e: ConfigError, path: &Path) -> ConfigError {
+    match e {
+        ConfigError::Toml(source) => ConfigError::TomlFile {
+            path: path.to_owned(),
+            source,
+        },
+        other => other,
+    }
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
         path: path.to_owned(),
         source,

@@ -178,6 +178,7 @@ impl<C: Overridable> Overrides<C> {
     /// Reads the config file at `path` and [`Overrides::from_toml`]s it.
     pub fn load(&self, path: &Path) -> Result<C, ConfigError> {
         self.from_toml(&read(path)?)
+            .map_err(|e| crate::in_file(e, path))
     }
 
     /// Parses TOML text, sets the overridden keys, and validates the result.

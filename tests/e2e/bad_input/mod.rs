@@ -264,9 +264,24 @@ fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_config_key_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_refused(&config(dir.path(), "trust_bundle_colour = \"blue\""), &[]).await;
+    let path = config(dir.path(), "trust_bundle_colour = \"blue\"");
+    let out = run_refused(&path, &[]).await;
     assert!(out.stderr.contains("trust_bundle_colour"), "{out}");
     assert!(out.stderr.contains("unknown field"), "{out}");
+    // Where: the file, then the line and column of the key.
+    let line = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("trust_bundle_colour"))
+        .unwrap()
+        + 1;
+    assert!(
+        out.stderr.contains(&format!(
+            "invalid config file {}: TOML parse error at line {line}, column 1",
+            path.display()
+        )),
+        "{out}"
+    );
     assert!(!dir.path().join("data").exists(), "data_dir created anyway");
 }
 
