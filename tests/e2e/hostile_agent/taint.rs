@@ -193,18 +193,33 @@ async fn a_taint_missed_by_an_agent_that_fell_behind_arrives_as_bundle_state() {
             .all(|a| !a.tainted)
     );
 
+    // The rotation first, read while the stream keeps up: the only bundle change made while it
+    // is behind is the taint. (The cache reads the bundle as it is when it applies a change, so
+    // a rotation made while the stream is behind could already show the taint.)
+    let old = super::first_x509_authority(&server).await;
+    server
+        .cli(&["localauthority", "x509", "prepare"])
+        .await
+        .ok();
+    server
+        .cli(&["localauthority", "x509", "activate"])
+        .await
+        .ok();
+    loop {
+        match stream.next().await {
+            Some(Ok(Event::BundleUpdated(b))) if b.x509_authorities.len() == 2 => break,
+            Some(Ok(_)) => {}
+            other => panic!("the Sync stream ended during the rotation: {other:?}"),
+        }
+    }
+
     // About 3.5 MiB of changes for this agent, more than the client's HTTP/2 stream window
     // (2 MiB) and the server's send buffer: the server's stream stops reading the change log.
     super::create_entries(&server, entries(agent.id.as_ref(), "mine", 3_000, 1_000)).await;
-
-    let old = super::first_x509_authority(&server).await;
-    for args in [
-        &["localauthority", "x509", "prepare"][..],
-        &["localauthority", "x509", "activate"],
-        &["localauthority", "x509", "taint", "--authority-id", &old],
-    ] {
-        server.cli(args).await.ok();
-    }
+    server
+        .cli(&["localauthority", "x509", "taint", "--authority-id", &old])
+        .await
+        .ok();
     // More changes than the event buffer holds, none for this agent: the taint's notice leaves
     // the buffer before the stream reads on.
     let (_, other_agent, _) = server.token(&[]).await;
@@ -225,6 +240,12 @@ async fn a_taint_missed_by_an_agent_that_fell_behind_arrives_as_bundle_state() {
             other => panic!("the Sync stream ended after {upserts} upserts: {other:?}"),
         }
     }
+    // The server says why: the stream fell behind and resynchronized.
+    let log = server.log_text();
+    assert!(
+        log.contains("sync stream fell behind; resynchronizing"),
+        "the server's log does not show the stream falling behind:\n{log}"
+    );
     // The resync delivered every entry of the agent's (the first one and the 3,000).
     assert!(upserts >= 3_000, "{upserts} upserts");
     memory.check(&server);
