@@ -186,6 +186,9 @@ async fn a_taint_missed_by_an_agent_that_fell_behind_arrives_as_bundle_state() {
     let memory = super::MemoryBound::new(&server, 64);
     let (mut agent, _) = TestAgent::with_entry(&server, WEB).await;
     let (mut stream, snapshot) = agent.sync().await.unwrap();
+    let (other_token, _, _) = server.token(&[]).await;
+    let mut other = TestAgent::attest(&server, &other_token).await.unwrap();
+    let (mut other_stream, _) = other.sync().await.unwrap();
     assert!(
         snapshot.bundles[0]
             .x509_authorities
@@ -221,9 +224,18 @@ async fn a_taint_missed_by_an_agent_that_fell_behind_arrives_as_bundle_state() {
         .await
         .ok();
     // More changes than the event buffer holds, none for this agent: the taint's notice leaves
-    // the buffer before the stream reads on.
-    let (_, other_agent, _) = server.token(&[]).await;
-    super::create_entries(&server, entries(&other_agent, "theirs", 4_200, 0)).await;
+    // the buffer before the stream reads on. They are another agent's, whose stream is read
+    // until it has them all: then the server has published every one of them (the datastore
+    // acknowledging them is not enough; the server's cache publishes in its own time).
+    super::create_entries(&server, entries(other.id.as_ref(), "theirs", 4_200, 0)).await;
+    let mut theirs = 0;
+    while theirs < 4_200 {
+        match other_stream.next().await {
+            Some(Ok(Event::EntryUpserted(_))) => theirs += 1,
+            Some(Ok(_)) => {}
+            end => panic!("the other agent's stream ended after {theirs} upserts: {end:?}"),
+        }
+    }
 
     let mut upserts = 0;
     loop {
