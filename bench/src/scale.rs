@@ -28,6 +28,16 @@ use crate::stats::Samples;
 const SCENARIO: &str = "scale";
 /// Simulated agents dialling and syncing at once after the restart.
 const RECONNECT_CONCURRENCY: usize = 256;
+
+/// How often a simulated agent dials again after its handshake was refused.
+const MAX_RECONNECT_ATTEMPTS: u32 = 10;
+
+/// Whether `e` is a connection closed before its TLS handshake completed (`Unavailable`, as
+/// tonic reports a failed dial).
+fn refused_handshake(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<tonic::Status>()
+        .is_some_and(|s| s.code() == tonic::Code::Unavailable)
+}
 /// The sizes, for which its targets are set.
 const TARGET_AGENTS: usize = 10_000;
 const TARGET_ENTRIES: usize = 100_000;
@@ -212,12 +222,33 @@ async fn reconnect_all(
     let td = td()?;
     let gate = Arc::new(Semaphore::new(RECONNECT_CONCURRENCY));
     let mut set = JoinSet::new();
+    let retries = Arc::new(AtomicUsize::new(0));
     for (i, mut a) in std::mem::take(agents).into_iter().enumerate() {
         a.connect(server.agent_addr, &td)?;
         let permit = Arc::clone(&gate).acquire_owned().await?;
         let ended = Arc::clone(ended);
+        let (retries, td, addr) = (Arc::clone(&retries), td.clone(), server.agent_addr);
         set.spawn(async move {
-            let (synced, stream) = a.full_sync().await?;
+            let mut attempt = 0u32;
+            let (synced, stream) = loop {
+                match a.full_sync().await {
+                    Ok(r) => break r,
+                    // Refused before TLS completed: the server closes handshakes beyond its
+                    // per-address bound at once (all simulated agents dial from 127.0.0.1).
+                    // A real agent backs off and dials again; so does this one.
+                    Err(e) if attempt < MAX_RECONNECT_ATTEMPTS && refused_handshake(&e) => {
+                        attempt += 1;
+                        retries.fetch_add(1, Ordering::Relaxed);
+                        let spread = u64::try_from(i % 50).unwrap_or(0);
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            (20 << attempt.min(5)) + spread,
+                        ))
+                        .await;
+                        a.connect(addr, &td)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
             drop(permit);
             sim::drain(stream, ended);
             Ok::<_, anyhow::Error>((i, a, synced))
@@ -226,6 +257,12 @@ async fn reconnect_all(
     let mut done = Vec::with_capacity(set.len());
     while let Some(r) = set.join_next().await {
         done.push(r??);
+    }
+    let retried = retries.load(Ordering::Relaxed);
+    if retried > 0 {
+        eprintln!(
+            "lanyard-bench: scale: {retried} reconnects refused at the TLS handshake (the server's per-address bound) and retried"
+        );
     }
     done.sort_by_key(|(i, _, _)| *i);
     let mut out = Vec::with_capacity(done.len());
