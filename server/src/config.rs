@@ -17,6 +17,9 @@ use serde::Deserialize;
 
 pub use lanyard_config::ConfigError;
 
+mod kubernetes;
+pub use kubernetes::{K8sBundleConfigMapConfig, K8sLeaderElectionConfig, RETRY_JITTER};
+
 /// `[health]`: `/live` and `/ready`, on `127.0.0.1:8080` by default.
 pub type HealthConfig = lanyard_config::HealthConfig<8080>;
 
@@ -84,6 +87,11 @@ pub struct ServerConfig {
     /// `[k8s_auto_registration]`: registration entries from `ClusterSPIFFEID` resources; off if
     /// absent.
     pub k8s_auto_registration: Option<K8sAutoRegistrationConfig>,
+    /// `[k8s_bundle_configmap]`: the trust bundle kept in a ConfigMap; off if absent.
+    pub k8s_bundle_configmap: Option<K8sBundleConfigMapConfig>,
+    /// `[k8s_leader_election]`: one server at a time runs the cluster-wide work; off (every
+    /// server runs it) if absent.
+    pub k8s_leader_election: Option<K8sLeaderElectionConfig>,
     /// How long a stopping server (SIGTERM, SIGINT) waits for open connections and streams
     /// before it exits anyway.
     #[serde(
@@ -535,22 +543,14 @@ impl ConfigFile for ServerConfig {
         }
         validate_lifecycle(self)?;
         if let Some(auto) = &self.k8s_auto_registration {
-            let known = self
-                .node_attestors
-                .k8s_psat
-                .as_ref()
-                .is_some_and(|p| p.clusters.contains_key(&auto.cluster));
-            if !known {
-                return invalid(
-                    "k8s_auto_registration.cluster",
-                    format!(
-                        "is {:?}, which is not a [node_attestors.k8s_psat.clusters.<name>]: auto-registered entries are parented by that cluster's k8s_psat agents",
-                        auto.cluster
-                    ),
-                );
-            }
+            kubernetes::check_cluster(
+                self,
+                "k8s_auto_registration.cluster",
+                &auto.cluster,
+                "auto-registered entries are parented by that cluster's k8s_psat agents",
+            )?;
         }
-        Ok(())
+        kubernetes::validate(self)
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! Order: data directory (0700) → datastore (migrations) → CA (create or reuse) → entry cache →
 //! the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health → ready.
+//! The Kubernetes work of the whole cluster (auto-registration, the bundle ConfigMap) runs
+//! while this server leads (`k8s::leader`), always when no election is configured.
 //! When everything listens, one line goes to stdout:
 //! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`, which scripts and tests
 //! wait for. A shutdown signal stops accepting, ends streams and returns within `shutdown_grace`
@@ -26,7 +28,9 @@ use crate::attest::k8s_psat::{K8sPsatAttestor, kube_client};
 use crate::ca::{Ca, CaError};
 use crate::cache::{CacheEvent, EntryCache};
 use crate::config::{CaKeyType, ServerConfig};
+use crate::k8s::bundle_writer::BundleConfigMap;
 use crate::k8s::controller::AutoRegistration;
+use crate::k8s::leader::{Election, Leadership, process_identity, run_while_leading};
 use crate::state::ServerState;
 
 /// Why the server could not start or stopped with an error.
@@ -272,11 +276,16 @@ pub async fn run_with(
             max_attestations: config.agent_api.max_attestations,
         },
     );
-    let auto_registration = match (
-        &config.k8s_auto_registration,
-        &config.node_attestors.k8s_psat,
-    ) {
-        (Some(auto), Some(psat)) => match psat.clusters.get(&auto.cluster) {
+    // Validation made sure each names a k8s_psat cluster.
+    let psat_cluster = |name: &str| {
+        config
+            .node_attestors
+            .k8s_psat
+            .as_ref()
+            .and_then(|p| p.clusters.get(name))
+    };
+    let auto_registration = match &config.k8s_auto_registration {
+        Some(auto) => match psat_cluster(&auto.cluster) {
             Some(cluster) => Some(AutoRegistration::new(
                 ds.clone(),
                 config.trust_domain.clone(),
@@ -285,13 +294,57 @@ pub async fn run_with(
             )),
             None => None,
         },
-        _ => None,
+        None => None,
+    };
+    let bundle_writer = match &config.k8s_bundle_configmap {
+        Some(b) => match psat_cluster(&b.cluster) {
+            Some(cluster) => Some(BundleConfigMap::new(
+                kube_client(&b.cluster, cluster, false).await?,
+                b,
+            )),
+            None => None,
+        },
+        None => None,
+    };
+    let election = match &config.k8s_leader_election {
+        Some(l) => match psat_cluster(&l.cluster) {
+            Some(cluster) => Some(Election::new(
+                kube_client(&l.cluster, cluster, false).await?,
+                l,
+                process_identity(),
+            )),
+            None => None,
+        },
+        None => None,
     };
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(cache.clone().run(shutdown.wait()));
+    // The cluster-wide work runs on the leader only (on every server without an election).
+    let leadership = match election {
+        Some(election) => {
+            let (leadership, elect) = election.start(shutdown.clone());
+            tasks.spawn(elect);
+            leadership
+        }
+        None => Leadership::Always,
+    };
     if let Some(controller) = auto_registration {
-        tasks.spawn(controller.run(shutdown.wait()));
+        tasks.spawn(run_while_leading(
+            leadership.clone(),
+            shutdown.clone(),
+            "Kubernetes auto-registration",
+            move |stop| controller.clone().run(stop),
+        ));
+    }
+    if let Some(writer) = bundle_writer {
+        let cache = cache.clone();
+        tasks.spawn(run_while_leading(
+            leadership,
+            shutdown.clone(),
+            "the bundle ConfigMap writer",
+            move |stop| writer.clone().run(cache.clone(), stop),
+        ));
     }
     tasks.spawn(ca.clone().run_rotation(shutdown.wait()));
     tasks.spawn(crate::prune::run(

@@ -161,13 +161,25 @@ impl Agent {
         token: Option<String>,
         extra: impl FnOnce(&Path) -> String,
     ) -> Result<Agent, String> {
+        let bundle = server.bundle_pem().await;
+        Agent::try_start_trusting(server, id, token, &bundle, extra).await
+    }
+
+    /// [`Agent::try_start_with`] with `bundle_pem` in the `trust_bundle_path` file instead of
+    /// what `bundle show` prints now (e.g. the bootstrap ConfigMap's content).
+    pub(crate) async fn try_start_trusting(
+        server: &Server,
+        id: String,
+        token: Option<String>,
+        bundle_pem: &str,
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Result<Agent, String> {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let relay = Relay::start(server.agent_addr).await;
-        let files =
-            AgentFiles::write(dir.path(), relay.addr, &server.bundle_pem().await, &extra).unwrap();
+        let files = AgentFiles::write(dir.path(), relay.addr, bundle_pem, &extra).unwrap();
         let mut agent = Agent {
             id,
             socket: files.socket.clone(),

@@ -10,7 +10,7 @@ use crate::harness::Server;
 use crate::store::Store;
 
 /// `log` without the ANSI colour codes the text format writes.
-fn plain(log: &str) -> String {
+pub(crate) fn plain(log: &str) -> String {
     let mut out = String::with_capacity(log.len());
     let mut rest = log;
     while let Some(at) = rest.find('\x1b') {
@@ -22,7 +22,7 @@ fn plain(log: &str) -> String {
 }
 
 /// The value of `field` in a text log line (`field=value` or `field="value"`).
-fn field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
     let start = line.find(&format!(" {field}="))? + field.len() + 2;
     let rest = &line[start..];
     match rest.strip_prefix('"') {

@@ -164,6 +164,48 @@ impl Rendered {
             })
     }
 
+    /// Whether ServiceAccount `namespace/name` may `verb` the object `object` (`None`: the
+    /// collection, as for `create`) of `group/res` in namespace `in_ns`: through a ClusterRole
+    /// (bound cluster-wide, or in `in_ns`) or a Role of `in_ns`, honouring `resourceNames`.
+    fn may_on(
+        &self,
+        (namespace, name): (&str, &str),
+        verb: &str,
+        (group, res): (&str, &str),
+        in_ns: &str,
+        object: Option<&str>,
+    ) -> bool {
+        let listed = |v: &Value, want: &str| array(v).iter().any(|x| x == want || x == "*");
+        let binds_sa = |b: &&Value| {
+            array(&b["subjects"]).iter().any(|s| {
+                s["kind"] == "ServiceAccount" && s["name"] == name && s["namespace"] == namespace
+            })
+        };
+        let roles = self.objects.iter().filter(binds_sa).filter_map(|b| {
+            let role = str_at(&b["roleRef"]["name"]);
+            match (str_at(&b["kind"]), str_at(&b["roleRef"]["kind"])) {
+                ("ClusterRoleBinding", "ClusterRole") => Some(self.get("ClusterRole", role)),
+                ("RoleBinding", kind) if b["metadata"]["namespace"] == in_ns => {
+                    self.objects.iter().find(|o| {
+                        o["kind"] == kind
+                            && o["metadata"]["name"] == role
+                            && (kind == "ClusterRole" || o["metadata"]["namespace"] == in_ns)
+                    })
+                }
+                _ => None,
+            }
+        });
+        roles
+            .flat_map(|role| array(&role["rules"]).iter())
+            .any(|rule| {
+                let names = array(&rule["resourceNames"]);
+                listed(&rule["apiGroups"], group)
+                    && listed(&rule["resources"], res)
+                    && listed(&rule["verbs"], verb)
+                    && (names.is_empty() || object.is_some_and(|o| names.iter().any(|n| n == o)))
+            })
+    }
+
     /// Asserts that `workload`'s `container` has its pod's own service-account token and the
     /// cluster CA at [`SA_DIR`]: automounted (not switched off) and not hidden by another mount.
     fn assert_sa_token_mounted(&self, workload: &Value, container: &Value) {
@@ -392,6 +434,39 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     assert!(!r.may(sa, "create", "", "pods"));
     assert!(!r.may(sa, "update", "lanyard.dev", "clusterspiffeids"));
     r.get("CustomResourceDefinition", "clusterspiffeids.lanyard.dev");
+
+    // The server keeps the agents' bootstrap ConfigMap current: the one the DaemonSet mounts,
+    // under the file name the agent reads, which it may create, read and patch, and no other.
+    let table = "k8s_bundle_configmap";
+    assert_eq!(server_setting(&server_toml, table, "cluster"), cluster.strip_prefix(PSAT_CLUSTERS).unwrap());
+    let ns = server_setting(&server_toml, table, "namespace");
+    let cm = server_setting(&server_toml, table, "name");
+    let key = server_setting(&server_toml, table, "key");
+    assert_eq!(ns, sa.0);
+    let (_, agent_pod, agent) = r.workload("DaemonSet", "lanyard-agent", "agent");
+    let bundle = r.agent_config().trust_bundle_path.unwrap();
+    let (volume, _) = mounted_at(agent_pod, agent, bundle.parent().unwrap());
+    assert_eq!(volume["configMap"]["name"], *cm);
+    assert_eq!(bundle.file_name().unwrap(), key.as_str());
+    assert!(r.may_on(sa, "create", ("", "configmaps"), &ns, None));
+    for verb in ["get", "patch"] {
+        assert!(r.may_on(sa, verb, ("", "configmaps"), &ns, Some(&cm)), "{verb} {cm}");
+        assert!(!r.may_on(sa, verb, ("", "configmaps"), &ns, Some("lanyard-server-config")));
+    }
+    assert!(!r.may_on(sa, "get", ("", "configmaps"), "kube-system", Some(&cm)));
+    // One leader among the replicas, by a Lease it may create, read and update.
+    let table = "k8s_leader_election";
+    let ns = server_setting(&server_toml, table, "namespace");
+    let lease = server_setting(&server_toml, table, "lease_name");
+    let coordination = ("coordination.k8s.io", "leases");
+    assert!(r.may_on(sa, "create", coordination, &ns, None));
+    for verb in ["get", "update"] {
+        assert!(r.may_on(sa, verb, coordination, &ns, Some(&lease)), "{verb} {lease}");
+    }
+    assert!(!r.may_on(sa, "update", coordination, &ns, Some("kube-scheduler")));
+    // Its candidate identity is the pod's name, from the Downward API.
+    let env = &named(&c["env"], "POD_NAME", "env var")["valueFrom"]["fieldRef"];
+    assert_eq!(env["fieldPath"], "metadata.name");
 }
 
 #[test]

@@ -14,8 +14,8 @@ use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
-const CLUSTER: &str = "test-cluster";
-const NODE_UID: &str = "6f1a0f9e-5c1d-4c61-9d2e-1f5a3c2b7d10";
+pub(crate) const CLUSTER: &str = "test-cluster";
+pub(crate) const NODE_UID: &str = "6f1a0f9e-5c1d-4c61-9d2e-1f5a3c2b7d10";
 const POD_UID: &str = "1c7b9f5e-2a4d-4e2b-8f6a-0d9e3b1a4c21";
 
 /// A projected service-account token shaped like the kubelet's (the server reads only its
@@ -308,8 +308,13 @@ async fn reviews_beyond(kube: &FakeKube, n: usize, agent: &Agent) {
 /// A `lanyard-agent` process on node-1 attesting with k8s_psat, `token` in its projected
 /// service-account token file.
 pub(crate) async fn psat_agent(server: &Server, token: &str) -> Agent {
+    psat_agent_trusting(server, token, &server.bundle_pem().await).await
+}
+
+/// [`psat_agent`] with `bundle_pem` as its bootstrap bundle (`trust_bundle_path`).
+pub(crate) async fn psat_agent_trusting(server: &Server, token: &str, bundle_pem: &str) -> Agent {
     let id = format!("spiffe://example.org/lanyard/agent/k8s_psat/{CLUSTER}/{NODE_UID}");
-    Agent::start_with(server, id, None, |dir| {
+    Agent::try_start_trusting(server, id, None, bundle_pem, |dir| {
         let path = dir.join("psat-token");
         std::fs::write(&path, token).unwrap();
         format!(
@@ -318,6 +323,7 @@ pub(crate) async fn psat_agent(server: &Server, token: &str) -> Agent {
         )
     })
     .await
+    .unwrap_or_else(|why| panic!("{why}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,8 @@ mod ban_evict;
 mod config_env;
 mod csr;
 mod join_token;
+mod k8s_bundle;
+mod k8s_leader;
 mod k8s_psat;
 mod k8s_registration;
 mod persistence;

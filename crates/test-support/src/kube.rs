@@ -1,11 +1,16 @@
 //! [`FakeKube`]: a local HTTP server that answers like a Kubernetes API server, for the parts
 //! Lanyard uses: `TokenReview` creation, getting, listing and watching objects (Pods, Nodes,
-//! Namespaces, custom resources), and status patches. There is no cluster on the test
-//! machines; this speaks the real JSON so the real `kube` client is exercised.
+//! Namespaces, custom resources), status patches, and creating, replacing and patching objects
+//! (ConfigMaps, `coordination.k8s.io/v1` Leases). There is no cluster on the test machines;
+//! this speaks the real JSON so the real `kube` client is exercised.
 //!
 //! Objects are stored by their API path (`/api/v1/namespaces/ns/pods/name`); each change gets a
-//! new `resourceVersion` and a watch event. `TokenReview` answers come from the facts registered
-//! with [`FakeKube::add_token`], with the API server's rules for audiences and expiry.
+//! new `resourceVersion` and a watch event. Writes follow the API server's optimistic
+//! concurrency: a `POST` of a name that exists is `409 AlreadyExists`; a `PUT` or a merge
+//! `PATCH` carrying a `metadata.resourceVersion` other than the stored one is `409 Conflict`.
+//! [`FakeKube::fail_writes`] makes the next writes of an object fail, as a busy or broken API
+//! server would. `TokenReview` answers come from the facts registered with
+//! [`FakeKube::add_token`], with the API server's rules for audiences and expiry.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -55,6 +60,8 @@ struct State {
     events: Vec<(u64, &'static str, String, Value)>,
     version: u64,
     requests: Vec<Recorded>,
+    /// Object path -> (writes still to fail, with this HTTP status).
+    failing: BTreeMap<String, (usize, u16)>,
 }
 
 /// The local API server. Dropping it stops it.
@@ -137,18 +144,14 @@ impl FakeKube {
     }
 
     /// Creates or replaces the object at `path` (e.g. [`pod_path`]); sets its resourceVersion.
-    pub fn put(&self, path: &str, mut object: Value) {
+    pub fn put(&self, path: &str, object: Value) {
         let mut st = lock(&self.state);
-        st.version += 1;
-        let version = st.version;
-        object["metadata"]["resourceVersion"] = json!(version.to_string());
         let kind = if st.objects.contains_key(path) {
             "MODIFIED"
         } else {
             "ADDED"
         };
-        st.objects.insert(path.to_owned(), object.clone());
-        st.events.push((version, kind, path.to_owned(), object));
+        store(&mut st, path, kind, object);
         drop(st);
         self.changed.notify_waiters();
     }
@@ -176,6 +179,25 @@ impl FakeKube {
     pub fn requests(&self) -> Vec<Recorded> {
         lock(&self.state).requests.clone()
     }
+
+    /// Makes the next `times` writes (`POST`, `PUT`, `PATCH`) of the object at `path` fail with
+    /// HTTP status `code` and the `Status` body the API server sends with it (409: someone else
+    /// wrote first; 500, 503, 429: the API server failing or throttling).
+    pub fn fail_writes(&self, path: &str, times: usize, code: u16) {
+        lock(&self.state)
+            .failing
+            .insert(path.to_owned(), (times, code));
+    }
+}
+
+/// The API path of a ConfigMap.
+pub fn configmap_path(namespace: &str, name: &str) -> String {
+    format!("/api/v1/namespaces/{namespace}/configmaps/{name}")
+}
+
+/// The API path of a `coordination.k8s.io/v1` Lease.
+pub fn lease_path(namespace: &str, name: &str) -> String {
+    format!("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
 }
 
 /// The API path of a pod.
@@ -285,7 +307,23 @@ async fn handle(
     if method == Method::POST && path == "/apis/authentication.k8s.io/v1/tokenreviews" {
         return full(StatusCode::CREATED, &token_review(&state, body));
     }
-    if method == Method::PATCH || method == Method::PUT {
+    if method == Method::POST || method == Method::PUT || method == Method::PATCH {
+        let target = if method == Method::POST {
+            format!("{path}/{}", body["metadata"]["name"].as_str().unwrap_or_default())
+        } else {
+            path.trim_end_matches("/status").to_owned()
+        };
+        if let Some(failed) = injected_failure(&state, &target) {
+            return failed;
+        }
+    }
+    if method == Method::POST {
+        return create(&state, &changed, &path, body);
+    }
+    if method == Method::PUT {
+        return replace(&state, &changed, &path, body);
+    }
+    if method == Method::PATCH {
         return patch(&state, &changed, &path, body);
     }
     if method != Method::GET {
@@ -335,8 +373,145 @@ async fn handle(
 fn is_collection(path: &str) -> bool {
     matches!(
         path.rsplit('/').next(),
-        Some("pods" | "nodes" | "namespaces" | "clusterspiffeids")
+        Some("pods" | "nodes" | "namespaces" | "clusterspiffeids" | "configmaps" | "leases")
     )
+}
+
+/// The resource and name of an object path, for messages: (`configmaps`, `name`).
+fn resource_and_name(path: &str) -> (&str, &str) {
+    let mut parts = path.rsplit('/');
+    let name = parts.next().unwrap_or_default();
+    (parts.next().unwrap_or_default(), name)
+}
+
+/// The `409 Conflict` of a write on an outdated `resourceVersion`, worded as the API server's.
+fn conflict(path: &str) -> Response<Body> {
+    let (resource, name) = resource_and_name(path);
+    failure(
+        StatusCode::CONFLICT,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {resource} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+        ),
+    )
+}
+
+/// The failure [`FakeKube::fail_writes`] asked for on `target`, if any is left.
+fn injected_failure(state: &Mutex<State>, target: &str) -> Option<Response<Body>> {
+    let mut st = lock(state);
+    let (left, code) = st.failing.get_mut(target)?;
+    if *left == 0 {
+        return None;
+    }
+    *left -= 1;
+    let code = *code;
+    drop(st);
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Some(match code {
+        409 => conflict(target),
+        429 => failure(status, "TooManyRequests", "the server has received too many requests and has asked us to try again later".to_owned()),
+        503 => failure(status, "ServiceUnavailable", "the server is currently unable to handle the request".to_owned()),
+        _ => failure(status, "InternalError", "Internal error occurred: injected by the test".to_owned()),
+    })
+}
+
+/// Whether a write's `metadata.resourceVersion`, if it carries one, is not the stored one.
+fn outdated(stored: &Value, written: &Value) -> bool {
+    match written["metadata"]["resourceVersion"].as_str() {
+        Some(rv) => stored["metadata"]["resourceVersion"].as_str() != Some(rv),
+        None => false,
+    }
+}
+
+/// Stores `object` at `path` under a new resourceVersion and records the watch event.
+fn store(st: &mut State, path: &str, kind: &'static str, mut object: Value) -> Value {
+    st.version += 1;
+    let version = st.version;
+    object["metadata"]["resourceVersion"] = json!(version.to_string());
+    st.objects.insert(path.to_owned(), object.clone());
+    st.events.push((version, kind, path.to_owned(), object.clone()));
+    object
+}
+
+/// `POST` to a collection: creates the object the body names, `409 AlreadyExists` if one has
+/// that name.
+fn create(state: &Mutex<State>, changed: &Notify, collection: &str, mut body: Value) -> Response<Body> {
+    let Some(name) = body["metadata"]["name"].as_str().map(str::to_owned) else {
+        return failure(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "metadata.name: Required value: name or generateName is required".to_owned(),
+        );
+    };
+    let target = format!("{collection}/{name}");
+    let mut st = lock(state);
+    if st.objects.contains_key(&target) {
+        let (resource, _) = resource_and_name(&target);
+        return failure(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            format!("{resource} \"{name}\" already exists"),
+        );
+    }
+    if let Some(ns) = collection
+        .split("/namespaces/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+    {
+        body["metadata"]["namespace"] = json!(ns);
+    }
+    body["metadata"]["uid"] = json!(format!("00000000-0000-4000-8000-{:012}", st.version + 1));
+    body["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+    let object = store(&mut st, &target, "ADDED", body);
+    drop(st);
+    changed.notify_waiters();
+    full(StatusCode::CREATED, &object)
+}
+
+/// `PUT`: replaces the object (its status only, for `.../status`), conditional on the
+/// body's `resourceVersion` when it carries one.
+fn replace(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Response<Body> {
+    let (target, status_only) = match path.strip_suffix("/status") {
+        Some(p) => (p.to_owned(), true),
+        None => (path.to_owned(), false),
+    };
+    let mut st = lock(state);
+    let Some(old) = st.objects.get(&target).cloned() else {
+        let (resource, name) = resource_and_name(&target);
+        return failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{resource} \"{name}\" not found"),
+        );
+    };
+    let (_, name) = resource_and_name(&target);
+    if body["metadata"]["name"].as_str() != Some(name) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the name of the object does not match the name on the URL".to_owned(),
+        );
+    }
+    if outdated(&old, &body) {
+        return conflict(&target);
+    }
+    let object = if status_only {
+        let mut o = old.clone();
+        o["status"] = body.get("status").cloned().unwrap_or(Value::Null);
+        o
+    } else {
+        let mut o = body;
+        for kept in ["uid", "creationTimestamp", "namespace"] {
+            if let Some(v) = old["metadata"].get(kept) {
+                o["metadata"][kept] = v.clone();
+            }
+        }
+        o
+    };
+    let object = store(&mut st, &target, "MODIFIED", object);
+    drop(st);
+    changed.notify_waiters();
+    full(StatusCode::OK, &object)
 }
 
 fn patch(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Response<Body> {
@@ -353,17 +528,16 @@ fn patch(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Res
             format!("{target} not found"),
         );
     };
+    // A merge patch naming a resourceVersion is a precondition, as on the API server.
+    if outdated(&object, &body) {
+        return conflict(&target);
+    }
     if status_only {
         object["status"] = body.get("status").cloned().unwrap_or(Value::Null);
     } else {
         merge(&mut object, &body);
     }
-    st.version += 1;
-    let version = st.version;
-    object["metadata"]["resourceVersion"] = json!(version.to_string());
-    st.objects.insert(target.clone(), object.clone());
-    st.events
-        .push((version, "MODIFIED", target, object.clone()));
+    let object = store(&mut st, &target, "MODIFIED", object);
     drop(st);
     changed.notify_waiters();
     full(StatusCode::OK, &object)

@@ -246,6 +246,14 @@ fn commented_examples_in_deploy_parse_when_uncommented() {
         ["lanyard:lanyard-agent"]
     );
     assert_eq!(c.k8s_auto_registration.unwrap().cluster, "prod");
+    assert_eq!(
+        c.k8s_bundle_configmap.unwrap().name,
+        "lanyard-bootstrap-bundle"
+    );
+    assert_eq!(
+        c.k8s_leader_election.unwrap().lease_duration,
+        Duration::from_secs(15)
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ use kube::runtime::{WatchStreamExt as _, watcher};
 use lanyard_datastore::{Datastore, DatastoreError, Entry, EntryFilter, PageRequest, Selector};
 use lanyard_id::{SpiffeId, TrustDomain};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_stream::StreamExt as _;
 
 use super::crd::{ClusterSPIFFEID, ClusterSpiffeIdStatus};
@@ -64,8 +65,14 @@ struct Stores {
     nodes: Store<Node>,
 }
 
-/// Follows one kind into a store, marking `dirty` on every event.
-fn follow<K>(api: Api<K>, dirty: mpsc::Sender<()>, what: &'static str) -> Store<K>
+/// Follows one kind into a store, marking `dirty` on every event, in a task of `tasks` (so the
+/// watch ends with the controller, which stops when its server stops leading).
+fn follow<K>(
+    tasks: &mut JoinSet<()>,
+    api: Api<K>,
+    dirty: mpsc::Sender<()>,
+    what: &'static str,
+) -> Store<K>
 where
     K: kube::Resource<DynamicType = ()>
         + Clone
@@ -78,7 +85,7 @@ where
     let (reader, writer) = reflector::store();
     let stream =
         reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         tokio::pin!(stream);
         while let Some(event) = stream.next().await {
             if let Err(e) = event {
@@ -101,19 +108,29 @@ impl AutoRegistration {
         }
     }
 
-    /// Runs until `shutdown` resolves.
+    /// Runs until `shutdown` resolves (the process stops, or it stops leading); its watches
+    /// end with it.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let (dirty_tx, mut dirty) = mpsc::channel(1);
+        // Dropped when `run` returns, which aborts the watches.
+        let mut watches = JoinSet::new();
+        let w = &mut watches;
         let stores = Stores {
             crs: follow(
+                w,
                 Api::all(self.client.clone()),
                 dirty_tx.clone(),
                 "ClusterSPIFFEID",
             ),
-            pods: follow(Api::all(self.client.clone()), dirty_tx.clone(), "Pod"),
-            namespaces: follow(Api::all(self.client.clone()), dirty_tx.clone(), "Namespace"),
-            nodes: follow(Api::all(self.client.clone()), dirty_tx, "Node"),
+            pods: follow(w, Api::all(self.client.clone()), dirty_tx.clone(), "Pod"),
+            namespaces: follow(
+                w,
+                Api::all(self.client.clone()),
+                dirty_tx.clone(),
+                "Namespace",
+            ),
+            nodes: follow(w, Api::all(self.client.clone()), dirty_tx, "Node"),
         };
         let ready = async {
             let _ = stores.crs.wait_until_ready().await;
@@ -128,7 +145,13 @@ impl AutoRegistration {
         tracing::info!(cluster = %self.cluster, "Kubernetes auto-registration running");
         let mut statuses: HashMap<String, ClusterSpiffeIdStatus> = HashMap::new();
         loop {
-            if let Err(e) = self.reconcile(&stores, &mut statuses).await {
+            // A pass is cut short at `shutdown`: each datastore write is a transaction of its
+            // own, and a new leader's first pass completes whatever this one left.
+            let pass = tokio::select! {
+                () = &mut shutdown => return,
+                pass = self.reconcile(&stores, &mut statuses) => pass,
+            };
+            if let Err(e) = pass {
                 tracing::warn!(cluster = %self.cluster, error = %e, "auto-registration reconciliation failed; retrying");
                 tokio::select! {
                     () = &mut shutdown => return,
