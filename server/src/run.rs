@@ -183,6 +183,24 @@ fn report_reserved_entries(cache: &EntryCache) {
     }
 }
 
+/// An API client of the `[node_attestors.k8s_psat.clusters.<name>]` `name` (validation made
+/// sure the tables that name one name a configured one); `watching` for watch streams.
+async fn cluster_client(
+    config: &ServerConfig,
+    name: &str,
+    watching: bool,
+) -> Result<Option<kube::Client>, RunError> {
+    let cluster = config
+        .node_attestors
+        .k8s_psat
+        .as_ref()
+        .and_then(|p| p.clusters.get(name));
+    match cluster {
+        Some(cluster) => Ok(Some(kube_client(name, cluster, watching).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Start-up choices made on the command line rather than in server.toml.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -276,45 +294,29 @@ pub async fn run_with(
             max_attestations: config.agent_api.max_attestations,
         },
     );
-    // Validation made sure each names a k8s_psat cluster.
-    let psat_cluster = |name: &str| {
-        config
-            .node_attestors
-            .k8s_psat
-            .as_ref()
-            .and_then(|p| p.clusters.get(name))
-    };
     let auto_registration = match &config.k8s_auto_registration {
-        Some(auto) => match psat_cluster(&auto.cluster) {
-            Some(cluster) => Some(AutoRegistration::new(
-                ds.clone(),
-                config.trust_domain.clone(),
-                auto.cluster.clone(),
-                kube_client(&auto.cluster, cluster, true).await?,
-            )),
-            None => None,
-        },
+        Some(auto) => cluster_client(&config, &auto.cluster, true)
+            .await?
+            .map(|client| {
+                AutoRegistration::new(
+                    ds.clone(),
+                    config.trust_domain.clone(),
+                    auto.cluster.clone(),
+                    client,
+                )
+            }),
         None => None,
     };
     let bundle_writer = match &config.k8s_bundle_configmap {
-        Some(b) => match psat_cluster(&b.cluster) {
-            Some(cluster) => Some(BundleConfigMap::new(
-                kube_client(&b.cluster, cluster, false).await?,
-                b,
-            )),
-            None => None,
-        },
+        Some(b) => cluster_client(&config, &b.cluster, false)
+            .await?
+            .map(|client| BundleConfigMap::new(client, b)),
         None => None,
     };
     let election = match &config.k8s_leader_election {
-        Some(l) => match psat_cluster(&l.cluster) {
-            Some(cluster) => Some(Election::new(
-                kube_client(&l.cluster, cluster, false).await?,
-                l,
-                process_identity(),
-            )),
-            None => None,
-        },
+        Some(l) => cluster_client(&config, &l.cluster, false)
+            .await?
+            .map(|client| Election::new(client, l, process_identity())),
         None => None,
     };
 

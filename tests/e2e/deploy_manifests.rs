@@ -438,7 +438,10 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     // The server keeps the agents' bootstrap ConfigMap current: the one the DaemonSet mounts,
     // under the file name the agent reads, which it may create, read and patch, and no other.
     let table = "k8s_bundle_configmap";
-    assert_eq!(server_setting(&server_toml, table, "cluster"), cluster.strip_prefix(PSAT_CLUSTERS).unwrap());
+    assert_eq!(
+        server_setting(&server_toml, table, "cluster"),
+        cluster.strip_prefix(PSAT_CLUSTERS).unwrap()
+    );
     let ns = server_setting(&server_toml, table, "namespace");
     let cm = server_setting(&server_toml, table, "name");
     let key = server_setting(&server_toml, table, "key");
@@ -450,8 +453,17 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     assert_eq!(bundle.file_name().unwrap(), key.as_str());
     assert!(r.may_on(sa, "create", ("", "configmaps"), &ns, None));
     for verb in ["get", "patch"] {
-        assert!(r.may_on(sa, verb, ("", "configmaps"), &ns, Some(&cm)), "{verb} {cm}");
-        assert!(!r.may_on(sa, verb, ("", "configmaps"), &ns, Some("lanyard-server-config")));
+        assert!(
+            r.may_on(sa, verb, ("", "configmaps"), &ns, Some(&cm)),
+            "{verb} {cm}"
+        );
+        assert!(!r.may_on(
+            sa,
+            verb,
+            ("", "configmaps"),
+            &ns,
+            Some("lanyard-server-config")
+        ));
     }
     assert!(!r.may_on(sa, "get", ("", "configmaps"), "kube-system", Some(&cm)));
     // One leader among the replicas, by a Lease it may create, read and update.
@@ -461,7 +473,10 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     let coordination = ("coordination.k8s.io", "leases");
     assert!(r.may_on(sa, "create", coordination, &ns, None));
     for verb in ["get", "update"] {
-        assert!(r.may_on(sa, verb, coordination, &ns, Some(&lease)), "{verb} {lease}");
+        assert!(
+            r.may_on(sa, verb, coordination, &ns, Some(&lease)),
+            "{verb} {lease}"
+        );
     }
     assert!(!r.may_on(sa, "update", coordination, &ns, Some("kube-scheduler")));
     // Its candidate identity is the pod's name, from the Downward API.

@@ -86,7 +86,11 @@ async fn the_bootstrap_configmap_follows_a_rotation_and_new_agents_attest_from_i
         .json();
     let newest = prepared["authority_id"].as_str().unwrap().to_owned();
     let after_prepare = configmap_follows(&kube, &server, "prepare").await;
-    assert_eq!(certificates(&after_prepare), 2, "the prepared authority is trusted ahead");
+    assert_eq!(
+        certificates(&after_prepare),
+        2,
+        "the prepared authority is trusted ahead"
+    );
 
     // Someone else wrote the ConfigMap between the server's read and its write: it reads again.
     kube.fail_writes(&path, 1, 409);
@@ -99,7 +103,10 @@ async fn the_bootstrap_configmap_follows_a_rotation_and_new_agents_attest_from_i
     }
     let after_revoke = configmap_pem(&kube).unwrap();
     assert_eq!(certificates(&after_revoke), 1);
-    assert_ne!(after_revoke, at_start, "the revoked authority is still there");
+    assert_ne!(
+        after_revoke, at_start,
+        "the revoked authority is still there"
+    );
 
     // What a node that joins now would have had without the writer: the bundle of the start no
     // longer verifies the server ...

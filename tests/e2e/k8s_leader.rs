@@ -10,16 +10,17 @@
 
 use std::time::{Duration, Instant};
 
-use lanyard_test_support::kube::{FakeKube, lease_path, namespace_path, node_path, pod_path};
+use lanyard_test_support::kube::{FakeKube, lease_path, pod_path};
 use serde_json::{Value, json};
 
 use crate::audit::{field, plain};
 use crate::harness::{PATIENCE, Server};
 use crate::k8s_bundle::configmap_follows;
+use crate::k8s_registration::{
+    CLUSTER, CSID, cluster_spiffe_id, payments_namespace_and_node, pod, server_with,
+};
 use crate::store::Store;
 
-const CLUSTER: &str = "prod";
-const CSID: &str = "/apis/lanyard.dev/v1alpha1/clusterspiffeids/payments";
 /// client-go's proportions (15 s / 10 s / 2 s), scaled down.
 const LEASE_DURATION: Duration = Duration::from_secs(3);
 const RETRY_PERIOD: Duration = Duration::from_millis(500);
@@ -28,67 +29,44 @@ fn lease() -> String {
     lease_path("lanyard", "lanyard-server-leader")
 }
 
-fn pod(name: &str, uid: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "payments", "uid": uid, "labels": {"app": "api"}},
-        "spec": {"nodeName": "node-1", "serviceAccountName": "api",
-                 "containers": [{"name": "app", "image": "api:1"}]},
-        "status": {"phase": "Running"}})
-}
-
 fn spiffe_id(pod: &str) -> String {
     format!("spiffe://example.org/ns/payments/sa/api/{pod}")
 }
 
+fn api_pod(name: &str, uid: &str) -> Value {
+    pod(name, uid, json!({"app": "api"}))
+}
+
 async fn cluster() -> FakeKube {
     let kube = FakeKube::start().await;
+    payments_namespace_and_node(&kube);
     kube.put(
-        &namespace_path("payments"),
-        json!({"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": "payments", "uid": "ns-1", "labels": {"team": "pay"}}}),
+        &pod_path("payments", "api-1"),
+        api_pod("api-1", "pod-uid-1"),
     );
-    kube.put(
-        &node_path("node-1"),
-        json!({"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "node-1", "uid": "3d1c0f9e-5c1d-4c61-9d2e-1f5a3c2b7d10"}}),
-    );
-    kube.put(&pod_path("payments", "api-1"), pod("api-1", "pod-uid-1"));
-    kube.put(
-        CSID,
-        json!({"apiVersion": "lanyard.dev/v1alpha1", "kind": "ClusterSPIFFEID",
-            "metadata": {"name": "payments"},
-            "spec": {
-                "spiffeIDTemplate": "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}/{{ .PodMeta.Name }}",
-                "podSelector": {"matchLabels": {"app": "api"}},
-            }}),
-    );
+    kube.put(CSID, cluster_spiffe_id(&[]));
     kube
 }
 
 /// A server with the controller, the ConfigMap writer and the election, all for [`CLUSTER`].
 async fn server(kube: &FakeKube, store: Store) -> Server {
-    let kubeconfig = kube.kubeconfig("server-token");
-    Server::start_with(store, |dir| {
-        let path = dir.join("kubeconfig");
-        std::fs::write(&path, kubeconfig).unwrap();
-        format!(
-            "\n[node_attestors.k8s_psat.clusters.{CLUSTER}]\n\
-             service_account_allow_list = [\"lanyard:lanyard-agent\"]\n\
-             kube_config_file = \"{}\"\n\
-             \n[k8s_auto_registration]\ncluster = \"{CLUSTER}\"\n\
-             \n[k8s_bundle_configmap]\ncluster = \"{CLUSTER}\"\n\
-             \n[k8s_leader_election]\ncluster = \"{CLUSTER}\"\n\
-             lease_duration = \"{}s\"\nrenew_deadline = \"2s\"\nretry_period = \"{}ms\"\n",
-            path.display(),
-            LEASE_DURATION.as_secs(),
-            RETRY_PERIOD.as_millis(),
-        )
-    })
-    .await
+    let more = format!(
+        "\n[k8s_bundle_configmap]\ncluster = \"{CLUSTER}\"\n\
+         \n[k8s_leader_election]\ncluster = \"{CLUSTER}\"\n\
+         lease_duration = \"{}s\"\nrenew_deadline = \"2s\"\nretry_period = \"{}ms\"\n",
+        LEASE_DURATION.as_secs(),
+        RETRY_PERIOD.as_millis(),
+    );
+    server_with(kube, store, &more).await
 }
 
 /// Polls `what` every 50 ms until it gives `Some`, for at most `limit`.
-async fn until<T>(limit: Duration, server: &Server, why: &str, mut what: impl FnMut() -> Option<T>) -> T {
+async fn until<T>(
+    limit: Duration,
+    server: &Server,
+    why: &str,
+    mut what: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = what() {
@@ -174,11 +152,23 @@ async fn the_next_server_takes_over_within_the_lease_duration(store: Store) {
     })
     .await;
     assert_eq!(holder(&kube).as_deref(), Some(id_a.as_str()));
-    for line in ["leading: starting", "auto-registration running", "written to the ConfigMap"] {
-        assert!(!b.log_text().contains(line), "the follower: {line}\n{}", b.log_text());
+    for line in [
+        "leading: starting",
+        "auto-registration running",
+        "written to the ConfigMap",
+    ] {
+        assert!(
+            !b.log_text().contains(line),
+            "the follower: {line}\n{}",
+            b.log_text()
+        );
     }
     if shared.is_none() {
-        assert_eq!(count_entries(&b, "api-1").await, 0, "the follower registered");
+        assert_eq!(
+            count_entries(&b, "api-1").await,
+            0,
+            "the follower registered"
+        );
     }
 
     // The leader dies without a word. The other takes over within the lease duration: counted
@@ -197,7 +187,10 @@ async fn the_next_server_takes_over_within_the_lease_duration(store: Store) {
 
     // The new leader's controller finds the pod's entry (PostgreSQL) or makes it (SQLite):
     // one either way, and a new pod gets one too.
-    kube.put(&pod_path("payments", "api-2"), pod("api-2", "pod-uid-2"));
+    kube.put(
+        &pod_path("payments", "api-2"),
+        api_pod("api-2", "pod-uid-2"),
+    );
     one_entry(&b, "api-2").await;
     one_entry(&b, "api-1").await;
 
@@ -209,9 +202,15 @@ async fn the_next_server_takes_over_within_the_lease_duration(store: Store) {
         .json();
     let newest = prepared["authority_id"].as_str().unwrap().to_owned();
     configmap_follows(&kube, &b, "prepare on the survivor").await;
-    b.cli(&["localauthority", "x509", "activate", "--authority-id", &newest])
-        .await
-        .ok();
+    b.cli(&[
+        "localauthority",
+        "x509",
+        "activate",
+        "--authority-id",
+        &newest,
+    ])
+    .await
+    .ok();
     configmap_follows(&kube, &b, "activate on the survivor").await;
 
     // The first server comes back as a candidate; the leader stops cleanly and gives the Lease

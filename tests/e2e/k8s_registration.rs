@@ -11,11 +11,26 @@ use serde_json::{Value, json};
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
-const CLUSTER: &str = "prod";
+pub(crate) const CLUSTER: &str = "prod";
 const NODE_UID: &str = "3d1c0f9e-5c1d-4c61-9d2e-1f5a3c2b7d10";
-const CSID: &str = "/apis/lanyard.dev/v1alpha1/clusterspiffeids/payments";
+pub(crate) const CSID: &str = "/apis/lanyard.dev/v1alpha1/clusterspiffeids/payments";
 
-fn pod(name: &str, uid: &str, labels: Value) -> Value {
+/// The namespace `payments` (labelled `team: pay`) and the node `node-1` its pods run on.
+pub(crate) fn payments_namespace_and_node(kube: &FakeKube) {
+    kube.put(
+        &namespace_path("payments"),
+        json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "payments", "uid": "ns-1", "labels": {"team": "pay"}}}),
+    );
+    kube.put(
+        &node_path("node-1"),
+        json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "node-1", "uid": NODE_UID}}),
+    );
+}
+
+/// A running pod of `payments` on `node-1`.
+pub(crate) fn pod(name: &str, uid: &str, labels: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": "payments", "uid": uid, "labels": labels},
         "spec": {"nodeName": "node-1", "serviceAccountName": "api",
@@ -23,7 +38,8 @@ fn pod(name: &str, uid: &str, labels: Value) -> Value {
         "status": {"phase": "Running"}})
 }
 
-fn cluster_spiffe_id(dns: &[&str]) -> Value {
+/// The ClusterSPIFFEID `payments`: pods labelled `app: api` in namespaces of team `pay`.
+pub(crate) fn cluster_spiffe_id(dns: &[&str]) -> Value {
     json!({"apiVersion": "lanyard.dev/v1alpha1", "kind": "ClusterSPIFFEID",
     "metadata": {"name": "payments"},
     "spec": {
@@ -36,6 +52,11 @@ fn cluster_spiffe_id(dns: &[&str]) -> Value {
 }
 
 async fn server(kube: &FakeKube, store: Store) -> Server {
+    server_with(kube, store, "").await
+}
+
+/// A server running auto-registration for [`CLUSTER`] on `kube`, with `more` tables.
+pub(crate) async fn server_with(kube: &FakeKube, store: Store, more: &str) -> Server {
     let kubeconfig = kube.kubeconfig("controller-token");
     Server::start_with(store, |dir| {
         let path = dir.join("kubeconfig");
@@ -44,7 +65,7 @@ async fn server(kube: &FakeKube, store: Store) -> Server {
             "\n[node_attestors.k8s_psat.clusters.{CLUSTER}]\n\
              service_account_allow_list = [\"lanyard:lanyard-agent\"]\n\
              kube_config_file = \"{}\"\n\
-             \n[k8s_auto_registration]\ncluster = \"{CLUSTER}\"\n",
+             \n[k8s_auto_registration]\ncluster = \"{CLUSTER}\"\n{more}",
             path.display()
         )
     })
@@ -90,20 +111,11 @@ datastore_tests!(entries_follow_pods_and_survive_a_restart);
 
 async fn entries_follow_pods_and_survive_a_restart(store: Store) {
     let kube = FakeKube::start().await;
-    kube.put(
-        &namespace_path("payments"),
-        json!({"apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": "payments", "uid": "ns-1", "labels": {"team": "pay"}}}),
-    );
+    payments_namespace_and_node(&kube);
     kube.put(
         &namespace_path("other"),
         json!({"apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": "other", "uid": "ns-2", "labels": {"team": "x"}}}),
-    );
-    kube.put(
-        &node_path("node-1"),
-        json!({"apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": "node-1", "uid": NODE_UID}}),
     );
     kube.put(
         &pod_path("payments", "api-1"),

@@ -309,7 +309,10 @@ async fn handle(
     }
     if method == Method::POST || method == Method::PUT || method == Method::PATCH {
         let target = if method == Method::POST {
-            format!("{path}/{}", body["metadata"]["name"].as_str().unwrap_or_default())
+            format!(
+                "{path}/{}",
+                body["metadata"]["name"].as_str().unwrap_or_default()
+            )
         } else {
             path.trim_end_matches("/status").to_owned()
         };
@@ -409,9 +412,22 @@ fn injected_failure(state: &Mutex<State>, target: &str) -> Option<Response<Body>
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Some(match code {
         409 => conflict(target),
-        429 => failure(status, "TooManyRequests", "the server has received too many requests and has asked us to try again later".to_owned()),
-        503 => failure(status, "ServiceUnavailable", "the server is currently unable to handle the request".to_owned()),
-        _ => failure(status, "InternalError", "Internal error occurred: injected by the test".to_owned()),
+        429 => failure(
+            status,
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later"
+                .to_owned(),
+        ),
+        503 => failure(
+            status,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request".to_owned(),
+        ),
+        _ => failure(
+            status,
+            "InternalError",
+            "Internal error occurred: injected by the test".to_owned(),
+        ),
     })
 }
 
@@ -429,13 +445,19 @@ fn store(st: &mut State, path: &str, kind: &'static str, mut object: Value) -> V
     let version = st.version;
     object["metadata"]["resourceVersion"] = json!(version.to_string());
     st.objects.insert(path.to_owned(), object.clone());
-    st.events.push((version, kind, path.to_owned(), object.clone()));
+    st.events
+        .push((version, kind, path.to_owned(), object.clone()));
     object
 }
 
 /// `POST` to a collection: creates the object the body names, `409 AlreadyExists` if one has
 /// that name.
-fn create(state: &Mutex<State>, changed: &Notify, collection: &str, mut body: Value) -> Response<Body> {
+fn create(
+    state: &Mutex<State>,
+    changed: &Notify,
+    collection: &str,
+    mut body: Value,
+) -> Response<Body> {
     let Some(name) = body["metadata"]["name"].as_str().map(str::to_owned) else {
         return failure(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -468,21 +490,39 @@ fn create(state: &Mutex<State>, changed: &Notify, collection: &str, mut body: Va
     full(StatusCode::CREATED, &object)
 }
 
-/// `PUT`: replaces the object (its status only, for `.../status`), conditional on the
-/// body's `resourceVersion` when it carries one.
-fn replace(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Response<Body> {
+/// What a `PUT` or `PATCH` of `path` updates: the object's path, whether only its status
+/// (`.../status`), and the object as stored; or the answer when it is missing or the write
+/// carries an outdated `resourceVersion` (a precondition, as on the API server).
+fn to_update(
+    st: &State,
+    path: &str,
+    body: &Value,
+) -> Result<(String, bool, Value), Box<Response<Body>>> {
     let (target, status_only) = match path.strip_suffix("/status") {
         Some(p) => (p.to_owned(), true),
         None => (path.to_owned(), false),
     };
-    let mut st = lock(state);
     let Some(old) = st.objects.get(&target).cloned() else {
         let (resource, name) = resource_and_name(&target);
-        return failure(
+        return Err(Box::new(failure(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!("{resource} \"{name}\" not found"),
-        );
+        )));
+    };
+    if outdated(&old, body) {
+        return Err(Box::new(conflict(&target)));
+    }
+    Ok((target, status_only, old))
+}
+
+/// `PUT`: replaces the object (its status only, for `.../status`), conditional on the
+/// body's `resourceVersion` when it carries one.
+fn replace(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Response<Body> {
+    let mut st = lock(state);
+    let (target, status_only, old) = match to_update(&st, path, &body) {
+        Ok(update) => update,
+        Err(answer) => return *answer,
     };
     let (_, name) = resource_and_name(&target);
     if body["metadata"]["name"].as_str() != Some(name) {
@@ -491,9 +531,6 @@ fn replace(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> R
             "BadRequest",
             "the name of the object does not match the name on the URL".to_owned(),
         );
-    }
-    if outdated(&old, &body) {
-        return conflict(&target);
     }
     let object = if status_only {
         let mut o = old.clone();
@@ -514,24 +551,13 @@ fn replace(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> R
     full(StatusCode::OK, &object)
 }
 
+/// `PATCH` (JSON merge): `.../<name>/status` sets `status`.
 fn patch(state: &Mutex<State>, changed: &Notify, path: &str, body: Value) -> Response<Body> {
-    // `.../<name>/status`: a status patch merges `status`.
-    let (target, status_only) = match path.strip_suffix("/status") {
-        Some(p) => (p.to_owned(), true),
-        None => (path.to_owned(), false),
-    };
     let mut st = lock(state);
-    let Some(mut object) = st.objects.get(&target).cloned() else {
-        return failure(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("{target} not found"),
-        );
+    let (target, status_only, mut object) = match to_update(&st, path, &body) {
+        Ok(update) => update,
+        Err(answer) => return *answer,
     };
-    // A merge patch naming a resourceVersion is a precondition, as on the API server.
-    if outdated(&object, &body) {
-        return conflict(&target);
-    }
     if status_only {
         object["status"] = body.get("status").cloned().unwrap_or(Value::Null);
     } else {

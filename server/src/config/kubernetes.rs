@@ -174,7 +174,11 @@ pub(super) fn validate(c: &ServerConfig) -> Result<(), ConfigError> {
             "the ConfigMap is written through that cluster's API access",
         )?;
         check_namespace("k8s_bundle_configmap.namespace", &b.namespace)?;
-        check_object_name("k8s_bundle_configmap.name", &b.name, "lanyard-bootstrap-bundle")?;
+        check_object_name(
+            "k8s_bundle_configmap.name",
+            &b.name,
+            "lanyard-bootstrap-bundle",
+        )?;
         if !is_configmap_key(&b.key) {
             return invalid(
                 "k8s_bundle_configmap.key",
@@ -230,10 +234,7 @@ fn validate_timing(l: &K8sLeaderElectionConfig) -> Result<(), ConfigError> {
     if l.retry_period < Duration::from_millis(100) {
         return invalid(
             "k8s_leader_election.retry_period",
-            format!(
-                "is {}; at least 100ms, e.g. \"2s\"",
-                show(l.retry_period)
-            ),
+            format!("is {}; at least 100ms, e.g. \"2s\"", show(l.retry_period)),
         );
     }
     if l.retry_period.mul_f64(RETRY_JITTER) >= l.renew_deadline {

@@ -32,12 +32,7 @@ async fn the_configmap_is_created_updated_on_change_and_shared_keys_are_kept() {
     assert_eq!(cm["metadata"]["namespace"], "lanyard", "{cm}");
 
     assert_eq!(w.write("PEM 1\n").await.unwrap(), Written::Unchanged);
-    let writes = |kube: &FakeKube| {
-        kube.requests()
-            .iter()
-            .filter(|r| r.method != "GET")
-            .count()
-    };
+    let writes = |kube: &FakeKube| kube.requests().iter().filter(|r| r.method != "GET").count();
     assert_eq!(writes(&kube), 1, "an unchanged bundle was written again");
 
     // Someone else keeps a key of their own in the ConfigMap.

@@ -55,8 +55,7 @@ async fn racing_candidates_elect_exactly_one() {
         candidates.push(candidate(&kube, &format!("server-{i}"), 1).await);
     }
     // No Lease yet: every candidate reads 404 and creates it; the API server lets one.
-    let results =
-        futures_join_all(candidates.iter_mut().map(|c| c.try_acquire_or_renew())).await;
+    let results = futures_join_all(candidates.iter_mut().map(|c| c.try_acquire_or_renew())).await;
     let won: Vec<usize> = (0..results.len())
         .filter(|i| matches!(results[*i], Ok(true)))
         .collect();
@@ -95,7 +94,9 @@ async fn racing_candidates_elect_exactly_one() {
 }
 
 /// `join_all` without the futures crate: the tries run concurrently on this task.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let mut set = Vec::new();
     for f in futures {
         set.push(Box::pin(f));
@@ -196,7 +197,11 @@ async fn a_lease_left_by_another_process_is_taken_after_its_duration_only() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(took, "never taken");
-    assert!(first.elapsed() >= Duration::from_secs(1), "{:?}", first.elapsed());
+    assert!(
+        first.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        first.elapsed()
+    );
     let lease = kube.get(&lease_path(NS, LEASE)).unwrap();
     assert_eq!(lease["spec"]["holderIdentity"], "new", "{lease}");
     assert_eq!(lease["spec"]["leaseTransitions"], 5, "{lease}");
@@ -207,6 +212,9 @@ fn identities_differ_per_process_and_jitter_stays_in_bounds() {
     assert_ne!(process_identity(), process_identity());
     for _ in 0..100 {
         let d = jittered(Duration::from_secs(1));
-        assert!(d >= Duration::from_secs(1) && d <= Duration::from_millis(1200), "{d:?}");
+        assert!(
+            d >= Duration::from_secs(1) && d <= Duration::from_millis(1200),
+            "{d:?}"
+        );
     }
 }

@@ -16,7 +16,6 @@ pub mod template;
 /// A client of a [`lanyard_test_support::kube::FakeKube`], as the server builds one from a
 /// kubeconfig.
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "test helper")]
 pub(crate) async fn fake_client(kube: &lanyard_test_support::kube::FakeKube) -> kube::Client {
     let kubeconfig = kube::config::Kubeconfig::from_yaml(&kube.kubeconfig("test-token")).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
