@@ -122,6 +122,8 @@ pub async fn run_while_leading<F, Fut>(
     tokio::pin!(stopping);
     loop {
         tokio::select! {
+            // First: a work that returned by itself at shutdown is not started again.
+            biased;
             () = &mut stopping => return,
             leads = leadership.acquired() => {
                 if !leads {
