@@ -437,6 +437,15 @@ impl ServerConfig {
         lanyard_config::load(path)
     }
 
+    /// The `[node_attestors.k8s_psat.clusters.<name>]` table `name`, if configured: the API
+    /// access of every Kubernetes feature that names the cluster.
+    pub fn k8s_psat_cluster(&self, name: &str) -> Option<&K8sClusterConfig> {
+        self.node_attestors
+            .k8s_psat
+            .as_ref()
+            .and_then(|p| p.clusters.get(name))
+    }
+
     /// The datastore URL: the configured one, or an SQLite file in `data_dir`.
     pub fn datastore_url(&self) -> String {
         match &self.datastore.url {

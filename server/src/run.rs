@@ -190,12 +190,7 @@ async fn cluster_client(
     name: &str,
     watching: bool,
 ) -> Result<Option<kube::Client>, RunError> {
-    let cluster = config
-        .node_attestors
-        .k8s_psat
-        .as_ref()
-        .and_then(|p| p.clusters.get(name));
-    match cluster {
+    match config.k8s_psat_cluster(name) {
         Some(cluster) => Ok(Some(kube_client(name, cluster, watching).await?)),
         None => Ok(None),
     }

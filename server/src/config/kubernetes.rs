@@ -126,12 +126,7 @@ pub(super) fn check_cluster(
     cluster: &str,
     why: &str,
 ) -> Result<(), ConfigError> {
-    let known = c
-        .node_attestors
-        .k8s_psat
-        .as_ref()
-        .is_some_and(|p| p.clusters.contains_key(cluster));
-    if known {
+    if c.k8s_psat_cluster(cluster).is_some() {
         return Ok(());
     }
     invalid(
