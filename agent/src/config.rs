@@ -63,6 +63,9 @@ pub struct AgentConfig {
     /// `[workload_api]`: connection, time and attestation limits of the Workload API socket.
     #[serde(default)]
     pub workload_api: WorkloadApiLimits,
+    /// `[admin]`: the agent's admin API (`lanyard-agent logger ...`).
+    #[serde(default)]
+    pub admin: AdminConfig,
     /// How long a stopping agent (SIGTERM, SIGINT) waits for open Workload API connections
     /// and calls before it exits anyway.
     #[serde(
@@ -70,6 +73,32 @@ pub struct AgentConfig {
         with = "humantime_serde"
     )]
     pub shutdown_grace: Duration,
+}
+
+/// `[admin]`: the agent's admin socket, for its operators only: its directory is created 0700
+/// and must be owned by the agent's uid, and a caller of another uid than the agent's or root's
+/// is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// The admin API's Unix socket.
+    #[serde(default = "default_admin_socket_path")]
+    pub socket_path: PathBuf,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            socket_path: default_admin_socket_path(),
+        }
+    }
+}
+
+/// Where `lanyard-agent logger` looks for the admin socket unless told otherwise.
+pub const DEFAULT_ADMIN_SOCKET_PATH: &str = "/run/lanyard-agent/admin/api.sock";
+
+fn default_admin_socket_path() -> PathBuf {
+    PathBuf::from(DEFAULT_ADMIN_SOCKET_PATH)
 }
 
 /// `[node_attestor]`.
@@ -404,6 +433,17 @@ impl ConfigFile for AgentConfig {
         }
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path");
+        }
+        if self.admin.socket_path.is_relative() {
+            return invalid("admin.socket_path", "must be an absolute path");
+        }
+        if self.admin.socket_path.parent() == self.socket_path.parent() {
+            return invalid(
+                "admin.socket_path",
+                "is in the Workload API socket's directory, which every workload may enter, but \
+                 the admin socket needs a directory of its own (mode 0700): e.g. \
+                 /run/lanyard-agent/admin/api.sock",
+            );
         }
         if let Some(k8s) = &self.workload_attestors.k8s {
             k8s.validate()?;

@@ -10,10 +10,12 @@
 //!   audience set.
 //! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
 //!   the PID-reuse defence.
+//! - [`admin`]: the agent's admin API on its private admin socket (`Logger`).
 //! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
-//!   API client.
+//!   API client, and `logger`, an admin API client.
 //! - [`run`]: starts everything: `lanyard-agent run`.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod jwt;

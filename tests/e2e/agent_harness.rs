@@ -249,6 +249,11 @@ impl Agent {
         self.files.data_dir.clone()
     }
 
+    /// The agent's admin socket (`[admin] socket_path`).
+    pub(crate) fn admin_socket(&self) -> PathBuf {
+        self.files.admin_socket.clone()
+    }
+
     /// The trust bundle file agent.toml names (`trust_bundle_path`).
     pub(crate) fn trust_bundle_path(&self) -> PathBuf {
         self.files.bundle.clone()

@@ -416,6 +416,13 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     assert_eq!(volume["hostPath"]["type"], "DirectoryOrCreate");
     assert_ne!(mount["readOnly"], true);
 
+    // The admin socket gets a directory of its own on a pod-local writable volume (the root
+    // filesystem is read-only), not shared with workloads.
+    let admin_dir = config.admin.socket_path.parent().unwrap();
+    assert_ne!(admin_dir, config.socket_path.parent().unwrap());
+    let (volume, _) = mounted_at(pod, c, admin_dir.parent().unwrap());
+    assert!(volume["emptyDir"].is_object(), "{volume}");
+
     // The agent's identity survives pod restarts on the node.
     let (volume, _) = mounted_at(pod, c, &config.data_dir);
     assert_eq!(volume["hostPath"]["path"], "/var/lib/lanyard/agent");
@@ -495,6 +502,55 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     // k8s:pod-uid selector the entries carry, through the k8s attestor checked above).
     let auto = server_setting(&server_toml, "k8s_auto_registration", "cluster");
     assert_eq!(auto, cluster);
+}
+
+/// The Pod Security Admission levels of the `lanyard` namespace hold: `enforce: privileged`,
+/// which the agent needs, and `warn`/`audit: restricted`, which the server's pods meet, so that
+/// a warning points at the agent's known needs and nothing else.
+#[test]
+fn the_namespace_admits_the_agent_and_warns_about_anything_less_than_restricted() {
+    let Some(r) = render("overlays/sqlite") else {
+        return;
+    };
+    let labels = &r.get("Namespace", "lanyard")["metadata"]["labels"];
+    let psa = |mode: &str| str_at(&labels[format!("pod-security.kubernetes.io/{mode}")]);
+    assert_eq!(psa("enforce"), "privileged");
+    assert_eq!(psa("warn"), "restricted");
+    assert_eq!(psa("audit"), "restricted");
+    for mode in ["enforce", "warn", "audit"] {
+        assert_eq!(
+            psa(&format!("{mode}-version")),
+            format!("v{KUBERNETES_VERSION}"),
+            "pinned to the version the manifests are checked against"
+        );
+    }
+    // What `baseline` forbids, the agent has: so `enforce` can be nothing less than privileged.
+    let (_, agent, _) = r.workload("DaemonSet", "lanyard-agent", "agent");
+    assert_eq!(agent["hostPID"], true);
+    assert_eq!(agent["hostNetwork"], true);
+    assert!(array(&agent["volumes"]).iter().any(|v| v["hostPath"].is_object()));
+    // The server's pod meets `restricted` (the checks of the Pod Security Standards' restricted
+    // profile that its spec can break).
+    let (_, pod, c) = r.workload("StatefulSet", "lanyard-server", "server");
+    for host in ["hostPID", "hostNetwork", "hostIPC"] {
+        assert_ne!(pod[host], true, "{host}");
+    }
+    let allowed = ["configMap", "emptyDir", "projected", "secret", "downwardAPI", "persistentVolumeClaim", "ephemeral", "csi"];
+    for v in array(&pod["volumes"]) {
+        let kinds: Vec<&String> = v.as_object().unwrap().keys().filter(|k| *k != "name").collect();
+        assert!(
+            kinds.iter().all(|k| allowed.contains(&k.as_str())),
+            "restricted forbids volume {v}"
+        );
+    }
+    let sc = &pod["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert_ne!(sc["runAsUser"], 0);
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    let csc = &c["securityContext"];
+    assert_eq!(csc["allowPrivilegeEscalation"], false);
+    assert_eq!(csc["capabilities"]["drop"][0], "ALL");
+    assert!(csc["capabilities"]["add"].is_null());
 }
 
 #[test]

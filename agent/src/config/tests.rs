@@ -319,3 +319,108 @@ fn the_join_token_is_not_printed() {
     assert!(!shown.contains("s3cret-token"), "{shown}");
     assert!(shown.contains("<redacted>"), "{shown}");
 }
+
+#[test]
+fn every_key_has_a_variable_of_its_own_and_is_in_the_example() {
+    let problems = lanyard_config::example::problems::<AgentConfig>(include_str!(
+        "../../../deploy/conf/agent.toml"
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn any_key_is_set_by_its_variable_as_the_type_it_has() {
+    let env = [
+        ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "10"),
+        ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS_PER_UID", "5"),
+        ("LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT", "30s"),
+        ("LANYARD_AGENT_INSECURE_BOOTSTRAP", "true"),
+        ("LANYARD_AGENT_WORKLOAD_ATTESTORS_UNIX_DISCOVER_WORKLOAD_PATH", "true"),
+        ("LANYARD_AGENT_LOG_FORMAT", "json"),
+        ("LANYARD_AGENT_HEALTH_BIND_ADDRESS", "127.0.0.1:9998"),
+        ("LANYARD_AGENT_NODE_ATTESTOR_K8S_PSAT_CLUSTER", "prod"),
+    ];
+    let c = with_overrides(MIN, &[], &env).unwrap();
+    assert_eq!(c.workload_api.max_connections, 10);
+    assert_eq!(c.workload_api.max_connections_per_uid, 5);
+    assert_eq!(c.workload_api.idle_timeout, Duration::from_secs(30));
+    assert!(c.insecure_bootstrap);
+    assert!(c.workload_attestors.unix.discover_workload_path);
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9998");
+    // A variable under an optional table turns the table on, with its other keys' defaults.
+    assert_eq!(c.node_attestor.k8s_psat.unwrap().cluster, "prod");
+
+    for (env, says) in [
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "lots"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS (overrides `workload_api.max_connections`): \"lots\" is not an integer",
+        ),
+        (
+            ("LANYARD_AGENT_INSECURE_BOOTSTRAP", "yes"),
+            "\"yes\" is not true or false",
+        ),
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "0"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS (overrides `workload_api.max_connections`): must be at least 1",
+        ),
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT", "soon"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT",
+        ),
+    ] {
+        let e = with_overrides(MIN, &[], &[env]).unwrap_err().to_string();
+        assert!(e.contains(says), "{env:?}: {e}");
+    }
+}
+
+#[test]
+fn an_old_variable_name_is_an_alias_of_the_rule_s() {
+    let env = |pairs: &[(&str, &str)]| with_overrides(MIN, &[], pairs);
+    let c = env(&[("LANYARD_AGENT_HEALTH_ADDRESS", "127.0.0.1:9997")]).unwrap();
+    assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9997");
+    let c = env(&[
+        ("LANYARD_LOG_LEVEL", "debug"),
+        ("LANYARD_AGENT_LOG_LEVEL", "debug"),
+    ])
+    .unwrap();
+    assert_eq!(c.log_level, "debug");
+    let e = env(&[
+        ("LANYARD_LOG_LEVEL", "debug"),
+        ("LANYARD_AGENT_LOG_LEVEL", "warn"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "invalid LANYARD_AGENT_LOG_LEVEL and LANYARD_LOG_LEVEL (overrides `log_level`): both are set, to different values"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_variable_that_names_no_key_is_reported_with_the_nearest() {
+    let o = Overrides::<AgentConfig>::from_pairs(
+        &[],
+        &[
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS", "10"),
+            ("LANYARD_AGENT_CONFIG", "/etc/lanyard/agent.toml"),
+            ("LANYARD_SERVER_BIND_ADDRESS", "0.0.0.0:1"),
+            ("LANYARD_JOIN_TOKEN", "t"),
+        ],
+    );
+    assert_eq!(
+        o.unknown_variables(),
+        ["LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS"]
+    );
+    // `run` goes on (and logs a warning); `check-config` refuses.
+    o.from_toml(MIN).unwrap();
+    let e = o.refuse_unknown().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS names no key of agent.toml, so it would \
+         change nothing: check its spelling (the nearest variable is \
+         LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS) or unset it"
+    );
+}

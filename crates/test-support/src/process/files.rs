@@ -43,14 +43,17 @@ impl ServerFiles {
 
 /// The files of a `lanyard-agent run` in one directory: `agent.toml` (trust domain
 /// `example.org`, health endpoint on 127.0.0.1:0, `log_level = "info"`), the trust bundle
-/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock` and the log
-/// `agent.log`.
+/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock`, the admin
+/// socket `admin/api.sock` (set as the dotted key `admin.socket_path`, so `extra` must not open
+/// an `[admin]` table) and the log `agent.log`.
 #[derive(Debug, Clone)]
 pub struct AgentFiles {
     /// `agent.toml`.
     pub config: PathBuf,
     /// The Workload API socket.
     pub socket: PathBuf,
+    /// The admin socket (`lanyard-agent logger ...`).
+    pub admin_socket: PathBuf,
     /// The data_dir (SVID, key, bundle).
     pub data_dir: PathBuf,
     /// The trust bundle file the config names (`trust_bundle_path`).
@@ -72,6 +75,7 @@ impl AgentFiles {
         let files = AgentFiles {
             config: dir.join("agent.toml"),
             socket: dir.join("public").join("api.sock"),
+            admin_socket: dir.join("admin").join("api.sock"),
             data_dir: dir.join("data"),
             bundle: dir.join("bundle.pem"),
             log: dir.join("agent.log"),
@@ -83,6 +87,7 @@ impl AgentFiles {
                 ("data_dir", files.data_dir.display().to_string()),
                 ("socket_path", files.socket.display().to_string()),
                 ("trust_bundle_path", files.bundle.display().to_string()),
+                ("admin.socket_path", files.admin_socket.display().to_string()),
             ],
             extra,
         );
