@@ -528,16 +528,34 @@ fn the_namespace_admits_the_agent_and_warns_about_anything_less_than_restricted(
     let (_, agent, _) = r.workload("DaemonSet", "lanyard-agent", "agent");
     assert_eq!(agent["hostPID"], true);
     assert_eq!(agent["hostNetwork"], true);
-    assert!(array(&agent["volumes"]).iter().any(|v| v["hostPath"].is_object()));
+    assert!(
+        array(&agent["volumes"])
+            .iter()
+            .any(|v| v["hostPath"].is_object())
+    );
     // The server's pod meets `restricted` (the checks of the Pod Security Standards' restricted
     // profile that its spec can break).
     let (_, pod, c) = r.workload("StatefulSet", "lanyard-server", "server");
     for host in ["hostPID", "hostNetwork", "hostIPC"] {
         assert_ne!(pod[host], true, "{host}");
     }
-    let allowed = ["configMap", "emptyDir", "projected", "secret", "downwardAPI", "persistentVolumeClaim", "ephemeral", "csi"];
+    let allowed = [
+        "configMap",
+        "emptyDir",
+        "projected",
+        "secret",
+        "downwardAPI",
+        "persistentVolumeClaim",
+        "ephemeral",
+        "csi",
+    ];
     for v in array(&pod["volumes"]) {
-        let kinds: Vec<&String> = v.as_object().unwrap().keys().filter(|k| *k != "name").collect();
+        let kinds: Vec<&String> = v
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "name")
+            .collect();
         assert!(
             kinds.iter().all(|k| allowed.contains(&k.as_str())),
             "restricted forbids volume {v}"

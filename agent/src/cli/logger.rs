@@ -16,6 +16,7 @@ pub enum LoggerCmd {
     Show(AdminArgs),
     /// Change the log filter now, until `logger reset` or a restart (agent.toml is not changed).
     Set {
+        /// The admin socket and the output format.
         #[command(flatten)]
         admin: AdminArgs,
         /// A level (trace, debug, info, warn, error, off) or `target=level` directives, e.g.

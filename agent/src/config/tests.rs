@@ -334,8 +334,10 @@ fn any_key_is_set_by_its_variable_as_the_type_it_has() {
         ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "10"),
         ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS_PER_UID", "5"),
         ("LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT", "30s"),
-        ("LANYARD_AGENT_INSECURE_BOOTSTRAP", "true"),
-        ("LANYARD_AGENT_WORKLOAD_ATTESTORS_UNIX_DISCOVER_WORKLOAD_PATH", "true"),
+        (
+            "LANYARD_AGENT_WORKLOAD_ATTESTORS_UNIX_DISCOVER_WORKLOAD_PATH",
+            "true",
+        ),
         ("LANYARD_AGENT_LOG_FORMAT", "json"),
         ("LANYARD_AGENT_HEALTH_BIND_ADDRESS", "127.0.0.1:9998"),
         ("LANYARD_AGENT_NODE_ATTESTOR_K8S_PSAT_CLUSTER", "prod"),
@@ -344,7 +346,6 @@ fn any_key_is_set_by_its_variable_as_the_type_it_has() {
     assert_eq!(c.workload_api.max_connections, 10);
     assert_eq!(c.workload_api.max_connections_per_uid, 5);
     assert_eq!(c.workload_api.idle_timeout, Duration::from_secs(30));
-    assert!(c.insecure_bootstrap);
     assert!(c.workload_attestors.unix.discover_workload_path);
     assert_eq!(c.log_format, LogFormat::Json);
     assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9998");

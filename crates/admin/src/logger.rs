@@ -38,7 +38,8 @@ impl LoggerService {
     fn set<T>(self, request: &Request<T>, to: &str) -> Result<Response<Logger>, Status> {
         let level = self.level()?;
         // Refused before the audit line: nothing changes.
-        lanyard_observe::check_log_level(to).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        lanyard_observe::check_log_level(to)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         // Logged before the change, so it is written under the filter being left (a change to
         // `error` would hide a line written after it).
         audit(request, "logger.set", to);

@@ -189,7 +189,10 @@ async fn clear_stale_socket(path: &Path, whose: AdminSocket) -> Result<(), Admin
 
 /// Prepares the directory, clears a stale socket and binds the admin socket at `socket_path`,
 /// so that a caller can announce readiness only once the socket accepts connections.
-pub async fn bind(socket_path: &Path, whose: AdminSocket) -> Result<UnixListener, AdminSocketError> {
+pub async fn bind(
+    socket_path: &Path,
+    whose: AdminSocket,
+) -> Result<UnixListener, AdminSocketError> {
     let dir = socket_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

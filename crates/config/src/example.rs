@@ -42,7 +42,9 @@ pub fn problems<C: Overridable>(text: &str) -> Vec<String> {
             k.path == *path || (k.kind == Kind::Table && path.starts_with(&format!("{}.", k.path)))
         });
         match key {
-            None => problems.push(format!("`{path}` is in the example but no variable sets it")),
+            None => problems.push(format!(
+                "`{path}` is in the example but no variable sets it"
+            )),
             Some(key) if key.path == *path && !fits(key.kind, value) => problems.push(format!(
                 "`{path}` = {value} in the example, but the key takes {}",
                 key.kind.example()

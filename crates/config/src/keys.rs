@@ -12,7 +12,9 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer as _, MapAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer as _, MapAccess, Visitor,
+};
 
 /// The TOML type of a key's value, as the config type reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +247,10 @@ struct OneKey<'a> {
 impl<'de, 'a> MapAccess<'de> for OneKey<'a> {
     type Error = Stop;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Stop> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Stop> {
         match self.key.take() {
             Some(key) => seed.deserialize(key.into_deserializer()).map(Some),
             None => Ok(None),

@@ -523,12 +523,7 @@ mod tests {
 
     #[test]
     fn flags_are_named_after_their_variables() {
-        let flags = |args: &FileArgs| {
-            args.flags
-                .iter()
-                .map(Override::flag)
-                .collect::<Vec<_>>()
-        };
+        let flags = |args: &FileArgs| args.flags.iter().map(Override::flag).collect::<Vec<_>>();
         assert_eq!(
             flags(&SERVER),
             [
@@ -558,7 +553,10 @@ mod tests {
             variable("LANYARD_AGENT_", "workload_api.max_connections"),
             "LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS"
         );
-        assert_eq!(variable("LANYARD_SERVER_", "log_level"), "LANYARD_SERVER_LOG_LEVEL");
+        assert_eq!(
+            variable("LANYARD_SERVER_", "log_level"),
+            "LANYARD_SERVER_LOG_LEVEL"
+        );
     }
 
     #[test]
@@ -567,8 +565,14 @@ mod tests {
             parse(Kind::String, "007").unwrap(),
             toml::Value::String("007".into())
         );
-        assert_eq!(parse(Kind::Integer, "4096").unwrap(), toml::Value::Integer(4096));
-        assert_eq!(parse(Kind::Bool, "true").unwrap(), toml::Value::Boolean(true));
+        assert_eq!(
+            parse(Kind::Integer, "4096").unwrap(),
+            toml::Value::Integer(4096)
+        );
+        assert_eq!(
+            parse(Kind::Bool, "true").unwrap(),
+            toml::Value::Boolean(true)
+        );
         assert_eq!(
             parse(Kind::Array, r#"["a", "b"]"#).unwrap(),
             toml::Value::Array(vec!["a".into(), "b".into()])
@@ -582,8 +586,16 @@ mod tests {
             toml::Value::Array(vec!["a:1".into(), "b:2".into()])
         );
         for (kind, raw, says) in [
-            (Kind::Integer, "many", "\"many\" is not an integer, e.g. 4096"),
-            (Kind::Integer, "1\nsocket_path = \"/x\"", "is not an integer"),
+            (
+                Kind::Integer,
+                "many",
+                "\"many\" is not an integer, e.g. 4096",
+            ),
+            (
+                Kind::Integer,
+                "1\nsocket_path = \"/x\"",
+                "is not an integer",
+            ),
             (Kind::Bool, "yes", "is not true or false"),
             (Kind::Array, "a,b", "is not a TOML inline array"),
         ] {
@@ -594,8 +606,14 @@ mod tests {
 
     #[test]
     fn misspellings_are_near_their_variable() {
-        assert_eq!(edit_distance("LANYARD_SERVER_DATA_DIR", "LANYARD_SERVER_DATA_DIR"), 0);
-        assert_eq!(edit_distance("LANYARD_SERVER_DATA_DIR", "LANYARD_SERVER_DATADIR"), 1);
+        assert_eq!(
+            edit_distance("LANYARD_SERVER_DATA_DIR", "LANYARD_SERVER_DATA_DIR"),
+            0
+        );
+        assert_eq!(
+            edit_distance("LANYARD_SERVER_DATA_DIR", "LANYARD_SERVER_DATADIR"),
+            1
+        );
         assert_eq!(edit_distance("abc", "xbcd"), 2);
     }
 }

@@ -209,7 +209,10 @@ mod tests {
             return;
         }
         let level = init_logging("warn", LogFormat::Text).unwrap();
-        assert_eq!((level.current(), level.launch()), ("warn".to_owned(), "warn"));
+        assert_eq!(
+            (level.current(), level.launch()),
+            ("warn".to_owned(), "warn")
+        );
         level.set("lanyard_observe=debug,info").unwrap();
         assert_eq!(level.current(), "lanyard_observe=debug,info");
         assert!(tracing::enabled!(tracing::Level::DEBUG));

@@ -288,9 +288,15 @@ fn any_key_is_set_by_its_variable_as_the_type_it_has() {
     let env = [
         ("LANYARD_SERVER_CA_TTL", "48h"),
         ("LANYARD_SERVER_CA_KEY_TYPE", "ec-p384"),
-        ("LANYARD_SERVER_ENTRIES_EXTRA_SELECTOR_TYPES", r#"["custom"]"#),
+        (
+            "LANYARD_SERVER_ENTRIES_EXTRA_SELECTOR_TYPES",
+            r#"["custom"]"#,
+        ),
         ("LANYARD_SERVER_AGENT_API_MAX_CONNECTIONS", "100"),
-        ("LANYARD_SERVER_DATASTORE_URL", "postgres://lanyard@db/lanyard"),
+        (
+            "LANYARD_SERVER_DATASTORE_URL",
+            "postgres://lanyard@db/lanyard",
+        ),
         (
             "LANYARD_SERVER_NODE_ATTESTORS_K8S_PSAT_CLUSTERS",
             r#"{ prod = { service_account_allow_list = ["lanyard:lanyard-agent"] } }"#,
@@ -310,7 +316,10 @@ fn any_key_is_set_by_its_variable_as_the_type_it_has() {
     );
     // The old name of `datastore.url`'s variable still works, and agrees or is refused.
     let both = [
-        ("LANYARD_SERVER_DATASTORE_URL", "postgres://lanyard@db/lanyard"),
+        (
+            "LANYARD_SERVER_DATASTORE_URL",
+            "postgres://lanyard@db/lanyard",
+        ),
         ("LANYARD_DATASTORE_URL", "postgres://lanyard@other/lanyard"),
     ];
     let e = Overrides::<ServerConfig>::from_pairs(&[], &both)

@@ -37,10 +37,12 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
     assert_eq!(shown["current_level"], "info");
     assert_eq!(shown["launch_level"], "info");
 
-    let set = server.cli(&["logger", "set", "--level", "debug"]).await.ok();
+    let set = server
+        .cli(&["logger", "set", "--level", "debug"])
+        .await
+        .ok();
     assert_eq!(
-        set.stdout,
-        "current level: debug\nlaunch level:  info\n",
+        set.stdout, "current level: debug\nlaunch level:  info\n",
         "{set}"
     );
     server.cli(&["entry", "list"]).await.ok();
@@ -68,7 +70,10 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
         ),
         "{bad}"
     );
-    let shown = server.cli(&["logger", "show", "--output", "json"]).await.json();
+    let shown = server
+        .cli(&["logger", "show", "--output", "json"])
+        .await
+        .json();
     assert_eq!(shown["current_level"], "debug");
 
     let reset = server.cli(&["logger", "reset"]).await.ok();
@@ -78,7 +83,10 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
     server.cli(&["token", "generate"]).await.ok();
     let log = server.log_text();
     let after_reset = plain(&log[before..]);
-    assert!(after_reset.contains(" action=\"token.generate\""), "{after_reset}");
+    assert!(
+        after_reset.contains(" action=\"token.generate\""),
+        "{after_reset}"
+    );
     assert_eq!(debug_lines(&after_reset), Vec::<String>::new());
 }
 
@@ -124,8 +132,12 @@ async fn the_agent_log_level_changes_at_runtime_over_its_admin_socket() {
 
     // Holds the one slot, then has a second connection refused; returns once the agent closed it.
     let overflow = || async {
-        let held = tokio::net::UnixStream::connect(&agent.socket).await.unwrap();
-        let mut refused = tokio::net::UnixStream::connect(&agent.socket).await.unwrap();
+        let held = tokio::net::UnixStream::connect(&agent.socket)
+            .await
+            .unwrap();
+        let mut refused = tokio::net::UnixStream::connect(&agent.socket)
+            .await
+            .unwrap();
         let mut buf = [0u8; 1];
         let read = tokio::time::timeout(PATIENCE, refused.read(&mut buf))
             .await
@@ -152,7 +164,9 @@ async fn the_agent_log_level_changes_at_runtime_over_its_admin_socket() {
     let (code, _, stderr) = run(logger(&["set", "--level", "loud"])).await;
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
-        stderr.contains("set log level : invalid log_level \"loud\": \"loud\" is not a level; the levels are"),
+        stderr.contains(
+            "set log level : invalid log_level \"loud\": \"loud\" is not a level; the levels are"
+        ),
         "{stderr}"
     );
 

@@ -72,20 +72,27 @@ async fn sqlite_in_memory_works_for_quick_tools() {
 
 /// Records a migration of a newer build in the datastore at `url`, as sqlx records its own.
 async fn migrate_from_the_future(url: &str, postgres: bool) {
-    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                  VALUES (9999, 'a newer server''s', TRUE, '\\x00'::bytea, 0)";
     if postgres {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query(insert).execute(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'a newer server''s', TRUE, '\\x00'::bytea, 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
         pool.close().await;
     } else {
         let pool = sqlx::SqlitePool::connect(&format!("sqlite://{url}"))
             .await
             .unwrap();
-        sqlx::query(&insert.replace("'\\x00'::bytea", "x'00'"))
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'a newer server''s', TRUE, x'00', 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
         pool.close().await;
     }
 }
@@ -105,7 +112,10 @@ async fn a_newer_schema_is_refused(h: crate::common::Harness) {
         msg.starts_with("the datastore's schema is at version 9999, newer than this server knows"),
         "{msg}"
     );
-    assert!(msg.contains("restore the backup taken before the upgrade"), "{msg}");
+    assert!(
+        msg.contains("restore the backup taken before the upgrade"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]

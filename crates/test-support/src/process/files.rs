@@ -87,7 +87,10 @@ impl AgentFiles {
                 ("data_dir", files.data_dir.display().to_string()),
                 ("socket_path", files.socket.display().to_string()),
                 ("trust_bundle_path", files.bundle.display().to_string()),
-                ("admin.socket_path", files.admin_socket.display().to_string()),
+                (
+                    "admin.socket_path",
+                    files.admin_socket.display().to_string(),
+                ),
             ],
             extra,
         );
