@@ -27,7 +27,7 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
     let server = Server::start(Store::Sqlite).await;
     // At the configured `info`, admin calls (each a few datastore queries, which sqlx logs at
     // debug) leave no debug line.
-    server.cli(&["entry", "list"]).await.ok();
+    server.cli(&["entry", "show"]).await.ok();
     server.cli(&["token", "generate"]).await.ok();
     assert_eq!(debug_lines(&server.log_text()), Vec::<String>::new());
     let shown = server
@@ -45,7 +45,7 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
         set.stdout, "current level: debug\nlaunch level:  info\n",
         "{set}"
     );
-    server.cli(&["entry", "list"]).await.ok();
+    server.cli(&["entry", "show"]).await.ok();
     let log = plain(&server.log_text());
     assert!(
         debug_lines(&log).iter().any(|l| l.contains("sqlx::query")),
@@ -79,7 +79,7 @@ async fn the_server_log_level_changes_at_runtime_and_resets() {
     let reset = server.cli(&["logger", "reset"]).await.ok();
     assert_eq!(reset.stdout, "current level: info\nlaunch level:  info\n");
     let before = server.log_text().len();
-    server.cli(&["entry", "list"]).await.ok();
+    server.cli(&["entry", "show"]).await.ok();
     server.cli(&["token", "generate"]).await.ok();
     let log = server.log_text();
     let after_reset = plain(&log[before..]);
