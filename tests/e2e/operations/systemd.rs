@@ -25,7 +25,11 @@ fn environment(unit: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_systemd_units_verify_without_warnings_and_set_variables_the_binaries_read() {
-    if Command::new("systemd-analyze").arg("--version").output().is_err() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         println!(
             "SKIPPED: systemd-analyze is not installed, so deploy/systemd was not verified; \
              install systemd to run this test"
@@ -39,7 +43,10 @@ fn the_systemd_units_verify_without_warnings_and_set_variables_the_binaries_read
     ] {
         let text = std::fs::read_to_string(unit_file(unit)).unwrap();
         let installed = format!("/usr/local/bin/{binary}");
-        assert!(text.contains(&format!("ExecStart={installed} run ")), "{unit}");
+        assert!(
+            text.contains(&format!("ExecStart={installed} run ")),
+            "{unit}"
+        );
         let built = bin(binary);
         let path = dir.path().join(unit);
         std::fs::write(&path, text.replace(&installed, built.to_str().unwrap())).unwrap();
@@ -80,7 +87,10 @@ fn the_systemd_units_verify_without_warnings_and_set_variables_the_binaries_read
         // Its variables name keys (a typo would warn at every start), and check-config accepts
         // them over the example file.
         let env = environment(&text);
-        assert!(!env.is_empty(), "{unit} sets the paths its directories hold");
+        assert!(
+            !env.is_empty(),
+            "{unit} sets the paths its directories hold"
+        );
         let config = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../deploy/conf")
             .join(example);
@@ -100,7 +110,10 @@ fn the_systemd_units_verify_without_warnings_and_set_variables_the_binaries_read
             String::from_utf8_lossy(&out.stderr)
         );
         for (_, value) in &env {
-            assert!(stdout.contains(value.as_str()), "{unit}: {value} not in\n{stdout}");
+            assert!(
+                stdout.contains(value.as_str()),
+                "{unit}: {value} not in\n{stdout}"
+            );
         }
     }
 }
