@@ -470,10 +470,12 @@ impl<C: Overridable> clap::Args for ConfigArgs<C> {
             }))
             .after_help(format!(
                 "Every key of {} can also be set by an environment variable: {}, then the dotted \
-                 key in upper case with `.` as `_` (`{}`).",
+                 key in upper case with `.` as `_` (`[health] bind_address`: {}). \
+                 `check-config` refuses a {}* variable that names no key.",
                 C::ARGS.file_name,
                 C::ARGS.prefix,
                 variable(C::ARGS.prefix, "health.bind_address"),
+                C::ARGS.prefix,
             ))
     }
 

@@ -160,31 +160,27 @@ impl LogLevel {
     /// Filters by `level` from now on, after checking it as the `log_level` key is checked.
     pub fn set(&self, level: &str) -> Result<(), LoggingError> {
         check_log_level(level)?;
+        self.install(level)
+    }
+
+    /// Back to [`LogLevel::launch`]. (Not checked again: it was parsed at start, and `RUST_LOG`
+    /// may hold what `check_log_level` refuses.)
+    pub fn reset(&self) -> Result<(), LoggingError> {
+        self.install(&self.launch)
+    }
+
+    /// Swaps the filter for `level`'s.
+    fn install(&self, level: &str) -> Result<(), LoggingError> {
         let filter = EnvFilter::try_new(level).map_err(|e| LoggingError::BadLevel {
             level: level.to_owned(),
             reason: e.to_string(),
         })?;
+        // Held across the swap, so that `current` names the filter in effect.
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         self.handle
             .reload(filter)
             .map_err(|e| LoggingError::Reload(e.to_string()))?;
         level.clone_into(&mut current);
-        Ok(())
-    }
-
-    /// Back to [`LogLevel::launch`].
-    pub fn reset(&self) -> Result<(), LoggingError> {
-        let launch = self.launch.clone();
-        // The launch filter parsed at start; `RUST_LOG` may hold what `check_log_level` refuses.
-        let filter = EnvFilter::try_new(&launch).map_err(|e| LoggingError::BadLevel {
-            level: launch.clone(),
-            reason: e.to_string(),
-        })?;
-        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        self.handle
-            .reload(filter)
-            .map_err(|e| LoggingError::Reload(e.to_string()))?;
-        *current = launch;
         Ok(())
     }
 }
