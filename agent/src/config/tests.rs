@@ -425,3 +425,24 @@ fn a_variable_that_names_no_key_is_reported_with_the_nearest() {
          LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS) or unset it"
     );
 }
+
+#[test]
+fn the_admin_socket_has_a_directory_of_its_own() {
+    let c = AgentConfig::from_toml(MIN).unwrap();
+    assert_eq!(
+        c.admin.socket_path,
+        Path::new("/run/lanyard-agent/admin/api.sock")
+    );
+    let e = refusal(&format!("{MIN}[admin]\nsocket_path = \"admin.sock\"\n"));
+    assert!(
+        e.contains("`admin.socket_path` must be an absolute path"),
+        "{e}"
+    );
+    let e = refusal(&format!(
+        "{MIN}socket_path = \"/run/x/api.sock\"\n[admin]\nsocket_path = \"/run/x/admin.sock\"\n"
+    ));
+    assert!(
+        e.contains("`admin.socket_path` is in the Workload API socket's directory"),
+        "{e}"
+    );
+}

@@ -25,3 +25,18 @@ pub fn owner_or_root(request: Request<()>) -> Result<Request<()>, Status> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_without_peer_credentials_is_refused() {
+        let refused = owner_or_root(Request::new(())).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(
+            refused.message().contains("no peer credentials"),
+            "{refused:?}"
+        );
+    }
+}

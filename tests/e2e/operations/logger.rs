@@ -199,3 +199,28 @@ async fn the_agent_log_level_changes_at_runtime_over_its_admin_socket() {
         "{stderr}"
     );
 }
+
+/// The agent's admin socket keeps the server's rules: a directory others can enter is refused
+/// at start, saying what to run, before the Workload API socket is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_refuses_an_admin_socket_directory_others_can_enter() {
+    let server = Server::start(Store::Sqlite).await;
+    let (token, id, _) = server.token(&[]).await;
+    let refused = Agent::try_start_with(&server, id, Some(token), |dir| {
+        let admin = dir.join("admin");
+        std::fs::create_dir(&admin).unwrap();
+        std::fs::set_permissions(&admin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        String::new()
+    })
+    .await
+    .err()
+    .expect("the agent started with an admin socket directory of mode 0755");
+    let refused = plain(&refused);
+    assert!(
+        refused.contains(
+            "has mode 0755, but whoever can reach the socket is an admin: run `chmod 700"
+        ) && refused.contains("or set admin.socket_path to a file in a directory of its own"),
+        "{refused}"
+    );
+    assert!(!refused.contains("serving the Workload API"), "{refused}");
+}
