@@ -398,6 +398,17 @@ fn an_old_variable_name_is_an_alias_of_the_rule_s() {
         ),
         "{e}"
     );
+    // A flag settles it.
+    let c = with_overrides(
+        MIN,
+        &[("log-level", "error")],
+        &[
+            ("LANYARD_LOG_LEVEL", "debug"),
+            ("LANYARD_AGENT_LOG_LEVEL", "warn"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.log_level, "error");
 }
 
 #[test]

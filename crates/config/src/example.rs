@@ -27,7 +27,7 @@ pub fn uncomment(text: &str) -> String {
 
 /// What is wrong between the example file `text` (commented-out keys included) and the keys of
 /// `C`: a key the file does not show, a key in the file no variable sets, a value of another type
-/// than its key's, a variable two keys share. Empty when all is well.
+/// than its key's, a flag of no key, a variable two keys share. Empty when all is well.
 pub fn problems<C: Overridable>(text: &str) -> Vec<String> {
     let table: toml::Table = match toml::from_str(&uncomment(text)) {
         Ok(t) => t,
@@ -60,6 +60,15 @@ pub fn problems<C: Overridable>(text: &str) -> Vec<String> {
             .any(|(p, _)| p == path || p.starts_with(&prefix))
         {
             problems.push(format!("`{path}` ({}) is not in the example", var.name));
+        }
+    }
+    for o in C::ARGS.flags {
+        if !vars.iter().any(|v| v.key.path == o.key) {
+            problems.push(format!(
+                "--{} overrides `{}`, which is no key",
+                o.flag(),
+                o.key
+            ));
         }
     }
     for (i, a) in vars.iter().enumerate() {

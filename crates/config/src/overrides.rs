@@ -282,6 +282,12 @@ impl<C: Overridable> Overrides<C> {
                 );
             }
         }
+        // A flag settles what two disagreeing variables would have.
+        conflict = conflict.filter(|(key, ..): &(Key, String, String)| {
+            given
+                .get(&key.path)
+                .is_none_or(|g| !g.origin.starts_with("--"))
+        });
         unknown.sort();
         Self {
             given: given.into_values().collect(),
