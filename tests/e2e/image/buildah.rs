@@ -15,7 +15,9 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::harness::PATIENCE;
+/// How long a buildah command other than a build may take: it copies whole images (vfs) while
+/// the rest of the suite runs.
+pub(super) const PATIENCE: Duration = Duration::from_secs(60);
 
 /// An empty buildah store in a tempdir (`--root`, `--runroot`, vfs: no overlay mounts, so it
 /// works in any container and needs no cleanup but its directory).
