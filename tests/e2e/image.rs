@@ -228,26 +228,14 @@ async fn images_built_with_buildah_run_a_trust_domain() {
     );
 
     // The admin CLI inside the server's image (`kubectl exec lanyard-server-0 -- ...`).
-    let admin = |args: &[&str]| {
+    let admin = async |args: &[&str]| {
         let mut argv = server_cmd.clone();
         argv.extend(args.iter().map(|a| a.to_string()));
         argv.extend(["--socket-path".into(), path_arg(&files.socket)]);
-        argv
+        b.exec(&server_ctr, &volumes, &argv).await
     };
-    let bundle = b
-        .exec(
-            &server_ctr,
-            &volumes,
-            &admin(&["bundle", "show", "--format", "pem"]),
-        )
-        .await;
-    let token = b
-        .exec(
-            &server_ctr,
-            &volumes,
-            &admin(&["token", "generate", "--output", "json"]),
-        )
-        .await;
+    let bundle = admin(&["bundle", "show", "--format", "pem"]).await;
+    let token = admin(&["token", "generate", "--output", "json"]).await;
     let token: Value = serde_json::from_str(&token).unwrap();
     let agent_id = token["agent_spiffe_id"].as_str().unwrap();
 
@@ -287,7 +275,7 @@ async fn images_built_with_buildah_run_a_trust_domain() {
         "--output",
         "json",
     ];
-    b.exec(&server_ctr, &volumes, &admin(&create)).await;
+    admin(&create).await;
     let svids = fetch_until_issued(&afiles.socket, spiffe_id, &afiles.log).await;
     assert_eq!(svids["svids"][0]["spiffe_id"], spiffe_id, "{svids}");
     let agent_key_dir = std::fs::metadata(&afiles.data_dir).unwrap();
