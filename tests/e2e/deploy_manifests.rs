@@ -205,6 +205,34 @@ fn service_account(workload: &Value) -> (&str, &str) {
     (str_at(&workload["metadata"]["namespace"]), name)
 }
 
+/// The `USER` of the Containerfile's final stage `target` (`FROM ... AS <target>`), as `uid:gid`.
+fn containerfile_user(target: &str) -> String {
+    let file = std::fs::read_to_string(root().join("Containerfile")).unwrap();
+    let stage = file
+        .split("\nFROM ")
+        .find(|s| {
+            s.lines()
+                .next()
+                .is_some_and(|l| l.ends_with(&format!(" AS {target}")))
+        })
+        .unwrap_or_else(|| panic!("the Containerfile has no stage {target}"));
+    let user = stage.lines().find_map(|l| l.strip_prefix("USER "));
+    user.unwrap_or_else(|| panic!("stage {target} sets no USER"))
+        .to_owned()
+}
+
+/// Asserts that `container` runs the image the README says how to build (a name
+/// `kustomize edit set image` replaces) and, as `uid:gid`, the user that image's `USER` names.
+fn assert_image(container: &Value, run_as: (&Value, &Value), image: &str, target: &str) {
+    assert_eq!(container["image"], image, "README.md builds {image}");
+    let user = format!("{}:{}", run_as.0, run_as.1);
+    assert_eq!(
+        user,
+        containerfile_user(target),
+        "the {target} image's USER"
+    );
+}
+
 fn command(container: &Value) -> Vec<&str> {
     array(&container["command"]).iter().map(str_at).collect()
 }
@@ -374,6 +402,8 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     assert!(security["runAsUser"].as_u64().is_some_and(|u| u != 0));
     assert!(security["fsGroup"].is_u64());
     assert_eq!(security["fsGroupChangePolicy"], "OnRootMismatch");
+    let run_as = (&security["runAsUser"], &security["runAsGroup"]);
+    assert_image(c, run_as, "lanyard/server:dev", "server");
 
     // The Kubernetes API in-cluster (no kube_config_file), as the pod's ServiceAccount, with the
     // RBAC of k8s_psat attestation and the ClusterSPIFFEID controller, and no more.
@@ -475,6 +505,11 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     // Root for the root-owned host directories, but no capabilities.
     assert_eq!(c["securityContext"]["runAsUser"], 0);
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    let run_as = (
+        &c["securityContext"]["runAsUser"],
+        &c["securityContext"]["runAsGroup"],
+    );
+    assert_image(c, run_as, "lanyard/agent:dev", "agent");
 
     // The agent attests with the projected token for the server's audience, rotated by the
     // kubelet; no join token, no Secret of them.
@@ -633,8 +668,9 @@ fn example_workload_gets_its_identity_from_its_clusterspiffeid() {
     assert_eq!(volume["hostPath"]["path"], agent_volume["hostPath"]["path"]);
     assert_eq!(volume["hostPath"]["type"], "Directory");
     assert_eq!(mount["readOnly"], true);
-    let script = command(c).concat();
-    assert!(script.contains("lanyard-agent api fetch x509"), "{script}");
+    // No shell in the agent image: the client itself, streaming its updates.
+    assert_eq!(command(c), ["lanyard-agent", "api", "watch"]);
+    assert_eq!(c["image"], "lanyard/agent:dev");
 
     // The ClusterSPIFFEID (checked against its CRD by the validator) selects this workload.
     let id = r.get("ClusterSPIFFEID", "lanyard-demo");

@@ -69,3 +69,4 @@ mod agent_workload_api;
 mod deploy_manifests;
 mod hostile_agent;
 mod hostile_workload;
+mod image;
