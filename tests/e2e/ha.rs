@@ -16,23 +16,26 @@ use lanyard_proto::workload::X509svidResponse;
 use lanyard_x509::{CertDer, certificates_from_pem, split_der_certificates};
 use serde_json::Value;
 
-use crate::agent_client::{ids, wait_for_svids};
+use crate::agent_client::{SvidWatch, ids, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
 use crate::harness::{PATIENCE, Server, await_event};
 use crate::store::Store;
 
 /// Both servers and the agent log JSON lines, which the test reads events from.
 const JSON_LOGS: &str = "log_format = \"json\"\n";
-/// Agent SVIDs (and workload SVIDs) of 20 s: the agent renews its own about every 10 s.
+/// Agent SVIDs (and workload SVIDs) of 20 s, backdated 10 s: the agent renews its own 2 to 8 s
+/// after each issuance.
 const SHORT_SVIDS: &str = "[svid]\ndefault_x509_ttl = \"20s\"\n";
 /// How long the move to the other server may take: the stream breaks at once, then the agent
 /// waits one backoff step (0.25 s ± 20 %, doubling only if that server fails too) and connects.
 /// Far above that, for a loaded machine; far below the 30 s backoff ceiling.
 const FAILOVER_WITHIN: Duration = Duration::from_secs(10);
 
-/// Two servers on one PostgreSQL schema and an agent of both that syncs with the first and
-/// holds an SVID for `spiffe://example.org/ha/before`; `None` without PostgreSQL.
-async fn pair_with_agent() -> Option<(Server, Server, Agent)> {
+/// Two servers on one PostgreSQL schema, an agent of both that syncs with the first, and a
+/// workload's FetchX509SVID stream serving it an SVID for [`BEFORE`]; `None` without
+/// PostgreSQL. Bind them in this order, so that they are dropped in the reverse one (the first
+/// server owns the schema).
+async fn pair_with_agent() -> Option<(Server, Server, Agent, SvidWatch)> {
     let store = Store::postgres().await?;
     let first = Server::start_with(store, |_| format!("{JSON_LOGS}{SHORT_SVIDS}")).await;
     let second = first
@@ -68,7 +71,7 @@ async fn pair_with_agent() -> Option<(Server, Server, Agent)> {
             .await
     };
     assert_eq!(authorities(&trusted), wanted, "the bundle workloads get");
-    Some((first, second, agent))
+    Some((first, second, agent, watch))
 }
 
 /// The X.509 authorities in the bundle of the first SVID of `resp`, sorted.
@@ -79,6 +82,19 @@ fn authorities(resp: &X509svidResponse) -> Vec<CertDer> {
 }
 
 const BEFORE: &str = "spiffe://example.org/ha/before";
+
+/// Creates an entry for `spiffe_id` through `server` and waits until the workload's open
+/// `watch` serves exactly `want` (sorted), every message on the way still holding [`BEFORE`].
+async fn reaches(
+    server: &Server,
+    agent: &Agent,
+    watch: &mut SvidWatch,
+    spiffe_id: &str,
+    want: &[&str],
+) {
+    create_uid_entry(server, spiffe_id, &agent.id, my_uid(), &[]).await;
+    watch.until(PATIENCE, |r| kept(r) && ids(r) == want).await;
+}
 
 /// Asserts that the workload still holds its SVID for [`BEFORE`] in `resp`: every message of a
 /// stream open across the failover must.
@@ -109,11 +125,10 @@ async fn moved(agent: &Agent, from: &Server, to: &Server, since: tokio::time::In
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_whose_server_is_killed_syncs_signs_and_renews_through_the_other() {
-    let Some((mut first, second, agent)) = pair_with_agent().await else {
+    // The workload holds its stream across the failover.
+    let Some((mut first, second, agent, mut watch)) = pair_with_agent().await else {
         return;
     };
-    // A workload that holds its stream across the failover.
-    let (mut watch, _) = wait_for_svids(&agent.socket, &[BEFORE]).await;
 
     let killed_at = tokio::time::Instant::now();
     first.kill9();
@@ -129,10 +144,7 @@ async fn an_agent_whose_server_is_killed_syncs_signs_and_renews_through_the_othe
     // kill gets it next to the SVID it had, with no error in between, and a new workload
     // connection gets both.
     let after = "spiffe://example.org/ha/after";
-    create_uid_entry(&second, after, &agent.id, my_uid(), &[]).await;
-    watch
-        .until(PATIENCE, |r| kept(r) && ids(r) == [after, BEFORE])
-        .await;
+    reaches(&second, &agent, &mut watch, after, &[after, BEFORE]).await;
     wait_for_svids(&agent.socket, &[after, BEFORE]).await;
 
     // The agent's own SVID renews through the survivor (the server records it) ...
@@ -155,19 +167,15 @@ async fn an_agent_whose_server_is_killed_syncs_signs_and_renews_through_the_othe
     .await;
     // ... and the connection it opens with the renewed SVID goes to the survivor again.
     let later = "spiffe://example.org/ha/later";
-    create_uid_entry(&second, later, &agent.id, my_uid(), &[]).await;
-    watch
-        .until(PATIENCE, |r| kept(r) && ids(r) == [after, BEFORE, later])
-        .await;
+    reaches(&second, &agent, &mut watch, later, &[after, BEFORE, later]).await;
     assert_eq!(agent.readiness().await.0, "ready");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_server_sends_its_agents_to_the_other() {
-    let Some((mut first, second, agent)) = pair_with_agent().await else {
+    let Some((mut first, second, agent, mut watch)) = pair_with_agent().await else {
         return;
     };
-    let (mut watch, _) = wait_for_svids(&agent.socket, &[BEFORE]).await;
 
     // SIGTERM: the server ends every Sync stream with UNAVAILABLE ("shutting down"), which the
     // agent takes as routine and answers by moving to the next server.
@@ -184,8 +192,5 @@ async fn a_stopping_server_sends_its_agents_to_the_other() {
     assert_eq!(routine["level"], "INFO", "{routine}");
 
     let after = "spiffe://example.org/ha/after";
-    create_uid_entry(&second, after, &agent.id, my_uid(), &[]).await;
-    watch
-        .until(PATIENCE, |r| kept(r) && ids(r) == [after, BEFORE])
-        .await;
+    reaches(&second, &agent, &mut watch, after, &[after, BEFORE]).await;
 }
