@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::harness::{PATIENCE, Running, Server, bin};
+use crate::harness::{PATIENCE, Running, Server, await_event, bin};
 
 /// A TCP forwarder from a fixed local port to a target that can change, which can also cut
 /// the agent off (a network outage the server does not see coming).
@@ -329,6 +329,14 @@ impl Agent {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Waits at most [`PATIENCE`] for an event saying `message` for which `also` holds, in the
+    /// log of an agent started with `log_format = "json"`; returns it.
+    pub(crate) async fn logged(&self, message: &str, also: impl Fn(&Value) -> bool) -> Value {
+        let what = format!("the agent's {message:?}");
+        let found = |e: &Value| e["message"] == message && also(e);
+        await_event(&what, PATIENCE, || self.log_text(), found).await
     }
 
     /// Waits until the agent has synced with the server (`/ready` says `ready`).

@@ -50,13 +50,7 @@ async fn pair_with_agent() -> Option<(Server, Server, Agent, SvidWatch)> {
     let (mut watch, served) = wait_for_svids(&agent.socket, &[BEFORE]).await;
     agent.wait_ready().await;
     // The first address listed is the one it uses while it works.
-    let synced = await_event(
-        "the agent's first Sync stream",
-        PATIENCE,
-        || agent.log_text(),
-        |e| e["message"] == "syncing with the server",
-    )
-    .await;
+    let synced = agent.logged("syncing with the server", |_| true).await;
     assert_eq!(synced["server"], first.agent_addr.to_string(), "{synced}");
     // The second server's authority reached the agent over Sync from the first: the agent (and
     // its workloads) trust both before either goes.
@@ -110,13 +104,9 @@ fn kept(resp: &X509svidResponse) -> bool {
 /// Waits for the agent's line saying it synced through `to` after `from`; returns how long
 /// since `since`.
 async fn moved(agent: &Agent, from: &Server, to: &Server, since: tokio::time::Instant) -> Duration {
-    let event = await_event(
-        "the agent's move to the other server",
-        PATIENCE,
-        || agent.log_text(),
-        |e| e["message"] == "failed over: syncing with another server",
-    )
-    .await;
+    let event = agent
+        .logged("failed over: syncing with another server", |_| true)
+        .await;
     let took = since.elapsed();
     assert_eq!(event["server"], to.agent_addr.to_string(), "{event}");
     assert_eq!(event["previous"], from.agent_addr.to_string(), "{event}");
@@ -158,13 +148,9 @@ async fn an_agent_whose_server_is_killed_syncs_signs_and_renews_through_the_othe
     )
     .await;
     let survivor = second.agent_addr.to_string();
-    await_event(
-        "the agent's renewal through the survivor",
-        PATIENCE,
-        || agent.log_text(),
-        |e| e["message"] == "agent SVID renewed" && e["server"] == survivor.as_str(),
-    )
-    .await;
+    agent
+        .logged("agent SVID renewed", |e| e["server"] == survivor.as_str())
+        .await;
     // ... and the connection it opens with the renewed SVID goes to the survivor again.
     let later = "spiffe://example.org/ha/later";
     reaches(&second, &agent, &mut watch, later, &[after, BEFORE, later]).await;
@@ -182,13 +168,9 @@ async fn a_stopping_server_sends_its_agents_to_the_other() {
     let stopping_at = tokio::time::Instant::now();
     assert!(first.stop().await.success(), "{}", first.log_text());
     moved(&agent, &first, &second, stopping_at).await;
-    let routine = await_event(
-        "the agent's note that its server stopped",
-        PATIENCE,
-        || agent.log_text(),
-        |e| e["message"] == "the server is shutting down; reconnecting",
-    )
-    .await;
+    let routine = agent
+        .logged("the server is shutting down; reconnecting", |_| true)
+        .await;
     assert_eq!(routine["level"], "INFO", "{routine}");
 
     let after = "spiffe://example.org/ha/after";
