@@ -3,7 +3,8 @@
 //! the one bundle the datastore holds), and an agent that lists both in `server_address`. The
 //! server the agent syncs with goes away; the agent moves to the other within its backoff and
 //! attests nothing anew: it syncs, signs and renews its own SVID through the survivor, and its
-//! workloads notice nothing.
+//! workloads notice nothing. An agent whose first server is down when it first starts attests
+//! through the next.
 //!
 //! The agent's list names the first server `localhost:<port>`, so a name is resolved at every
 //! failover too. A single name resolving to both servers (`localhost` to 127.0.0.1 and ::1, a
@@ -175,4 +176,27 @@ async fn a_stopping_server_sends_its_agents_to_the_other() {
 
     let after = "spiffe://example.org/ha/after";
     reaches(&second, &agent, &mut watch, after, &[after, BEFORE]).await;
+}
+
+/// The first server listed is down when the agent first starts: it attests (and syncs) through
+/// the next one. One server is enough for this, so it runs on SQLite, without PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_whose_first_server_is_down_attests_through_the_next() {
+    let server = Server::start_with(Store::Sqlite, |_| JSON_LOGS.to_owned()).await;
+    // A port nothing listens on: connections to it are refused.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let addresses = [down.to_string(), server.agent_addr.to_string()];
+    let agent = Agent::start_of(&server, &addresses, |_| JSON_LOGS.to_owned()).await;
+    let refused = agent
+        .logged("server unreachable or busy for attestation", |_| true)
+        .await;
+    assert_eq!(refused["server"], down.to_string(), "{refused}");
+    let synced = agent.logged("syncing with the server", |_| true).await;
+    assert_eq!(synced["server"], server.agent_addr.to_string(), "{synced}");
+    let workload = "spiffe://example.org/ha/workload";
+    create_uid_entry(&server, workload, &agent.id, my_uid(), &[]).await;
+    wait_for_svids(&agent.socket, &[workload]).await;
 }
