@@ -17,6 +17,9 @@ use crate::workload::WorkloadApiLimits;
 use crate::workload::attestor::{self, KubeletUrl, KubeletVerification};
 
 pub use lanyard_config::ConfigError;
+pub use server_address::{MAX_SERVER_ADDRESSES, ServerAddress, ServerAddresses};
+
+mod server_address;
 
 /// `[health]`: `/live` and `/ready`, on `127.0.0.1:8088` by default.
 pub type HealthConfig = lanyard_config::HealthConfig<8088>;
@@ -28,8 +31,9 @@ pub struct AgentConfig {
     /// The trust domain, e.g. `example.org`. Required.
     #[serde(deserialize_with = "lanyard_config::trust_domain")]
     pub trust_domain: TrustDomain,
-    /// `host:port` of the server's agent API. Required.
-    pub server_address: String,
+    /// `host:port` of the server's agent API, or several (a TOML array, or a comma-separated
+    /// string): the agent syncs with one and fails over to the next. Required.
+    pub server_address: ServerAddresses,
     /// Directory for the agent's own SVID and key (0600) and its bootstrap state.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
@@ -417,14 +421,6 @@ impl ConfigFile for AgentConfig {
             })
         };
         lanyard_config::check_log_level(&self.log_level)?;
-        if self.server_address.parse::<std::net::SocketAddr>().is_err()
-            && !self.server_address.contains(':')
-        {
-            return invalid(
-                "server_address",
-                "must be host:port of the server's agent API, e.g. 127.0.0.1:8081",
-            );
-        }
         if self.trust_bundle_path.is_none() && !self.insecure_bootstrap {
             return invalid(
                 "trust_bundle_path",

@@ -469,7 +469,7 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     let port = &named(&svc["spec"]["ports"], "agent-api", "Service port")["port"];
     let (name, namespace) = (&svc["metadata"]["name"], &svc["metadata"]["namespace"]);
     let address = format!("{}.{}.svc:{port}", str_at(name), str_at(namespace));
-    assert_eq!(config.server_address, address);
+    assert_eq!(config.server_address.to_string(), address);
 
     // The k8s workload attestor asks the kubelet at 127.0.0.1, so the agent is on the host
     // network, where only ClusterFirstWithHostNet still resolves the Service name ...

@@ -51,6 +51,7 @@ mod bad_input;
 mod ban_evict;
 mod config_env;
 mod csr;
+mod ha;
 mod join_token;
 mod k8s_psat;
 mod k8s_registration;

@@ -88,7 +88,48 @@ fn bootstrap_trust_is_required() {
 #[test]
 fn bad_server_address_is_refused() {
     let e = refusal(&MIN.replace("127.0.0.1:8081", "localhost"));
-    assert!(e.contains("server_address"), "{e}");
+    assert!(
+        e.contains("server_address") && e.contains("has no port"),
+        "{e}"
+    );
+    let e = refusal(&MIN.replace(
+        "\"127.0.0.1:8081\"",
+        "[\"a.example.org:8081\", \"b.example.org\"]",
+    ));
+    assert!(
+        e.contains("server_address") && e.contains("\"b.example.org\" has no port"),
+        "{e}"
+    );
+}
+
+#[test]
+fn server_address_may_list_several_servers() {
+    let c = AgentConfig::from_toml(&MIN.replace(
+        "\"127.0.0.1:8081\"",
+        "[\"a.example.org:8081\", \"[::1]:8081\"]",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.server_address.to_string(),
+        "a.example.org:8081,[::1]:8081"
+    );
+    // The one-string flag and variable give a list comma-separated.
+    let c = with_overrides(
+        MIN,
+        &[],
+        &[(
+            "LANYARD_AGENT_SERVER_ADDRESS",
+            "a.example.org:8081,b.example.org:8081",
+        )],
+    )
+    .unwrap();
+    let hosts: Vec<&str> = c.server_address.iter().map(ServerAddress::host).collect();
+    assert_eq!(hosts, ["a.example.org", "b.example.org"]);
+    // check-config shows the list.
+    assert!(
+        format!("{c:#?}").contains("\"a.example.org:8081\",\n"),
+        "{c:#?}"
+    );
 }
 
 #[test]
@@ -248,7 +289,7 @@ fn a_flag_wins_over_its_variable_which_wins_over_the_file() {
 
     let c = with_overrides(&file, &[], &env).unwrap();
     assert_eq!(c.socket_path, Path::new("/env/api.sock"));
-    assert_eq!(c.server_address, "server.example.org:8081");
+    assert_eq!(c.server_address.to_string(), "server.example.org:8081");
     assert_eq!(c.data_dir, Path::new("/env/data"));
     assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9999");
     assert_eq!(c.log_level, "debug");
@@ -294,7 +335,7 @@ fn a_bad_override_names_its_flag_or_variable() {
         (
             &[("server-address", "localhost")],
             &[],
-            "invalid --server-address (overrides `server_address`): must be host:port",
+            "invalid --server-address (overrides `server_address`): \"localhost\": \"localhost\" has no port",
         ),
     ] {
         let e = with_overrides(MIN, flags, env).unwrap_err().to_string();
