@@ -105,10 +105,7 @@ impl AgentFiles {
                 ("data_dir", quoted(files.data_dir.display())),
                 ("socket_path", quoted(files.socket.display())),
                 ("trust_bundle_path", quoted(files.bundle.display())),
-                (
-                    "admin.socket_path",
-                    quoted(files.admin_socket.display()),
-                ),
+                ("admin.socket_path", quoted(files.admin_socket.display())),
             ],
             extra,
         );
