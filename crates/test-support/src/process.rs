@@ -186,6 +186,17 @@ pub fn build_binaries(exe: &Path, build: Build) -> Result<PathBuf, ProcessError>
         ]),
         Build::Shipped => cmd.args(["--bins", "-p", "lanyard-server", "-p", "lanyard-agent"]),
     };
+    // What cargo sets for the test process that calls this (`CARGO_PKG_NAME`,
+    // `CARGO_MANIFEST_DIR`, ...) is not the caller's configuration. Build scripts list some of
+    // these in `rerun-if-env-changed` (ring does), and cargo compares them with its own
+    // environment: passed on, they would make this build differ from the `cargo test` build that
+    // started the caller, and from a build in a clean environment (the container image test's),
+    // and compile ring and everything above it again each time.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_for_tests) {
+            cmd.env_remove(key);
+        }
+    }
     let out = cmd
         .args(["--profile", profile, "--manifest-path"])
         .arg(&manifest)
@@ -200,6 +211,22 @@ pub fn build_binaries(exe: &Path, build: Build) -> Result<PathBuf, ProcessError>
         )));
     }
     Ok(profile_dir.to_path_buf())
+}
+
+/// Whether `var` is one cargo sets for the crate it runs (a test) rather than one a person set:
+/// <https://doc.rust-lang.org/cargo/reference/environment-variables.html#environment-variables-cargo-sets-for-crates>.
+fn set_by_cargo_for_tests(var: &str) -> bool {
+    var.starts_with("CARGO_PKG_")
+        || var.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+            "OUT_DIR",
+        ]
+        .contains(&var)
 }
 
 /// A running child process, its name and its log file; killed with SIGKILL when dropped.
