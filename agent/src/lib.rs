@@ -10,6 +10,7 @@
 //!   audience set.
 //! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
 //!   the PID-reuse defence.
+//! - [`metrics`]: the Prometheus metrics served on the health listener's `/metrics`.
 //! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
 //!   API client.
 //! - [`run`]: starts everything: `lanyard-agent run`.
@@ -17,6 +18,7 @@
 pub mod cli;
 pub mod config;
 pub mod jwt;
+pub mod metrics;
 pub mod node;
 pub mod run;
 pub mod store;

@@ -54,6 +54,7 @@ mod csr;
 mod join_token;
 mod k8s_psat;
 mod k8s_registration;
+mod metrics;
 mod persistence;
 mod push;
 mod renewal;
