@@ -72,7 +72,9 @@ const SIGN_LABELS: [StaticLabels<2>; 8] = {
 const ATTESTORS: [&str; 3] = ["join_token", "k8s_psat", "none"];
 
 /// The `outcome` label values of an attestation, from the status it ended with.
-const ATTEST_OUTCOMES: [&str; 6] = ["success", "denied", "timeout", "refused", "aborted", "error"];
+const ATTEST_OUTCOMES: [&str; 6] = [
+    "success", "denied", "timeout", "refused", "aborted", "error",
+];
 
 fn attest_outcome(code: Option<Code>) -> usize {
     match code {
@@ -102,7 +104,10 @@ const ATTEST_LABELS: [StaticLabels<2>; 18] = {
 /// `.proto` file, so a new RPC cannot be left out (it would count as `unknown`).
 pub const ADMIN_METHODS: &[(&str, &str)] = &[
     ("/lanyard.admin.v1.Entries/CreateEntry", "CreateEntry"),
-    ("/lanyard.admin.v1.Entries/BatchCreateEntries", "BatchCreateEntries"),
+    (
+        "/lanyard.admin.v1.Entries/BatchCreateEntries",
+        "BatchCreateEntries",
+    ),
     ("/lanyard.admin.v1.Entries/UpdateEntry", "UpdateEntry"),
     ("/lanyard.admin.v1.Entries/DeleteEntry", "DeleteEntry"),
     ("/lanyard.admin.v1.Entries/GetEntry", "GetEntry"),
@@ -112,18 +117,51 @@ pub const ADMIN_METHODS: &[(&str, &str)] = &[
     ("/lanyard.admin.v1.Agents/GetAgent", "GetAgent"),
     ("/lanyard.admin.v1.Agents/EvictAgent", "EvictAgent"),
     ("/lanyard.admin.v1.Agents/BanAgent", "BanAgent"),
-    ("/lanyard.admin.v1.JoinTokens/GenerateJoinToken", "GenerateJoinToken"),
+    (
+        "/lanyard.admin.v1.JoinTokens/GenerateJoinToken",
+        "GenerateJoinToken",
+    ),
     ("/lanyard.admin.v1.Bundles/GetBundle", "GetBundle"),
-    ("/lanyard.admin.v1.LocalAuthority/GetX509Authorities", "GetX509Authorities"),
-    ("/lanyard.admin.v1.LocalAuthority/PrepareX509Authority", "PrepareX509Authority"),
-    ("/lanyard.admin.v1.LocalAuthority/ActivateX509Authority", "ActivateX509Authority"),
-    ("/lanyard.admin.v1.LocalAuthority/TaintX509Authority", "TaintX509Authority"),
-    ("/lanyard.admin.v1.LocalAuthority/RevokeX509Authority", "RevokeX509Authority"),
-    ("/lanyard.admin.v1.LocalAuthority/GetJwtAuthorities", "GetJwtAuthorities"),
-    ("/lanyard.admin.v1.LocalAuthority/PrepareJwtAuthority", "PrepareJwtAuthority"),
-    ("/lanyard.admin.v1.LocalAuthority/ActivateJwtAuthority", "ActivateJwtAuthority"),
-    ("/lanyard.admin.v1.LocalAuthority/TaintJwtAuthority", "TaintJwtAuthority"),
-    ("/lanyard.admin.v1.LocalAuthority/RevokeJwtAuthority", "RevokeJwtAuthority"),
+    (
+        "/lanyard.admin.v1.LocalAuthority/GetX509Authorities",
+        "GetX509Authorities",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/PrepareX509Authority",
+        "PrepareX509Authority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/ActivateX509Authority",
+        "ActivateX509Authority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/TaintX509Authority",
+        "TaintX509Authority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/RevokeX509Authority",
+        "RevokeX509Authority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/GetJwtAuthorities",
+        "GetJwtAuthorities",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/PrepareJwtAuthority",
+        "PrepareJwtAuthority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/ActivateJwtAuthority",
+        "ActivateJwtAuthority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/TaintJwtAuthority",
+        "TaintJwtAuthority",
+    ),
+    (
+        "/lanyard.admin.v1.LocalAuthority/RevokeJwtAuthority",
+        "RevokeJwtAuthority",
+    ),
     ("/lanyard.admin.v1.Jwt/MintJwtSvid", "MintJwtSvid"),
 ];
 
@@ -160,9 +198,10 @@ impl ServerMetrics {
             "Workload SVID signing requests (one per entry of a BatchSignX509Svids or MintJwtSvids call), by kind (x509, jwt) and outcome (issued; denied: entry missing, expired or not the agent's; invalid: CSR or audience refused; failed: CA error)",
             signings.clone(),
         );
-        let latency = Family::<StaticLabels<1>, Histogram, fn() -> Histogram>::new_with_constructor(
-            || Histogram::new(LATENCY_BUCKETS),
-        );
+        let latency =
+            Family::<StaticLabels<1>, Histogram, fn() -> Histogram>::new_with_constructor(|| {
+                Histogram::new(LATENCY_BUCKETS)
+            });
         registry.register_with_unit(
             "lanyard_server_svid_signing_duration",
             "Time the CA took to sign one workload SVID, by kind (x509, jwt)",
@@ -187,12 +226,7 @@ impl ServerMetrics {
             "Open Sync streams: the agents connected to this server",
             sync_streams.clone(),
         );
-        let admin = GrpcMetrics::new(
-            registry,
-            "lanyard_server_admin",
-            "Admin API",
-            ADMIN_METHODS,
-        );
+        let admin = GrpcMetrics::new(registry, "lanyard_server_admin", "Admin API", ADMIN_METHODS);
         let kind = |k: &'static str| latency.get_or_create_owned(&[("kind", k)]);
         ServerMetrics {
             inner: Arc::new(Inner {
@@ -308,7 +342,11 @@ impl Collector for StateCollector {
             let Ok(info) = CertInfo::from_der(cert.as_bytes()) else {
                 continue;
             };
-            let id = info.subject_key_id.as_deref().map(hex::encode).unwrap_or_default();
+            let id = info
+                .subject_key_id
+                .as_deref()
+                .map(hex::encode)
+                .unwrap_or_default();
             let labels = [("kind", "x509"), ("id", id.as_str())];
             ConstGauge::new(unix_seconds(info.not_after)).encode(family.encode_family(&labels)?)?;
         }
@@ -338,7 +376,10 @@ mod tests {
                 service = rest.split_whitespace().next().unwrap();
             } else if let Some(rest) = line.strip_prefix("rpc ") {
                 let method = rest.split('(').next().unwrap().trim();
-                rpcs.push((format!("/lanyard.admin.v1.{service}/{method}"), method.to_owned()));
+                rpcs.push((
+                    format!("/lanyard.admin.v1.{service}/{method}"),
+                    method.to_owned(),
+                ));
             }
         }
         let listed: Vec<_> = ADMIN_METHODS

@@ -13,11 +13,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use lanyard_test_support::Python;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 use crate::agent_client::{run_guarded, wait_for_svids};
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
-use crate::harness::{PATIENCE, Server, bin};
+use crate::harness::{PATIENCE, Server, bin, http_get};
 use crate::store::Store;
 
 const WORKLOAD: &str = "spiffe://example.org/metrics/workload";
@@ -66,15 +66,7 @@ impl Scrape {
 
 /// `GET /metrics` on `addr`, parsed by `tests/python/parse_metrics.py`.
 async fn scrape(py: &Python, addr: SocketAddr) -> Scrape {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut resp = String::new();
-    tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
-        .await
-        .expect("/metrics did not answer")
-        .unwrap();
+    let resp = http_get(addr, "/metrics").await;
     let (head, page) = resp.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
@@ -201,25 +193,6 @@ async fn counters_move_by_what_a_flow_did_and_gauges_tell_the_truth() {
     let s0 = scrape(&py, server.health_addr).await;
     assert_eq!(s0.value("lanyard_server_entries", &[]), 0.0);
     assert_eq!(s0.value("lanyard_server_sync_streams", &[]), 0.0);
-    for (family, kind) in [
-        ("lanyard_server_svid_signings", "counter"),
-        ("lanyard_server_svid_signing_duration_seconds", "histogram"),
-        ("lanyard_server_attestations", "counter"),
-        ("lanyard_server_admin_calls", "counter"),
-        ("lanyard_server_entries", "gauge"),
-        (
-            "lanyard_server_authority_not_after_timestamp_seconds",
-            "gauge",
-        ),
-    ] {
-        assert_eq!(
-            s0.types.get(family).map(String::as_str),
-            Some(kind),
-            "{family}:\n{}",
-            s0.page
-        );
-    }
-
     // The agent attests with a join token (the token and the bundle come from admin calls),
     // then an entry gives this process WORKLOAD, and the agent has it signed.
     let agent = Agent::start(&server).await;
@@ -247,7 +220,14 @@ async fn counters_move_by_what_a_flow_did_and_gauges_tell_the_truth() {
     assert!(jwt.status.success(), "{jwt:?}");
     let invalid = agent_cli(
         &agent,
-        &["validate", "jwt", "--audience", "payments", "--svid", "not.a.token"],
+        &[
+            "validate",
+            "jwt",
+            "--audience",
+            "payments",
+            "--svid",
+            "not.a.token",
+        ],
     )
     .await;
     assert!(!invalid.status.success(), "{invalid:?}");
@@ -275,9 +255,19 @@ async fn counters_move_by_what_a_flow_did_and_gauges_tell_the_truth() {
         "{}",
         a1.page
     );
-    let attested = |s: &Scrape| s.count("lanyard_agent_workload_attestations_total", &[("outcome", "success")]);
+    let attested = |s: &Scrape| {
+        s.count(
+            "lanyard_agent_workload_attestations_total",
+            &[("outcome", "success")],
+        )
+    };
     assert_eq!(attested(&a1) - attested(&a0), 3.0, "one per call");
-    let timed = |s: &Scrape| s.count("lanyard_agent_workload_attestation_duration_seconds_count", &[]);
+    let timed = |s: &Scrape| {
+        s.count(
+            "lanyard_agent_workload_attestation_duration_seconds_count",
+            &[],
+        )
+    };
     assert_eq!(timed(&a1) - timed(&a0), 3.0);
     // The test's own watch is still open.
     assert!(
@@ -314,7 +304,8 @@ async fn counters_move_by_what_a_flow_did_and_gauges_tell_the_truth() {
         s.get("lanyard_server_entry_cache_lag_events", &[]) == Some(0.0)
     })
     .await;
-    let moved = |name: &str, labels: &[(&str, &str)]| s1.count(name, labels) - s0.count(name, labels);
+    let moved =
+        |name: &str, labels: &[(&str, &str)]| s1.count(name, labels) - s0.count(name, labels);
     assert_eq!(
         moved(
             "lanyard_server_attestations_total",
@@ -363,6 +354,27 @@ async fn counters_move_by_what_a_flow_did_and_gauges_tell_the_truth() {
         s1.value("lanyard_server_change_log_head_seq", &[])
             > s0.value("lanyard_server_change_log_head_seq", &[])
     );
+
+    // The families the parser read, with their types (a counter family is exported once it has
+    // counted something).
+    for (family, kind) in [
+        ("lanyard_server_svid_signings", "counter"),
+        ("lanyard_server_svid_signing_duration_seconds", "histogram"),
+        ("lanyard_server_attestations", "counter"),
+        ("lanyard_server_admin_calls", "counter"),
+        ("lanyard_server_entries", "gauge"),
+        (
+            "lanyard_server_authority_not_after_timestamp_seconds",
+            "gauge",
+        ),
+    ] {
+        assert_eq!(
+            s1.types.get(family).map(String::as_str),
+            Some(kind),
+            "{family}:\n{}",
+            s1.page
+        );
+    }
 
     // Each authority's not_after is the bundle's.
     let gauges: BTreeMap<(String, String), f64> = s1

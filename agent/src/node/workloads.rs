@@ -18,8 +18,8 @@ use lanyard_x509::{Bundle, BundleSet, CertDer, CertInfo, KeyPair, KeyType, build
 use tonic::transport::Channel;
 
 use super::NodeError;
-use crate::metrics::{NodeMetrics, SignReason};
 use super::client::bundle_from_pb;
+use crate::metrics::{NodeMetrics, SignReason};
 use crate::store::{KeyDer, Selector, Snapshot, WorkloadSvid, key_der};
 
 /// Most CSRs per signing call (the server's limit).

@@ -338,17 +338,41 @@ mod tests {
         let mut svc = metrics.layer().layer(svc);
         let call = |path: &'static str| http::Request::builder().uri(path).body(()).unwrap();
 
-        let resp = svc.ready().await.unwrap().call(call("/pkg.Svc/Get")).await.unwrap();
+        let resp = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/pkg.Svc/Get"))
+            .await
+            .unwrap();
         assert!(
             text(&registry).contains("lanyard_test_api_open_calls{method=\"Get\"} 1"),
             "open while its body lives:\n{}",
             text(&registry)
         );
         resp.into_body().collect().await.unwrap();
-        let _ = svc.ready().await.unwrap().call(call("/pkg.Svc/Watch")).await.unwrap();
-        let _ = svc.ready().await.unwrap().call(call("/evil/../path")).await.unwrap();
+        let _ = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/pkg.Svc/Watch"))
+            .await
+            .unwrap();
+        let _ = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/evil/../path"))
+            .await
+            .unwrap();
         // A call whose body is dropped before its trailers: the client went away.
-        let resp = svc.ready().await.unwrap().call(call("/pkg.Svc/Get")).await.unwrap();
+        let resp = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/pkg.Svc/Get"))
+            .await
+            .unwrap();
         drop(resp);
 
         let text = text(&registry);

@@ -101,7 +101,10 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
         // Only a metric's own encoder can fail; the scrape says so rather than half a page.
         Err(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
             "encoding the metrics failed\n".to_owned(),
         ),
     }
