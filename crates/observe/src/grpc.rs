@@ -300,7 +300,7 @@ mod tests {
     use std::convert::Infallible;
 
     use http_body_util::{BodyExt as _, Full, StreamBody};
-    use tower::{Layer as _, Service as _, ServiceExt as _};
+    use tower::{Layer as _, ServiceExt as _};
 
     use super::*;
 
@@ -308,6 +308,16 @@ mod tests {
 
     fn text(registry: &Registry) -> String {
         crate::metrics::encode(registry).unwrap()
+    }
+
+    /// One call of `path` through `svc`, once it is ready.
+    async fn call<S>(svc: &mut S, path: &'static str) -> S::Response
+    where
+        S: tower::Service<http::Request<()>>,
+        S::Error: std::fmt::Debug,
+    {
+        let request = http::Request::builder().uri(path).body(()).unwrap();
+        svc.ready().await.unwrap().call(request).await.unwrap()
     }
 
     #[tokio::test]
@@ -336,43 +346,18 @@ mod tests {
             Ok::<_, Infallible>(resp)
         });
         let mut svc = metrics.layer().layer(svc);
-        let call = |path: &'static str| http::Request::builder().uri(path).body(()).unwrap();
 
-        let resp = svc
-            .ready()
-            .await
-            .unwrap()
-            .call(call("/pkg.Svc/Get"))
-            .await
-            .unwrap();
+        let resp = call(&mut svc, "/pkg.Svc/Get").await;
         assert!(
             text(&registry).contains("lanyard_test_api_open_calls{method=\"Get\"} 1"),
             "open while its body lives:\n{}",
             text(&registry)
         );
         resp.into_body().collect().await.unwrap();
-        let _ = svc
-            .ready()
-            .await
-            .unwrap()
-            .call(call("/pkg.Svc/Watch"))
-            .await
-            .unwrap();
-        let _ = svc
-            .ready()
-            .await
-            .unwrap()
-            .call(call("/evil/../path"))
-            .await
-            .unwrap();
+        let _ = call(&mut svc, "/pkg.Svc/Watch").await;
+        let _ = call(&mut svc, "/evil/../path").await;
         // A call whose body is dropped before its trailers: the client went away.
-        let resp = svc
-            .ready()
-            .await
-            .unwrap()
-            .call(call("/pkg.Svc/Get"))
-            .await
-            .unwrap();
+        let resp = call(&mut svc, "/pkg.Svc/Get").await;
         drop(resp);
 
         let text = text(&registry);
