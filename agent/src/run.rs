@@ -1,7 +1,7 @@
 //! `lanyard-agent run`: the node side, the Workload API and health, started and stopped together.
 //!
-//! When the Workload API socket and the health endpoint listen, one line goes to stdout:
-//! `lanyard-agent listening socket=<path> health=<addr>`. Workloads may connect at once: until
+//! When the Workload API socket, the health endpoint and the admin socket listen, one line goes
+//! to stdout: `lanyard-agent listening socket=<path> health=<addr> admin=<path>`. Workloads may connect at once: until
 //! the first sync they get `Unavailable` (retryable), then their SVIDs.
 //!
 //! A shutdown signal ends every Workload API stream with `Unavailable`, removes the socket and
@@ -113,6 +113,21 @@ pub async fn run(
             .and_then(|c| K8sAttestor::new(c).map_err(|e| RunError::K8sAttestor(e.to_string())))?;
         attestor = Arc::new(CombinedAttestor::new(vec![attestor, Arc::new(k8s)]));
     }
+    // The admin socket before the Workload API socket: a refusal here leaves nothing behind
+    // (one left by a failure after it is cleared as stale at the next start).
+    let admin_listener = crate::admin::bind_admin(&config.admin.socket_path)
+        .await
+        .map_err(|e| RunError::Bind {
+            what: format!("admin socket {}", config.admin.socket_path.display()),
+            reason: e.to_string(),
+        })?;
+    let admin_socket = config.admin.socket_path.clone();
+    let stop = shutdown.wait();
+    let admin_task = tokio::spawn(async move {
+        if let Err(e) = crate::admin::serve_admin_on(admin_listener, &admin_socket, stop).await {
+            tracing::error!(error = %e, "admin API failed");
+        }
+    });
     let listener = bind_workload_socket(&config.socket_path).map_err(|e| RunError::Bind {
         what: format!("Workload API socket {}", config.socket_path.display()),
         reason: e.to_string(),
@@ -142,9 +157,10 @@ pub async fn run(
         }
     });
     println!(
-        "lanyard-agent listening socket={} health={}",
+        "lanyard-agent listening socket={} health={} admin={}",
         config.socket_path.display(),
-        health_addr.map(|a| a.to_string()).unwrap_or_default()
+        health_addr.map(|a| a.to_string()).unwrap_or_default(),
+        config.admin.socket_path.display()
     );
 
     let node_config = NodeConfig {
@@ -178,8 +194,11 @@ pub async fn run(
         // Nothing more will be issued; stop serving so supervisors restart us.
         workload_task.abort();
         health_task.abort();
+        admin_task.abort();
+        lanyard_admin::remove(&config.admin.socket_path);
     } else {
         let _ = workload_task.await;
+        let _ = admin_task.await;
         if in_time {
             tokio::select! {
                 _ = health_task => {}

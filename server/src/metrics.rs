@@ -163,6 +163,9 @@ pub const ADMIN_METHODS: &[(&str, &str)] = &[
         "RevokeJwtAuthority",
     ),
     ("/lanyard.admin.v1.Jwt/MintJwtSvid", "MintJwtSvid"),
+    ("/lanyard.admin.v1.Logger/GetLogger", "GetLogger"),
+    ("/lanyard.admin.v1.Logger/SetLogLevel", "SetLogLevel"),
+    ("/lanyard.admin.v1.Logger/ResetLogLevel", "ResetLogLevel"),
 ];
 
 /// The server's event metrics. Cloning shares them; [`ServerMetrics::default`] records into

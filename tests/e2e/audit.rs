@@ -10,7 +10,7 @@ use crate::harness::Server;
 use crate::store::Store;
 
 /// `log` without the ANSI colour codes the text format writes.
-fn plain(log: &str) -> String {
+pub(crate) fn plain(log: &str) -> String {
     let mut out = String::with_capacity(log.len());
     let mut rest = log;
     while let Some(at) = rest.find('\x1b') {

@@ -7,7 +7,7 @@
 //! - [`ServerFiles`], [`AgentFiles`]: the config and paths of a server or an agent whose files
 //!   all live in one directory, listening on 127.0.0.1:0.
 //! - [`Process::start`]: spawns a command with stdin closed, stderr appended to a log file and
-//!   the variables of [`SERVER_ENV`] and [`AGENT_ENV`] removed, then waits for the stdout line
+//!   the variables the binaries read ([`read_by_binaries`]) removed, then waits for the stdout line
 //!   that starts with a ready prefix (stdout is drained afterwards, so the process never blocks
 //!   on a full pipe). A process that exits first, or prints nothing within the patience it is
 //!   given, is an error holding its log.
@@ -42,6 +42,15 @@ pub const SERVER_ENV: &[&str] = &[
     "LANYARD_SERVER_HEALTH_ADDRESS",
     "LANYARD_LOG_LEVEL",
 ];
+
+/// Whether `lanyard-server` or `lanyard-agent` reads the variable `name`: one of [`SERVER_ENV`]
+/// and [`AGENT_ENV`], or any with a binary's prefix (every config key has a variable there).
+pub fn read_by_binaries(name: &str) -> bool {
+    name.starts_with("LANYARD_SERVER_")
+        || name.starts_with("LANYARD_AGENT_")
+        || SERVER_ENV.contains(&name)
+        || AGENT_ENV.contains(&name)
+}
 
 /// Variables the agent reads that must not leak in from the caller's environment.
 pub const AGENT_ENV: &[&str] = &[
@@ -205,7 +214,7 @@ pub struct Process {
 
 impl Process {
     /// Starts `cmd` with stdin closed, stderr appended to `log` (created if need be) and the
-    /// variables of [`SERVER_ENV`] and [`AGENT_ENV`] removed, and waits at most `patience` for
+    /// variables the binaries read ([`read_by_binaries`]) removed, and waits at most `patience` for
     /// a stdout line starting with `ready`: returns the process and the rest of that line.
     pub async fn start(
         mut cmd: Command,
@@ -218,6 +227,11 @@ impl Process {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         for v in SERVER_ENV.iter().chain(AGENT_ENV) {
             cmd.env_remove(v);
+        }
+        for (v, _) in std::env::vars_os() {
+            if v.to_str().is_some_and(read_by_binaries) {
+                cmd.env_remove(v);
+            }
         }
         let stderr = OpenOptions::new()
             .create(true)
