@@ -9,12 +9,14 @@
 
 use std::sync::Arc;
 
+use lanyard_observe::metrics::Registry;
 use lanyard_observe::{Health, Shutdown, serve_health};
 use lanyard_x509::certificates_from_pem;
 use tokio::net::TcpListener;
 
 use crate::config::AgentConfig;
 use crate::jwt::JwtMinter;
+use crate::metrics::AgentMetrics;
 use crate::node::{self, NodeConfig, NodeError, PsatConfig};
 use crate::store::SvidStore;
 use crate::workload::attestor::{
@@ -79,6 +81,10 @@ pub async fn run(
     let health = Health::new();
     let store = SvidStore::new();
     let jwt = JwtMinter::new();
+    // One registry per process, complete before /metrics serves it.
+    let mut registry = Registry::default();
+    let metrics = AgentMetrics::new(&mut registry, store.clone());
+    let registry = Arc::new(registry);
 
     let health_listener = TcpListener::bind(config.health.bind_address)
         .await
@@ -90,7 +96,7 @@ pub async fn run(
     let h = health.clone();
     let stop = shutdown.wait();
     let health_task = tokio::spawn(async move {
-        if let Err(e) = serve_health(health_listener, h, stop).await {
+        if let Err(e) = serve_health(health_listener, h, registry, stop).await {
             tracing::error!(error = %e, "health endpoint failed");
         }
     });
@@ -131,6 +137,7 @@ pub async fn run(
     let grace = config.shutdown_grace;
     let workload_store = store.clone();
     let workload_jwt = jwt.clone();
+    let workload_metrics = metrics.workload.clone();
     let stop = shutdown.wait();
     let workload_task = tokio::spawn(async move {
         if let Err(e) = serve_workload_api_on(
@@ -141,6 +148,7 @@ pub async fn run(
             workload_store,
             workload_jwt,
             attestor,
+            workload_metrics,
             stop,
         )
         .await
@@ -176,7 +184,7 @@ pub async fn run(
     let grace_over = shutdown.grace_over(grace);
     tokio::pin!(grace_over);
     let (result, in_time) = tokio::select! {
-        result = node::run(node_config, store, jwt, health, shutdown.wait()) => (result, true),
+        result = node::run(node_config, store, jwt, health, metrics.node, shutdown.wait()) => (result, true),
         () = &mut grace_over => {
             tracing::warn!("a call to the server was still running when shutdown_grace ran out");
             (Ok(()), false)

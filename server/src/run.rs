@@ -1,7 +1,8 @@
 //! `lanyard-server run`: start every part of the server and stop them together.
 //!
 //! Order: data directory (0700) → datastore (migrations) → CA (create or reuse) → entry cache →
-//! the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health → ready.
+//! metrics registry → the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) +
+//! health and `/metrics` → ready.
 //! When everything listens, one line goes to stdout:
 //! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`, which scripts and tests
 //! wait for. A shutdown signal stops accepting, ends streams and returns within `shutdown_grace`
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::Datastore;
+use lanyard_observe::metrics::Registry;
 use lanyard_observe::{Health, Readiness, Shutdown, serve_health};
 use lanyard_proto::lanyard::agent::v1::agent_service_server::AgentServiceServer;
 use lanyard_tls::{Identity, TrustStore};
@@ -27,6 +29,7 @@ use crate::ca::{Ca, CaError};
 use crate::cache::{CacheEvent, EntryCache};
 use crate::config::{CaKeyType, ServerConfig};
 use crate::k8s::controller::AutoRegistration;
+use crate::metrics::{ServerMetrics, StateCollector};
 use crate::state::ServerState;
 
 /// Why the server could not start or stopped with an error.
@@ -236,6 +239,11 @@ pub async fn run_with(
     )
     .await?;
     report_reserved_entries(&cache);
+    // One registry per process, complete before /metrics serves it.
+    let mut registry = Registry::default();
+    let metrics = ServerMetrics::new(&mut registry);
+    StateCollector::new(cache.clone(), ds.subscribe()).register(&mut registry);
+    let registry = Arc::new(registry);
 
     let identity = Identity::new();
     let (signed_by, renew_at) = issue_server_svid(&state, &identity)?;
@@ -264,14 +272,14 @@ pub async fn run_with(
         let attestor = K8sPsatAttestor::new(config.trust_domain.clone(), psat).await?;
         attestors.push(Arc::new(attestor));
     }
-    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors).with_limits(
-        crate::agent_api::AgentApiLimits {
+    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors)
+        .with_limits(crate::agent_api::AgentApiLimits {
             max_concurrent_signs_per_agent: config.agent_api.max_concurrent_signs_per_agent,
             attestation_timeout: config.agent_api.attestation_timeout,
             max_attestations_per_ip: config.agent_api.max_attestations_per_ip,
             max_attestations: config.agent_api.max_attestations,
-        },
-    );
+        })
+        .with_metrics(metrics.clone());
     let auto_registration = match (
         &config.k8s_auto_registration,
         &config.node_attestors.k8s_psat,
@@ -311,7 +319,7 @@ pub async fn run_with(
     let h = health.clone();
     let stop = shutdown.wait();
     tasks.spawn(async move {
-        if let Err(e) = serve_health(health_listener, h, stop).await {
+        if let Err(e) = serve_health(health_listener, h, registry, stop).await {
             tracing::error!(error = %e, "health endpoint failed");
         }
     });
@@ -323,6 +331,7 @@ pub async fn run_with(
             lanyard_tls::transport::HandshakeLimits::default(),
         ),
         config.agent_api.max_connections,
+        metrics.agent_connections().clone(),
     );
     // HTTP/2 bounds per connection (tonic's own defaults leave streams unbounded):
     // - 128 concurrent streams: an agent holds one Sync stream and a few signing calls (its
@@ -347,6 +356,7 @@ pub async fn run_with(
         admin_listener,
         state.clone(),
         &config.socket_path,
+        metrics.admin().clone(),
         shutdown.wait(),
     );
 

@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::harness::{PATIENCE, Running, Server, await_event, bin};
+use crate::harness::{PATIENCE, Running, Server, await_event, bin, http_get};
 
 /// A TCP forwarder from a fixed local port to a target that can change, which can also cut
 /// the agent off (a network outage the server does not see coming).
@@ -298,16 +298,7 @@ impl Agent {
     /// `GET /ready`: the `status` of its JSON body (`starting`, `ready`, `degraded`, ...) and
     /// the whole body.
     pub(crate) async fn readiness(&self) -> (String, String) {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut conn = TcpStream::connect(self.health_addr).await.unwrap();
-        conn.write_all(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut resp = String::new();
-        tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
-            .await
-            .expect("the health endpoint did not answer")
-            .unwrap();
+        let resp = http_get(self.health_addr, "/ready").await;
         let body = resp
             .split_once("\r\n\r\n")
             .map(|(_, b)| b.to_owned())

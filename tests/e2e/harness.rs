@@ -31,6 +31,20 @@ use crate::store::Store;
 /// Guard for awaits that should complete promptly; a hang fails the test instead of the run.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
+/// The whole response (status line, headers, body) to `GET <path>` on a health listener.
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
+        .await
+        .expect("the health endpoint did not answer")
+        .unwrap();
+    resp
+}
+
 /// Variables the server and CLI read that must not leak in from the caller's environment.
 pub(crate) use lanyard_test_support::process::SERVER_ENV;
 
@@ -186,17 +200,7 @@ impl Server {
 
     /// The status line of `GET <path>` on the health endpoint, e.g. `HTTP/1.1 200 OK`.
     pub(crate) async fn health(&self, path: &str) -> String {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut conn = tokio::net::TcpStream::connect(self.health_addr)
-            .await
-            .unwrap();
-        let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        conn.write_all(req.as_bytes()).await.unwrap();
-        let mut resp = String::new();
-        tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
-            .await
-            .expect("the health endpoint did not answer")
-            .unwrap();
+        let resp = http_get(self.health_addr, path).await;
         resp.lines().next().unwrap_or_default().to_owned()
     }
 

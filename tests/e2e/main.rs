@@ -55,6 +55,7 @@ mod ha;
 mod join_token;
 mod k8s_psat;
 mod k8s_registration;
+mod metrics;
 mod operations;
 mod persistence;
 mod push;

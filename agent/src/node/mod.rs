@@ -39,6 +39,7 @@ use tonic::{Code, Status};
 
 use crate::config::ServerAddresses;
 use crate::jwt::JwtMinter;
+use crate::metrics::NodeMetrics;
 use crate::store::SvidStore;
 use client::AgentSvid;
 use disk::DataDir;
@@ -312,12 +313,13 @@ async fn identity(
     }
 }
 
-/// Runs the node side until `shutdown` resolves.
+/// Runs the node side until `shutdown` resolves, recording into `metrics`.
 pub async fn run(
     cfg: NodeConfig,
     store: SvidStore,
     jwt: JwtMinter,
     health: Health,
+    metrics: NodeMetrics,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
     tokio::pin!(shutdown);
@@ -337,7 +339,7 @@ pub async fn run(
     };
     let mut api = connect(servers.current())?;
     jwt.set_server(Some(api.clone()));
-    let mut workloads = Workloads::default();
+    let mut workloads = Workloads::new(metrics.clone());
     let mut stream: Option<tonic::Streaming<pb::SyncMessage>> = None;
     let mut backoff = Backoff::new();
     let mut next_connect = tokio::time::Instant::now();
@@ -482,6 +484,7 @@ pub async fn run(
         if stream.is_none() && stopped.is_none() {
             wake = wake.min(next_connect.saturating_duration_since(tokio::time::Instant::now()));
         }
+        metrics.sync_connected(stream.is_some());
         let mut changed = false;
         let mut renew_now = false;
         tokio::select! {
@@ -492,6 +495,7 @@ pub async fn run(
                     Ok(Some(m)) => match workloads.apply(m, now)? {
                         Applied::Changed => {
                             changed = true;
+                            metrics.changed(SystemTime::now());
                             if let Some(b) = workloads.bundle() {
                                 trust.set(bundle_set(b));
                                 dd.save_bundle(&b.x509_authorities)?;
@@ -514,6 +518,7 @@ pub async fn run(
                         Applied::Nothing => {}
                         Applied::Tainted(ski) => {
                             changed = true;
+                            metrics.changed(SystemTime::now());
                             let mine = me.chain.first().and_then(|l| CertInfo::from_der(l.as_bytes()).ok()).and_then(|i| i.authority_key_id);
                             renew_now = mine.as_deref() == Some(ski.as_slice());
                         }

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::path::Path;
 
 use lanyard_admin::{AdminSocket, LoggerService};
+use lanyard_observe::grpc::GrpcMetrics;
 use lanyard_proto::lanyard::admin::v1 as api;
 use tokio::net::UnixListener;
 use tokio_stream::wrappers::UnixListenerStream;
@@ -38,7 +39,8 @@ pub async fn serve_admin(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AdminServeError> {
     let listener = bind_admin(socket_path).await?;
-    serve_admin_on(listener, state, socket_path, shutdown).await
+    let calls = GrpcMetrics::unregistered(crate::metrics::ADMIN_METHODS);
+    serve_admin_on(listener, state, socket_path, calls, shutdown).await
 }
 
 /// Prepares the directory, clears a stale socket and binds the admin socket, so that a caller
@@ -47,17 +49,20 @@ pub async fn bind_admin(socket_path: &Path) -> Result<UnixListener, AdminServeEr
     lanyard_admin::bind(socket_path, SERVER_SOCKET).await
 }
 
-/// [`serve_admin`] on a listener from [`bind_admin`].
+/// [`serve_admin`] on a listener from [`bind_admin`], counting calls by method and code in
+/// `calls` ([`crate::metrics::ServerMetrics::admin`]).
 pub async fn serve_admin_on(
     listener: UnixListener,
     state: ServerState,
     socket_path: &Path,
+    calls: GrpcMetrics,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AdminServeError> {
     let authority = LocalAuthorityService {
         state: state.clone(),
     };
     let served = Server::builder()
+        .layer(calls.layer())
         .add_service(api::entries_server::EntriesServer::new(EntriesService {
             state: state.clone(),
         }))
