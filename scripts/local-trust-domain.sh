@@ -80,6 +80,8 @@ server_address = "$agent_api"
 data_dir = "$dir/agent/data"
 socket_path = "$socket"
 trust_bundle_path = "$dir/bundle.pem"
+[admin]
+socket_path = "$dir/agent/admin/api.sock"
 [health]
 bind_address = "127.0.0.1:0"
 TOML

@@ -17,6 +17,9 @@ use crate::workload::WorkloadApiLimits;
 use crate::workload::attestor::{self, KubeletUrl, KubeletVerification};
 
 pub use lanyard_config::ConfigError;
+pub use server_address::{MAX_SERVER_ADDRESSES, ServerAddress, ServerAddresses};
+
+mod server_address;
 
 /// `[health]`: `/live` and `/ready`, on `127.0.0.1:8088` by default.
 pub type HealthConfig = lanyard_config::HealthConfig<8088>;
@@ -28,8 +31,9 @@ pub struct AgentConfig {
     /// The trust domain, e.g. `example.org`. Required.
     #[serde(deserialize_with = "lanyard_config::trust_domain")]
     pub trust_domain: TrustDomain,
-    /// `host:port` of the server's agent API. Required.
-    pub server_address: String,
+    /// `host:port` of the server's agent API, or several (a TOML array, or a comma-separated
+    /// string): the agent syncs with one and fails over to the next. Required.
+    pub server_address: ServerAddresses,
     /// Directory for the agent's own SVID and key (0600) and its bootstrap state.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
@@ -63,6 +67,9 @@ pub struct AgentConfig {
     /// `[workload_api]`: connection, time and attestation limits of the Workload API socket.
     #[serde(default)]
     pub workload_api: WorkloadApiLimits,
+    /// `[admin]`: the agent's admin API (`lanyard-agent logger ...`).
+    #[serde(default)]
+    pub admin: AdminConfig,
     /// How long a stopping agent (SIGTERM, SIGINT) waits for open Workload API connections
     /// and calls before it exits anyway.
     #[serde(
@@ -70,6 +77,32 @@ pub struct AgentConfig {
         with = "humantime_serde"
     )]
     pub shutdown_grace: Duration,
+}
+
+/// `[admin]`: the agent's admin socket, for its operators only: its directory is created 0700
+/// and must be owned by the agent's uid, and a caller of another uid than the agent's or root's
+/// is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// The admin API's Unix socket.
+    #[serde(default = "default_admin_socket_path")]
+    pub socket_path: PathBuf,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            socket_path: default_admin_socket_path(),
+        }
+    }
+}
+
+/// Where `lanyard-agent logger` looks for the admin socket unless told otherwise.
+pub const DEFAULT_ADMIN_SOCKET_PATH: &str = "/run/lanyard-agent/admin/api.sock";
+
+fn default_admin_socket_path() -> PathBuf {
+    PathBuf::from(DEFAULT_ADMIN_SOCKET_PATH)
 }
 
 /// `[node_attestor]`.
@@ -388,14 +421,6 @@ impl ConfigFile for AgentConfig {
             })
         };
         lanyard_config::check_log_level(&self.log_level)?;
-        if self.server_address.parse::<std::net::SocketAddr>().is_err()
-            && !self.server_address.contains(':')
-        {
-            return invalid(
-                "server_address",
-                "must be host:port of the server's agent API, e.g. 127.0.0.1:8081",
-            );
-        }
         if self.trust_bundle_path.is_none() && !self.insecure_bootstrap {
             return invalid(
                 "trust_bundle_path",
@@ -404,6 +429,17 @@ impl ConfigFile for AgentConfig {
         }
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path");
+        }
+        if self.admin.socket_path.is_relative() {
+            return invalid("admin.socket_path", "must be an absolute path");
+        }
+        if self.admin.socket_path.parent() == self.socket_path.parent() {
+            return invalid(
+                "admin.socket_path",
+                "is in the Workload API socket's directory, which every workload may enter, but \
+                 the admin socket needs a directory of its own (mode 0700): e.g. \
+                 /run/lanyard-agent/admin/api.sock",
+            );
         }
         if let Some(k8s) = &self.workload_attestors.k8s {
             k8s.validate()?;

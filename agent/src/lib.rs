@@ -10,13 +10,17 @@
 //!   audience set.
 //! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
 //!   the PID-reuse defence.
+//! - [`admin`]: the agent's admin API on its private admin socket (`Logger`).
+//! - [`metrics`]: the Prometheus metrics served on the health listener's `/metrics`.
 //! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
-//!   API client.
+//!   API client, and `logger`, an admin API client.
 //! - [`run`]: starts everything: `lanyard-agent run`.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod jwt;
+pub mod metrics;
 pub mod node;
 pub mod run;
 pub mod store;

@@ -21,11 +21,15 @@ enum Command {
     /// Run the agent.
     Run(RunArgs),
     /// Validate an agent config file and print the effective settings (the file's, with the
-    /// flags and environment variables `run` takes over it).
+    /// flags and environment variables `run` takes over it); refuses a variable of the binary's
+    /// prefix that names no key.
     CheckConfig(ConfigArgs<AgentConfig>),
     /// Talk to a running agent over the Workload API, as a workload would.
     #[command(subcommand)]
     Api(ApiCommand),
+    /// Show or change the running agent's log level (over its admin socket).
+    #[command(subcommand)]
+    Logger(lanyard_agent::cli::logger::LoggerCmd),
     /// Check that the agent answers on its Workload API socket; exit 0 if it does.
     Healthcheck {
         /// The Workload API socket (default: $SPIFFE_ENDPOINT_SOCKET, else
@@ -57,6 +61,13 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("lanyard-agent: {e}");
         return ExitCode::from(2);
     }
+    for name in args.config.overrides.unknown_variables() {
+        tracing::warn!(
+            variable = %name,
+            "this variable names no config key, so it changes nothing: check its spelling \
+             (`lanyard-agent check-config` refuses it and names the nearest variable) or unset it"
+        );
+    }
     match lanyard_observe::raise_open_files_limit() {
         Ok(limit) => tracing::debug!(soft = limit.soft, "open-files limit"),
         Err(e) => tracing::warn!(error = %e, "keeping the open-files limit as it is"),
@@ -74,7 +85,7 @@ async fn run(args: RunArgs) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
-        Command::CheckConfig(args) => match args.load() {
+        Command::CheckConfig(args) => match args.load_strict() {
             Ok(c) => {
                 println!("{c:#?}");
                 ExitCode::SUCCESS
@@ -85,6 +96,7 @@ async fn main() -> ExitCode {
             }
         },
         Command::Api(cmd) => lanyard_agent::cli::run_api(cmd).await,
+        Command::Logger(cmd) => lanyard_agent::cli::logger::run_logger(cmd).await,
         Command::Healthcheck { socket_path } => {
             lanyard_agent::cli::healthcheck(socket_path.as_deref()).await
         }

@@ -1,7 +1,7 @@
 //! `lanyard-agent run`: the node side, the Workload API and health, started and stopped together.
 //!
-//! When the Workload API socket and the health endpoint listen, one line goes to stdout:
-//! `lanyard-agent listening socket=<path> health=<addr>`. Workloads may connect at once: until
+//! When the Workload API socket, the health endpoint and the admin socket listen, one line goes
+//! to stdout: `lanyard-agent listening socket=<path> health=<addr> admin=<path>`. Workloads may connect at once: until
 //! the first sync they get `Unavailable` (retryable), then their SVIDs.
 //!
 //! A shutdown signal ends every Workload API stream with `Unavailable`, removes the socket and
@@ -9,12 +9,14 @@
 
 use std::sync::Arc;
 
+use lanyard_observe::metrics::Registry;
 use lanyard_observe::{Health, Shutdown, serve_health};
 use lanyard_x509::certificates_from_pem;
 use tokio::net::TcpListener;
 
 use crate::config::AgentConfig;
 use crate::jwt::JwtMinter;
+use crate::metrics::AgentMetrics;
 use crate::node::{self, NodeConfig, NodeError, PsatConfig};
 use crate::store::SvidStore;
 use crate::workload::attestor::{
@@ -79,6 +81,10 @@ pub async fn run(
     let health = Health::new();
     let store = SvidStore::new();
     let jwt = JwtMinter::new();
+    // One registry per process, complete before /metrics serves it.
+    let mut registry = Registry::default();
+    let metrics = AgentMetrics::new(&mut registry, store.clone());
+    let registry = Arc::new(registry);
 
     let health_listener = TcpListener::bind(config.health.bind_address)
         .await
@@ -90,7 +96,7 @@ pub async fn run(
     let h = health.clone();
     let stop = shutdown.wait();
     let health_task = tokio::spawn(async move {
-        if let Err(e) = serve_health(health_listener, h, stop).await {
+        if let Err(e) = serve_health(health_listener, h, registry, stop).await {
             tracing::error!(error = %e, "health endpoint failed");
         }
     });
@@ -107,6 +113,21 @@ pub async fn run(
             .and_then(|c| K8sAttestor::new(c).map_err(|e| RunError::K8sAttestor(e.to_string())))?;
         attestor = Arc::new(CombinedAttestor::new(vec![attestor, Arc::new(k8s)]));
     }
+    // The admin socket before the Workload API socket: a refusal here leaves nothing behind
+    // (one left by a failure after it is cleared as stale at the next start).
+    let admin_listener = crate::admin::bind_admin(&config.admin.socket_path)
+        .await
+        .map_err(|e| RunError::Bind {
+            what: format!("admin socket {}", config.admin.socket_path.display()),
+            reason: e.to_string(),
+        })?;
+    let admin_socket = config.admin.socket_path.clone();
+    let stop = shutdown.wait();
+    let admin_task = tokio::spawn(async move {
+        if let Err(e) = crate::admin::serve_admin_on(admin_listener, &admin_socket, stop).await {
+            tracing::error!(error = %e, "admin API failed");
+        }
+    });
     let listener = bind_workload_socket(&config.socket_path).map_err(|e| RunError::Bind {
         what: format!("Workload API socket {}", config.socket_path.display()),
         reason: e.to_string(),
@@ -116,6 +137,7 @@ pub async fn run(
     let grace = config.shutdown_grace;
     let workload_store = store.clone();
     let workload_jwt = jwt.clone();
+    let workload_metrics = metrics.workload.clone();
     let stop = shutdown.wait();
     let workload_task = tokio::spawn(async move {
         if let Err(e) = serve_workload_api_on(
@@ -126,6 +148,7 @@ pub async fn run(
             workload_store,
             workload_jwt,
             attestor,
+            workload_metrics,
             stop,
         )
         .await
@@ -134,9 +157,10 @@ pub async fn run(
         }
     });
     println!(
-        "lanyard-agent listening socket={} health={}",
+        "lanyard-agent listening socket={} health={} admin={}",
         config.socket_path.display(),
-        health_addr.map(|a| a.to_string()).unwrap_or_default()
+        health_addr.map(|a| a.to_string()).unwrap_or_default(),
+        config.admin.socket_path.display()
     );
 
     let node_config = NodeConfig {
@@ -160,7 +184,7 @@ pub async fn run(
     let grace_over = shutdown.grace_over(grace);
     tokio::pin!(grace_over);
     let (result, in_time) = tokio::select! {
-        result = node::run(node_config, store, jwt, health, shutdown.wait()) => (result, true),
+        result = node::run(node_config, store, jwt, health, metrics.node, shutdown.wait()) => (result, true),
         () = &mut grace_over => {
             tracing::warn!("a call to the server was still running when shutdown_grace ran out");
             (Ok(()), false)
@@ -170,8 +194,11 @@ pub async fn run(
         // Nothing more will be issued; stop serving so supervisors restart us.
         workload_task.abort();
         health_task.abort();
+        admin_task.abort();
+        lanyard_admin::remove(&config.admin.socket_path);
     } else {
         let _ = workload_task.await;
+        let _ = admin_task.await;
         if in_time {
             tokio::select! {
                 _ = health_task => {}

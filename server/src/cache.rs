@@ -255,6 +255,16 @@ impl EntryCache {
         self.read().seq
     }
 
+    /// How many entries the cache holds.
+    pub fn len(&self) -> usize {
+        self.read().entries.len()
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The current trust bundle.
     pub fn bundle(&self) -> Arc<Bundle> {
         self.read()

@@ -11,6 +11,7 @@
 //! - [`agent_api`]: the agent API: attest, renew, the Sync push stream, signing.
 //! - [`ca`]: the X.509 CA: key custody, rotation, signing.
 //! - [`admin`]: the admin API (gRPC on the Unix admin socket): [`admin::serve_admin`].
+//! - [`metrics`]: the Prometheus metrics served on the health listener's `/metrics`.
 //! - [`prune`]: deletes expired join tokens and entries and old change-log events on a schedule.
 //! - [`run`]: starts everything: `lanyard-server run`.
 //! - [`cli`]: the admin CLI, a client of that socket: [`cli::AdminCommand`], [`cli::run`].
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod k8s;
+pub mod metrics;
 pub mod prune;
 pub mod run;
 pub mod selectors;

@@ -22,7 +22,8 @@ enum Command {
     /// Run the server.
     Run(RunArgs),
     /// Validate a server config file and print the effective settings (the file's, with the
-    /// flags and environment variables `run` takes over it).
+    /// flags and environment variables `run` takes over it); refuses a variable of the binary's
+    /// prefix that names no key.
     CheckConfig(ConfigArgs<ServerConfig>),
     /// Print the ClusterSPIFFEID CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     K8sCrd,
@@ -59,6 +60,13 @@ async fn serve(args: RunArgs) -> ExitCode {
         eprintln!("lanyard-server: {e}");
         return ExitCode::from(2);
     }
+    for name in args.config.overrides.unknown_variables() {
+        tracing::warn!(
+            variable = %name,
+            "this variable names no config key, so it changes nothing: check its spelling \
+             (`lanyard-server check-config` refuses it and names the nearest variable) or unset it"
+        );
+    }
     match lanyard_observe::raise_open_files_limit() {
         Ok(limit) => tracing::debug!(soft = limit.soft, "open-files limit"),
         Err(e) => tracing::warn!(error = %e, "keeping the open-files limit as it is"),
@@ -76,7 +84,7 @@ async fn serve(args: RunArgs) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => serve(args).await,
-        Command::CheckConfig(args) => match args.load() {
+        Command::CheckConfig(args) => match args.load_strict() {
             Ok(c) => {
                 println!("{c:#?}");
                 ExitCode::SUCCESS

@@ -1,7 +1,8 @@
 //! `lanyard-server run`: start every part of the server and stop them together.
 //!
 //! Order: data directory (0700) → datastore (migrations) → CA (create or reuse) → entry cache →
-//! the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health → ready.
+//! metrics registry → the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) +
+//! health and `/metrics` → ready.
 //! The Kubernetes work of the whole cluster (auto-registration, the bundle ConfigMap) runs
 //! while this server leads (`k8s::leader`), always when no election is configured.
 //! When everything listens, one line goes to stdout:
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::Datastore;
+use lanyard_observe::metrics::Registry;
 use lanyard_observe::{Health, Readiness, Shutdown, serve_health};
 use lanyard_proto::lanyard::agent::v1::agent_service_server::AgentServiceServer;
 use lanyard_tls::{Identity, TrustStore};
@@ -31,6 +33,7 @@ use crate::config::{CaKeyType, ServerConfig};
 use crate::k8s::bundle_writer::BundleConfigMap;
 use crate::k8s::controller::AutoRegistration;
 use crate::k8s::leader::{Election, Leadership, process_identity, run_while_leading};
+use crate::metrics::{ServerMetrics, StateCollector};
 use crate::state::ServerState;
 
 /// Why the server could not start or stopped with an error.
@@ -253,6 +256,11 @@ pub async fn run_with(
     )
     .await?;
     report_reserved_entries(&cache);
+    // One registry per process, complete before /metrics serves it.
+    let mut registry = Registry::default();
+    let metrics = ServerMetrics::new(&mut registry);
+    StateCollector::new(cache.clone(), ds.subscribe()).register(&mut registry);
+    let registry = Arc::new(registry);
 
     let identity = Identity::new();
     let (signed_by, renew_at) = issue_server_svid(&state, &identity)?;
@@ -281,14 +289,14 @@ pub async fn run_with(
         let attestor = K8sPsatAttestor::new(config.trust_domain.clone(), psat).await?;
         attestors.push(Arc::new(attestor));
     }
-    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors).with_limits(
-        crate::agent_api::AgentApiLimits {
+    let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors)
+        .with_limits(crate::agent_api::AgentApiLimits {
             max_concurrent_signs_per_agent: config.agent_api.max_concurrent_signs_per_agent,
             attestation_timeout: config.agent_api.attestation_timeout,
             max_attestations_per_ip: config.agent_api.max_attestations_per_ip,
             max_attestations: config.agent_api.max_attestations,
-        },
-    );
+        })
+        .with_metrics(metrics.clone());
     let auto_registration = match &config.k8s_auto_registration {
         Some(auto) => cluster_client(&config, &auto.cluster, true)
             .await?
@@ -361,7 +369,7 @@ pub async fn run_with(
     let h = health.clone();
     let stop = shutdown.wait();
     tasks.spawn(async move {
-        if let Err(e) = serve_health(health_listener, h, stop).await {
+        if let Err(e) = serve_health(health_listener, h, registry, stop).await {
             tracing::error!(error = %e, "health endpoint failed");
         }
     });
@@ -373,6 +381,7 @@ pub async fn run_with(
             lanyard_tls::transport::HandshakeLimits::default(),
         ),
         config.agent_api.max_connections,
+        metrics.agent_connections().clone(),
     );
     // HTTP/2 bounds per connection (tonic's own defaults leave streams unbounded):
     // - 128 concurrent streams: an agent holds one Sync stream and a few signing calls (its
@@ -397,6 +406,7 @@ pub async fn run_with(
         admin_listener,
         state.clone(),
         &config.socket_path,
+        metrics.admin().clone(),
         shutdown.wait(),
     );
 

@@ -7,7 +7,8 @@
 //! - The agent reaches the server through a [`Relay`] (a TCP forwarder in the test) because
 //!   [`Server`] restarts on a new port (`127.0.0.1:0`) while an agent's `server_address` is fixed
 //!   for its lifetime: [`Agent::follow`] points the relay at the restarted server, which to the
-//!   agent looks like its server coming back at the same address.
+//!   agent looks like its server coming back at the same address. [`Agent::start_of`] starts an
+//!   agent of several servers instead, which it reaches directly at the addresses given.
 //! - [`Agent::wait_readiness`]: polls `GET /ready` until it reports a status (a guarded await:
 //!   the agent publishes no event a test could subscribe to).
 
@@ -24,7 +25,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::harness::{PATIENCE, Running, Server, bin};
+use crate::harness::{PATIENCE, Running, Server, await_event, bin, http_get};
 
 /// A TCP forwarder from a fixed local port to a target that can change, which can also cut
 /// the agent off (a network outage the server does not see coming).
@@ -127,7 +128,8 @@ pub(crate) struct Agent {
     pub(crate) health_addr: SocketAddr,
     files: AgentFiles,
     child: Running,
-    relay: Relay,
+    /// `None` for an agent that reaches its servers directly ([`Agent::start_of`]).
+    relay: Option<Relay>,
     _dir: tempfile::TempDir,
 }
 
@@ -174,12 +176,41 @@ impl Agent {
         bundle_pem: &str,
         extra: impl FnOnce(&Path) -> String,
     ) -> Result<Agent, String> {
+        let relay = Relay::start(server.agent_addr).await;
+        let addresses = [relay.addr.to_string()];
+        Agent::launch(id, token, Some(relay), &addresses, bundle_pem, extra).await
+    }
+
+    /// An agent of several servers, which it reaches directly: `server_address` lists
+    /// `addresses` (`host:port`, a TOML array) in order. Attested with a new join token of
+    /// `server`, with `extra` as in [`Agent::start_with`].
+    pub(crate) async fn start_of(
+        server: &Server,
+        addresses: &[String],
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Agent {
+        let (token, id, _) = server.token(&[]).await;
+        let bundle = server.bundle_pem().await;
+        Agent::launch(id, Some(token), None, addresses, &bundle, extra)
+            .await
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Writes the files (`bundle_pem` as the trust bundle) into a fresh tempdir and starts the
+    /// agent.
+    async fn launch(
+        id: String,
+        token: Option<String>,
+        relay: Option<Relay>,
+        addresses: &[String],
+        bundle_pem: &str,
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Result<Agent, String> {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let relay = Relay::start(server.agent_addr).await;
-        let files = AgentFiles::write(dir.path(), relay.addr, bundle_pem, &extra).unwrap();
+        let files = AgentFiles::write_for(dir.path(), addresses, bundle_pem, &extra).unwrap();
         let mut agent = Agent {
             id,
             socket: files.socket.clone(),
@@ -195,7 +226,9 @@ impl Agent {
 
     /// The relay between the agent and its server.
     pub(crate) fn relay(&self) -> &Relay {
-        &self.relay
+        self.relay
+            .as_ref()
+            .expect("this agent reaches its servers directly, without a relay")
     }
 
     /// The socket as `SPIFFE_ENDPOINT_SOCKET` names it: `unix:///...`.
@@ -205,7 +238,7 @@ impl Agent {
 
     /// Points the agent's server address at `server`'s current agent API (after a restart).
     pub(crate) fn follow(&self, server: &Server) {
-        self.relay.retarget(server.agent_addr);
+        self.relay().retarget(server.agent_addr);
     }
 
     /// Starts the process on the same config and data_dir, with `token` if given.
@@ -261,6 +294,11 @@ impl Agent {
         self.files.data_dir.clone()
     }
 
+    /// The agent's admin socket (`[admin] socket_path`).
+    pub(crate) fn admin_socket(&self) -> PathBuf {
+        self.files.admin_socket.clone()
+    }
+
     /// The trust bundle file agent.toml names (`trust_bundle_path`).
     pub(crate) fn trust_bundle_path(&self) -> PathBuf {
         self.files.bundle.clone()
@@ -274,16 +312,7 @@ impl Agent {
     /// `GET /ready`: the `status` of its JSON body (`starting`, `ready`, `degraded`, ...) and
     /// the whole body.
     pub(crate) async fn readiness(&self) -> (String, String) {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut conn = TcpStream::connect(self.health_addr).await.unwrap();
-        conn.write_all(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut resp = String::new();
-        tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
-            .await
-            .expect("the health endpoint did not answer")
-            .unwrap();
+        let resp = http_get(self.health_addr, "/ready").await;
         let body = resp
             .split_once("\r\n\r\n")
             .map(|(_, b)| b.to_owned())
@@ -310,6 +339,14 @@ impl Agent {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Waits at most [`PATIENCE`] for an event saying `message` for which `also` holds, in the
+    /// log of an agent started with `log_format = "json"`; returns it.
+    pub(crate) async fn logged(&self, message: &str, also: impl Fn(&Value) -> bool) -> Value {
+        let what = format!("the agent's {message:?}");
+        let found = |e: &Value| e["message"] == message && also(e);
+        await_event(&what, PATIENCE, || self.log_text(), found).await
     }
 
     /// Waits until the agent has synced with the server (`/ready` says `ready`).

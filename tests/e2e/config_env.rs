@@ -54,10 +54,12 @@ async fn the_agent_takes_settings_from_the_environment_over_its_file() {
              data_dir = \"{}\"\n\
              socket_path = \"{}\"\n\
              log_level = \"warn\"\n\
-             [health]\nbind_address = \"127.0.0.1:1\"\n",
+             [health]\nbind_address = \"127.0.0.1:1\"\n\
+             [admin]\nsocket_path = \"{}\"\n",
             path("bundle.pem"),
             path("file-data"),
             path("file/api.sock"),
+            path("admin/api.sock"),
         ),
     )
     .unwrap();
@@ -99,7 +101,9 @@ async fn the_agent_takes_settings_from_the_environment_over_its_file() {
 
     // `run`: the agent serves where the environment says, and attests to the server at the
     // variable's address, keeping its identity in the variable's data_dir.
-    let mut child = agent(&["run"], &env)
+    let mut run_env = env.to_vec();
+    run_env.push(("LANYARD_AGENT_LOG_LEVLE", "trace"));
+    let mut child = agent(&["run"], &run_env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -138,9 +142,34 @@ async fn the_agent_takes_settings_from_the_environment_over_its_file() {
         log.contains("DEBUG"),
         "LANYARD_LOG_LEVEL=debug, yet:\n{log}"
     );
+    assert!(
+        log.contains("LANYARD_AGENT_LOG_LEVLE") && log.contains("names no config key"),
+        "run does not warn about a misspelt variable:\n{log}"
+    );
     assert!(std::fs::read_dir(&env_data).unwrap().count() > 0);
     assert!(!Path::new(&path("file-data")).exists());
     child.kill().await.unwrap();
+
+    // Any key has its variable, by the same rule; a misspelt one is refused by check-config,
+    // naming the variable meant, and warned about by run.
+    let mut more = env.to_vec();
+    more.push(("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "7777"));
+    let out = agent(&["check-config"], &more).output().await.unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "check-config: {out:?}");
+    assert!(shown.contains("max_connections: 7777"), "{shown}");
+    more.push(("LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS", "78"));
+    let out = agent(&["check-config"], &more).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS names no key of agent.toml, so it would \
+             change nothing: check its spelling (the nearest variable is \
+             LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS)"
+        ),
+        "{stderr}"
+    );
 
     // A bad variable is refused with its name, before anything starts.
     let mut bad = env.to_vec();

@@ -247,6 +247,34 @@ fn service_account(workload: &Value) -> (&str, &str) {
     (str_at(&workload["metadata"]["namespace"]), name)
 }
 
+/// The `USER` of the Containerfile's final stage `target` (`FROM ... AS <target>`), as `uid:gid`.
+fn containerfile_user(target: &str) -> String {
+    let file = std::fs::read_to_string(root().join("Containerfile")).unwrap();
+    let stage = file
+        .split("\nFROM ")
+        .find(|s| {
+            s.lines()
+                .next()
+                .is_some_and(|l| l.ends_with(&format!(" AS {target}")))
+        })
+        .unwrap_or_else(|| panic!("the Containerfile has no stage {target}"));
+    let user = stage.lines().find_map(|l| l.strip_prefix("USER "));
+    user.unwrap_or_else(|| panic!("stage {target} sets no USER"))
+        .to_owned()
+}
+
+/// Asserts that `container` runs the image the README says how to build (a name
+/// `kustomize edit set image` replaces) and, as `uid:gid`, the user that image's `USER` names.
+fn assert_image(container: &Value, run_as: (&Value, &Value), image: &str, target: &str) {
+    assert_eq!(container["image"], image, "README.md builds {image}");
+    let user = format!("{}:{}", run_as.0, run_as.1);
+    assert_eq!(
+        user,
+        containerfile_user(target),
+        "the {target} image's USER"
+    );
+}
+
 fn command(container: &Value) -> Vec<&str> {
     array(&container["command"]).iter().map(str_at).collect()
 }
@@ -416,6 +444,8 @@ fn sqlite_overlay_validates_and_the_server_matches_its_config() {
     assert!(security["runAsUser"].as_u64().is_some_and(|u| u != 0));
     assert!(security["fsGroup"].is_u64());
     assert_eq!(security["fsGroupChangePolicy"], "OnRootMismatch");
+    let run_as = (&security["runAsUser"], &security["runAsGroup"]);
+    assert_image(c, run_as, "lanyard/server:dev", "server");
 
     // The Kubernetes API in-cluster (no kube_config_file), as the pod's ServiceAccount, with the
     // RBAC of k8s_psat attestation and the ClusterSPIFFEID controller, and no more.
@@ -506,6 +536,13 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     assert_eq!(volume["hostPath"]["type"], "DirectoryOrCreate");
     assert_ne!(mount["readOnly"], true);
 
+    // The admin socket gets a directory of its own on a pod-local writable volume (the root
+    // filesystem is read-only), not shared with workloads.
+    let admin_dir = config.admin.socket_path.parent().unwrap();
+    assert_ne!(admin_dir, config.socket_path.parent().unwrap());
+    let (volume, _) = mounted_at(pod, c, admin_dir.parent().unwrap());
+    assert!(volume["emptyDir"].is_object(), "{volume}");
+
     // The agent's identity survives pod restarts on the node.
     let (volume, _) = mounted_at(pod, c, &config.data_dir);
     assert_eq!(volume["hostPath"]["path"], "/var/lib/lanyard/agent");
@@ -522,7 +559,7 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     let port = &named(&svc["spec"]["ports"], "agent-api", "Service port")["port"];
     let (name, namespace) = (&svc["metadata"]["name"], &svc["metadata"]["namespace"]);
     let address = format!("{}.{}.svc:{port}", str_at(name), str_at(namespace));
-    assert_eq!(config.server_address, address);
+    assert_eq!(config.server_address.to_string(), address);
 
     // The k8s workload attestor asks the kubelet at 127.0.0.1, so the agent is on the host
     // network, where only ClusterFirstWithHostNet still resolves the Service name ...
@@ -558,6 +595,11 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     // Root for the root-owned host directories, but no capabilities.
     assert_eq!(c["securityContext"]["runAsUser"], 0);
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    let run_as = (
+        &c["securityContext"]["runAsUser"],
+        &c["securityContext"]["runAsGroup"],
+    );
+    assert_image(c, run_as, "lanyard/agent:dev", "agent");
 
     // The agent attests with the projected token for the server's audience, rotated by the
     // kubelet; no join token, no Secret of them.
@@ -585,6 +627,73 @@ fn sqlite_overlay_agent_attests_with_k8s_psat_and_asks_the_local_kubelet() {
     // k8s:pod-uid selector the entries carry, through the k8s attestor checked above).
     let auto = server_setting(&server_toml, "k8s_auto_registration", "cluster");
     assert_eq!(auto, cluster);
+}
+
+/// The Pod Security Admission levels of the `lanyard` namespace hold: `enforce: privileged`,
+/// which the agent needs, and `warn`/`audit: restricted`, which the server's pods meet, so that
+/// a warning points at the agent's known needs and nothing else.
+#[test]
+fn the_namespace_admits_the_agent_and_warns_about_anything_less_than_restricted() {
+    let Some(r) = render("overlays/sqlite") else {
+        return;
+    };
+    let labels = &r.get("Namespace", "lanyard")["metadata"]["labels"];
+    let psa = |mode: &str| str_at(&labels[format!("pod-security.kubernetes.io/{mode}")]);
+    assert_eq!(psa("enforce"), "privileged");
+    assert_eq!(psa("warn"), "restricted");
+    assert_eq!(psa("audit"), "restricted");
+    for mode in ["enforce", "warn", "audit"] {
+        assert_eq!(
+            psa(&format!("{mode}-version")),
+            format!("v{KUBERNETES_VERSION}"),
+            "pinned to the version the manifests are checked against"
+        );
+    }
+    // What `baseline` forbids, the agent has: so `enforce` can be nothing less than privileged.
+    let (_, agent, _) = r.workload("DaemonSet", "lanyard-agent", "agent");
+    assert_eq!(agent["hostPID"], true);
+    assert_eq!(agent["hostNetwork"], true);
+    assert!(
+        array(&agent["volumes"])
+            .iter()
+            .any(|v| v["hostPath"].is_object())
+    );
+    // The server's pod meets `restricted` (the checks of the Pod Security Standards' restricted
+    // profile that its spec can break).
+    let (_, pod, c) = r.workload("StatefulSet", "lanyard-server", "server");
+    for host in ["hostPID", "hostNetwork", "hostIPC"] {
+        assert_ne!(pod[host], true, "{host}");
+    }
+    let allowed = [
+        "configMap",
+        "emptyDir",
+        "projected",
+        "secret",
+        "downwardAPI",
+        "persistentVolumeClaim",
+        "ephemeral",
+        "csi",
+    ];
+    for v in array(&pod["volumes"]) {
+        let kinds: Vec<&String> = v
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "name")
+            .collect();
+        assert!(
+            kinds.iter().all(|k| allowed.contains(&k.as_str())),
+            "restricted forbids volume {v}"
+        );
+    }
+    let sc = &pod["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert_ne!(sc["runAsUser"], 0);
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    let csc = &c["securityContext"];
+    assert_eq!(csc["allowPrivilegeEscalation"], false);
+    assert_eq!(csc["capabilities"]["drop"][0], "ALL");
+    assert!(csc["capabilities"]["add"].is_null());
 }
 
 #[test]
@@ -649,8 +758,9 @@ fn example_workload_gets_its_identity_from_its_clusterspiffeid() {
     assert_eq!(volume["hostPath"]["path"], agent_volume["hostPath"]["path"]);
     assert_eq!(volume["hostPath"]["type"], "Directory");
     assert_eq!(mount["readOnly"], true);
-    let script = command(c).concat();
-    assert!(script.contains("lanyard-agent api fetch x509"), "{script}");
+    // No shell in the agent image: the client itself, streaming its updates.
+    assert_eq!(command(c), ["lanyard-agent", "api", "watch"]);
+    assert_eq!(c["image"], "lanyard/agent:dev");
 
     // The ClusterSPIFFEID (checked against its CRD by the validator) selects this workload.
     let id = r.get("ClusterSPIFFEID", "lanyard-demo");

@@ -10,6 +10,10 @@
 //!   SIGKILL, stopped with SIGTERM and restarted on the same directories.
 //! - [`Server::cli`]: `lanyard-server <admin command> --socket-path <its socket>` (see
 //!   [`crate::cli`]).
+//! - [`Server::start_peer`]: another server on the same PostgreSQL datastore, as servers of one
+//!   trust domain run for high availability.
+//! - [`json_events`] and [`await_event`]: the events of a process logging with
+//!   `log_format = "json"`, and a guarded wait for one.
 
 use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
@@ -26,6 +30,20 @@ use crate::store::Store;
 
 /// Guard for awaits that should complete promptly; a hang fails the test instead of the run.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The whole response (status line, headers, body) to `GET <path>` on a health listener.
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
+        .await
+        .expect("the health endpoint did not answer")
+        .unwrap();
+    resp
+}
 
 /// Variables the server and CLI read that must not leak in from the caller's environment.
 pub(crate) use lanyard_test_support::process::SERVER_ENV;
@@ -131,6 +149,20 @@ impl Server {
         Ok(())
     }
 
+    /// Another server of this trust domain on this server's PostgreSQL datastore (panics on
+    /// SQLite), as servers run for high availability (`docs/kubernetes.md`): with CA keys of its
+    /// own, so its authorities join the shared bundle beside this server's and agents learn
+    /// them over Sync. `extra` as in [`Server::start_with`]. Declare it after `self`, so that
+    /// it is stopped before the schema `self` owns is dropped.
+    pub(crate) async fn start_peer(&self, extra: impl FnOnce(&Path) -> String) -> Server {
+        let url = match &self.store {
+            Store::Postgres(pg) => pg.url().to_owned(),
+            Store::Shared(url) => url.clone(),
+            Store::Sqlite => panic!("servers share a PostgreSQL datastore, not SQLite"),
+        };
+        Server::start_with(Store::Shared(url), extra).await
+    }
+
     /// Stops the server gracefully (asserting a clean exit) and starts it again.
     pub(crate) async fn restart(&mut self) {
         self.child.stop_clean().await;
@@ -168,17 +200,7 @@ impl Server {
 
     /// The status line of `GET <path>` on the health endpoint, e.g. `HTTP/1.1 200 OK`.
     pub(crate) async fn health(&self, path: &str) -> String {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut conn = tokio::net::TcpStream::connect(self.health_addr)
-            .await
-            .unwrap();
-        let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        conn.write_all(req.as_bytes()).await.unwrap();
-        let mut resp = String::new();
-        tokio::time::timeout(PATIENCE, conn.read_to_string(&mut resp))
-            .await
-            .expect("the health endpoint did not answer")
-            .unwrap();
+        let resp = http_get(self.health_addr, path).await;
         resp.lines().next().unwrap_or_default().to_owned()
     }
 
@@ -246,6 +268,36 @@ impl Server {
             .await
             .json();
         list["entries"].as_array().unwrap().clone()
+    }
+}
+
+/// The events of a log written with `log_format = "json"`: one object per line, holding
+/// `message`, `level`, `target` and the event's fields (lines that are not JSON are skipped).
+pub(crate) fn json_events(log: &str) -> Vec<Value> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
+}
+
+/// Polls `log` (a process's whole log so far, JSON lines) until an event satisfies `found`;
+/// returns it. Panics after `patience` with what was awaited and the log.
+pub(crate) async fn await_event(
+    what: &str,
+    patience: Duration,
+    log: impl Fn() -> String,
+    found: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let text = log();
+        if let Some(event) = json_events(&text).into_iter().find(|e| found(e)) {
+            return event;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not logged within {patience:?}:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -8,12 +8,16 @@
 //!   a JWT-SVID against its bundles.
 //! - `api watch [--socket-path P]`: a line per update the agent streams.
 //! - [`healthcheck`]: exit 0 if the agent answers on the socket.
+//! - `logger show|set --level L|reset`: the running agent's log filter, over the agent's admin
+//!   socket (`--socket-path`, else `$LANYARD_AGENT_ADMIN_SOCKET_PATH`, else
+//!   /run/lanyard-agent/admin/api.sock).
 //!
 //! The socket is `--socket-path`, else `$SPIFFE_ENDPOINT_SOCKET`, else
 //! [`DEFAULT_SOCKET_PATH`]. Errors go to stderr as `lanyard-agent: ...` with exit status 1.
 
 mod client;
 mod jwt;
+pub mod logger;
 mod x509;
 
 use std::path::PathBuf;

@@ -88,7 +88,48 @@ fn bootstrap_trust_is_required() {
 #[test]
 fn bad_server_address_is_refused() {
     let e = refusal(&MIN.replace("127.0.0.1:8081", "localhost"));
-    assert!(e.contains("server_address"), "{e}");
+    assert!(
+        e.contains("server_address") && e.contains("has no port"),
+        "{e}"
+    );
+    let e = refusal(&MIN.replace(
+        "\"127.0.0.1:8081\"",
+        "[\"a.example.org:8081\", \"b.example.org\"]",
+    ));
+    assert!(
+        e.contains("server_address") && e.contains("\"b.example.org\" has no port"),
+        "{e}"
+    );
+}
+
+#[test]
+fn server_address_may_list_several_servers() {
+    let c = AgentConfig::from_toml(&MIN.replace(
+        "\"127.0.0.1:8081\"",
+        "[\"a.example.org:8081\", \"[::1]:8081\"]",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.server_address.to_string(),
+        "a.example.org:8081,[::1]:8081"
+    );
+    // The one-string flag and variable give a list comma-separated.
+    let c = with_overrides(
+        MIN,
+        &[],
+        &[(
+            "LANYARD_AGENT_SERVER_ADDRESS",
+            "a.example.org:8081,b.example.org:8081",
+        )],
+    )
+    .unwrap();
+    let hosts: Vec<&str> = c.server_address.iter().map(ServerAddress::host).collect();
+    assert_eq!(hosts, ["a.example.org", "b.example.org"]);
+    // check-config shows the list.
+    assert!(
+        format!("{c:#?}").contains("\"a.example.org:8081\",\n"),
+        "{c:#?}"
+    );
 }
 
 #[test]
@@ -248,7 +289,7 @@ fn a_flag_wins_over_its_variable_which_wins_over_the_file() {
 
     let c = with_overrides(&file, &[], &env).unwrap();
     assert_eq!(c.socket_path, Path::new("/env/api.sock"));
-    assert_eq!(c.server_address, "server.example.org:8081");
+    assert_eq!(c.server_address.to_string(), "server.example.org:8081");
     assert_eq!(c.data_dir, Path::new("/env/data"));
     assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9999");
     assert_eq!(c.log_level, "debug");
@@ -294,7 +335,7 @@ fn a_bad_override_names_its_flag_or_variable() {
         (
             &[("server-address", "localhost")],
             &[],
-            "invalid --server-address (overrides `server_address`): must be host:port",
+            "invalid --server-address (overrides `server_address`): \"localhost\": \"localhost\" has no port",
         ),
     ] {
         let e = with_overrides(MIN, flags, env).unwrap_err().to_string();
@@ -318,4 +359,142 @@ fn the_join_token_is_not_printed() {
     let shown = format!("{c:#?}");
     assert!(!shown.contains("s3cret-token"), "{shown}");
     assert!(shown.contains("<redacted>"), "{shown}");
+}
+
+#[test]
+fn every_key_has_a_variable_of_its_own_and_is_in_the_example() {
+    let problems = lanyard_config::example::problems::<AgentConfig>(include_str!(
+        "../../../deploy/conf/agent.toml"
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn any_key_is_set_by_its_variable_as_the_type_it_has() {
+    let env = [
+        ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "10"),
+        ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS_PER_UID", "5"),
+        ("LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT", "30s"),
+        (
+            "LANYARD_AGENT_WORKLOAD_ATTESTORS_UNIX_DISCOVER_WORKLOAD_PATH",
+            "true",
+        ),
+        ("LANYARD_AGENT_LOG_FORMAT", "json"),
+        ("LANYARD_AGENT_HEALTH_BIND_ADDRESS", "127.0.0.1:9998"),
+        ("LANYARD_AGENT_NODE_ATTESTOR_K8S_PSAT_CLUSTER", "prod"),
+    ];
+    let c = with_overrides(MIN, &[], &env).unwrap();
+    assert_eq!(c.workload_api.max_connections, 10);
+    assert_eq!(c.workload_api.max_connections_per_uid, 5);
+    assert_eq!(c.workload_api.idle_timeout, Duration::from_secs(30));
+    assert!(c.workload_attestors.unix.discover_workload_path);
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9998");
+    // A variable under an optional table turns the table on, with its other keys' defaults.
+    assert_eq!(c.node_attestor.k8s_psat.unwrap().cluster, "prod");
+
+    for (env, says) in [
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "lots"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS (overrides `workload_api.max_connections`): \"lots\" is not an integer",
+        ),
+        (
+            ("LANYARD_AGENT_INSECURE_BOOTSTRAP", "yes"),
+            "\"yes\" is not true or false",
+        ),
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS", "0"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS (overrides `workload_api.max_connections`): must be at least 1",
+        ),
+        (
+            ("LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT", "soon"),
+            "invalid LANYARD_AGENT_WORKLOAD_API_IDLE_TIMEOUT",
+        ),
+    ] {
+        let e = with_overrides(MIN, &[], &[env]).unwrap_err().to_string();
+        assert!(e.contains(says), "{env:?}: {e}");
+    }
+}
+
+#[test]
+fn an_old_variable_name_is_an_alias_of_the_rule_s() {
+    let env = |pairs: &[(&str, &str)]| with_overrides(MIN, &[], pairs);
+    let c = env(&[("LANYARD_AGENT_HEALTH_ADDRESS", "127.0.0.1:9997")]).unwrap();
+    assert_eq!(c.health.bind_address.to_string(), "127.0.0.1:9997");
+    let c = env(&[
+        ("LANYARD_LOG_LEVEL", "debug"),
+        ("LANYARD_AGENT_LOG_LEVEL", "debug"),
+    ])
+    .unwrap();
+    assert_eq!(c.log_level, "debug");
+    let e = env(&[
+        ("LANYARD_LOG_LEVEL", "debug"),
+        ("LANYARD_AGENT_LOG_LEVEL", "warn"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "invalid LANYARD_AGENT_LOG_LEVEL and LANYARD_LOG_LEVEL (overrides `log_level`): both are set, to different values"
+        ),
+        "{e}"
+    );
+    // A flag settles it.
+    let c = with_overrides(
+        MIN,
+        &[("log-level", "error")],
+        &[
+            ("LANYARD_LOG_LEVEL", "debug"),
+            ("LANYARD_AGENT_LOG_LEVEL", "warn"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.log_level, "error");
+}
+
+#[test]
+fn a_variable_that_names_no_key_is_reported_with_the_nearest() {
+    let o = Overrides::<AgentConfig>::from_pairs(
+        &[],
+        &[
+            ("LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS", "10"),
+            ("LANYARD_AGENT_CONFIG", "/etc/lanyard/agent.toml"),
+            ("LANYARD_SERVER_BIND_ADDRESS", "0.0.0.0:1"),
+            ("LANYARD_JOIN_TOKEN", "t"),
+        ],
+    );
+    assert_eq!(
+        o.unknown_variables(),
+        ["LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS"]
+    );
+    // `run` goes on (and logs a warning); `check-config` refuses.
+    o.from_toml(MIN).unwrap();
+    let e = o.refuse_unknown().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "LANYARD_AGENT_WORKLOAD_API_MAX_CONECTIONS names no key of agent.toml, so it would \
+         change nothing: check its spelling (the nearest variable is \
+         LANYARD_AGENT_WORKLOAD_API_MAX_CONNECTIONS) or unset it"
+    );
+}
+
+#[test]
+fn the_admin_socket_has_a_directory_of_its_own() {
+    let c = AgentConfig::from_toml(MIN).unwrap();
+    assert_eq!(
+        c.admin.socket_path,
+        Path::new("/run/lanyard-agent/admin/api.sock")
+    );
+    let e = refusal(&format!("{MIN}[admin]\nsocket_path = \"admin.sock\"\n"));
+    assert!(
+        e.contains("`admin.socket_path` must be an absolute path"),
+        "{e}"
+    );
+    let e = refusal(&format!(
+        "{MIN}socket_path = \"/run/x/api.sock\"\n[admin]\nsocket_path = \"/run/x/admin.sock\"\n"
+    ));
+    assert!(
+        e.contains("`admin.socket_path` is in the Workload API socket's directory"),
+        "{e}"
+    );
 }

@@ -14,9 +14,15 @@
 //! When the server's certificate no longer verifies against the agent's stored bundle (the
 //! authority it trusted was revoked while it was away), see [`trust`]: a k8s_psat agent attests
 //! again trusting `trust_bundle_path`, a join-token agent says it needs a new token.
+//!
+//! Several servers (`server_address` listing several, or a name resolving to several; see
+//! [`servers`]): a failed connection, handshake or Sync stream moves the agent to the next
+//! server after the backoff step, and it attests, syncs, signs and renews through that one.
+//! Workloads notice nothing: they are served from the agent's cache meanwhile.
 
 pub mod client;
 pub mod disk;
+mod servers;
 mod trust;
 pub mod workloads;
 
@@ -31,10 +37,13 @@ use lanyard_tls::{Identity, TrustStore};
 use lanyard_x509::{Bundle, BundleSet, CertDer, CertInfo};
 use tonic::{Code, Status};
 
+use crate::config::ServerAddresses;
 use crate::jwt::JwtMinter;
+use crate::metrics::NodeMetrics;
 use crate::store::SvidStore;
 use client::AgentSvid;
 use disk::DataDir;
+use servers::Servers;
 use workloads::{Applied, Workloads, until};
 
 /// Why the node side stopped.
@@ -72,8 +81,8 @@ pub enum NodeError {
 pub struct NodeConfig {
     /// The trust domain.
     pub trust_domain: TrustDomain,
-    /// `host:port` of the server's agent API.
-    pub server_address: String,
+    /// The server's agent API: one `host:port` or several, names resolved at every failover.
+    pub server_address: ServerAddresses,
     /// Where the agent's identity lives.
     pub data_dir: PathBuf,
     /// The server's CA certificates for first contact.
@@ -156,11 +165,28 @@ impl Backoff {
     }
 }
 
-async fn resolve(addr: &str) -> Result<SocketAddr, NodeError> {
-    tokio::net::lookup_host(addr)
-        .await?
-        .next()
-        .ok_or_else(|| NodeError::Protocol(format!("server_address {addr} resolves to nothing")))
+/// Resolves `server_address`, again with backoff while nothing resolves (`not_ready` says
+/// why); `None` at shutdown.
+async fn first_servers(
+    cfg: &NodeConfig,
+    health: &Health,
+    shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
+) -> Option<Servers> {
+    let mut backoff = Backoff::new();
+    loop {
+        match Servers::resolve(&cfg.server_address).await {
+            Ok(servers) => return Some(servers),
+            Err(why) => {
+                let d = backoff.step();
+                tracing::warn!(retry_in = ?d, "{why}");
+                health.set(Readiness::NotReady(format!("{why}; retrying")));
+                tokio::select! {
+                    () = &mut *shutdown => return None,
+                    () = tokio::time::sleep(d) => {}
+                }
+            }
+        }
+    }
 }
 
 fn bundle_set(b: &Bundle) -> BundleSet {
@@ -171,7 +197,7 @@ fn bundle_set(b: &Bundle) -> BundleSet {
 async fn identity(
     cfg: &NodeConfig,
     dd: &DataDir,
-    addr: SocketAddr,
+    servers: &mut Servers,
     health: &Health,
     shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<Option<(AgentSvid, Bundle)>, NodeError> {
@@ -220,7 +246,7 @@ async fn identity(
     let mut backoff = Backoff::new();
     loop {
         let mut c = pb::agent_service_client::AgentServiceClient::new(
-            lanyard_tls::transport::connect(addr, tls.clone()),
+            lanyard_tls::transport::connect(servers.current(), tls.clone()),
         );
         let attested = match evidence {
             (_, _, Some(psat)) => client::attest(&mut c, "k8s_psat", psat.payload()?).await,
@@ -241,6 +267,9 @@ async fn identity(
                 let (message, _) = trust::rebootstrap_failed(cfg, &e, d);
                 tracing::error!("{message}");
                 health.set(Readiness::NotReady(message));
+                // Another server may be the right one (an address of another trust domain in
+                // the list): the next try goes to it.
+                servers.fail_over().await;
                 if let Ok(b) = trust::bootstrap_bundle(cfg) {
                     tls = lanyard_tls::client_config(
                         Identity::new(),
@@ -266,7 +295,8 @@ async fn identity(
                 ) =>
             {
                 let d = backoff.step();
-                tracing::warn!(reason = %s.message(), retry_in = ?d, "server unreachable or busy for attestation");
+                tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, "server unreachable or busy for attestation");
+                servers.fail_over().await;
                 tokio::select! {
                     () = &mut *shutdown => return Ok(None),
                     () = tokio::time::sleep(d) => {}
@@ -283,27 +313,33 @@ async fn identity(
     }
 }
 
-/// Runs the node side until `shutdown` resolves.
+/// Runs the node side until `shutdown` resolves, recording into `metrics`.
 pub async fn run(
     cfg: NodeConfig,
     store: SvidStore,
     jwt: JwtMinter,
     health: Health,
+    metrics: NodeMetrics,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
     tokio::pin!(shutdown);
     let dd = DataDir::open(&cfg.data_dir)?;
-    let addr = resolve(&cfg.server_address).await?;
-    let Some((mut me, bundle)) = identity(&cfg, &dd, addr, &health, &mut shutdown).await? else {
+    let Some(mut servers) = first_servers(&cfg, &health, &mut shutdown).await else {
+        return Ok(());
+    };
+    let Some((mut me, bundle)) = identity(&cfg, &dd, &mut servers, &health, &mut shutdown).await?
+    else {
         return Ok(());
     };
     let tls_identity = Identity::new();
     me.install(&tls_identity)?;
     let trust = TrustStore::new(bundle_set(&bundle));
-    let connect = || client::connect(addr, &cfg.trust_domain, tls_identity.clone(), trust.clone());
-    let mut api = connect()?;
+    let connect = |addr: SocketAddr| {
+        client::connect(addr, &cfg.trust_domain, tls_identity.clone(), trust.clone())
+    };
+    let mut api = connect(servers.current())?;
     jwt.set_server(Some(api.clone()));
-    let mut workloads = Workloads::default();
+    let mut workloads = Workloads::new(metrics.clone());
     let mut stream: Option<tonic::Streaming<pb::SyncMessage>> = None;
     let mut backoff = Backoff::new();
     let mut next_connect = tokio::time::Instant::now();
@@ -314,6 +350,12 @@ pub async fn run(
     // agent can prove its node again (k8s_psat): the next connection attempt attests anew,
     // trusting trust_bundle_path, instead of syncing.
     let mut rebootstrap = false;
+    // The server the last Sync stream was opened with, to log a move to another one.
+    let mut synced_with: Option<SocketAddr> = None;
+    // Servers in a row whose certificate did not verify against the stored bundle: with several
+    // servers, trust is taken as lost only when none verifies (one address may lead to a server
+    // of another trust domain).
+    let mut untrusted_in_a_row = 0;
 
     loop {
         // Set when the server stopped serving this agent (not banned) and it can prove its
@@ -325,13 +367,13 @@ pub async fn run(
             && rebootstrap
             && let Some(psat) = &cfg.k8s_psat
         {
-            match trust::rebootstrap(&cfg, psat, addr).await {
+            match trust::rebootstrap(&cfg, psat, servers.current()).await {
                 Ok((new, bundle)) => {
                     dd.save_bundle(&bundle.x509_authorities)?;
                     trust.set(bundle_set(&bundle));
                     renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
                     tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat trusting trust_bundle_path: the agent trusts the server again");
-                    api = connect()?;
+                    api = connect(servers.current())?;
                     jwt.set_server(Some(api.clone()));
                     rebootstrap = false;
                     backoff.reset();
@@ -346,6 +388,7 @@ pub async fn run(
                         tracing::warn!("{message}");
                         health.set(Readiness::Degraded(message));
                     }
+                    servers.fail_over().await;
                     next_connect = tokio::time::Instant::now() + d;
                 }
             }
@@ -355,6 +398,17 @@ pub async fn run(
                     stream = Some(s.into_inner());
                     workloads.stream_opened();
                     backoff.reset();
+                    untrusted_in_a_row = 0;
+                    let server = servers.current();
+                    match synced_with.replace(server) {
+                        None => tracing::info!(%server, "syncing with the server"),
+                        Some(previous) if previous != server => tracing::info!(
+                            %server,
+                            %previous,
+                            "failed over: syncing with another server"
+                        ),
+                        Some(_) => {}
+                    }
                 }
                 Err(s) if s.code() == Code::PermissionDenied => {
                     jwt.set_server(None);
@@ -370,6 +424,18 @@ pub async fn run(
                     health.set(Readiness::NotReady(message.clone()));
                     stopped = Some(message);
                     reattest = cfg.k8s_psat.is_some();
+                }
+                // One server's certificate does not verify, but others are left to try.
+                Err(s)
+                    if trust::untrusted_server(&s).is_some()
+                        && untrusted_in_a_row + 1 < servers.count() =>
+                {
+                    untrusted_in_a_row += 1;
+                    let d = backoff.step();
+                    tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, "the server's certificate does not verify against the agent's bundle; trying the other servers");
+                    api = connect(servers.fail_over().await)?;
+                    jwt.set_server(Some(api.clone()));
+                    next_connect = tokio::time::Instant::now() + d;
                 }
                 // The server's certificate no longer chains to the stored bundle: retrying only
                 // repeats the same verdict.
@@ -395,11 +461,14 @@ pub async fn run(
                 }
                 Err(s) => {
                     let d = backoff.step();
+                    let server = servers.current();
                     health.set(Readiness::Degraded(format!(
-                        "server unreachable ({}); serving cached SVIDs",
+                        "server {server} unreachable ({}); serving cached SVIDs",
                         s.message()
                     )));
-                    tracing::warn!(reason = %s.message(), retry_in = ?d, "sync stream unavailable");
+                    tracing::warn!(%server, reason = %s.message(), retry_in = ?d, "sync stream unavailable");
+                    api = connect(servers.fail_over().await)?;
+                    jwt.set_server(Some(api.clone()));
                     next_connect = tokio::time::Instant::now() + d;
                 }
             }
@@ -415,6 +484,7 @@ pub async fn run(
         if stream.is_none() && stopped.is_none() {
             wake = wake.min(next_connect.saturating_duration_since(tokio::time::Instant::now()));
         }
+        metrics.sync_connected(stream.is_some());
         let mut changed = false;
         let mut renew_now = false;
         tokio::select! {
@@ -425,6 +495,7 @@ pub async fn run(
                     Ok(Some(m)) => match workloads.apply(m, now)? {
                         Applied::Changed => {
                             changed = true;
+                            metrics.changed(SystemTime::now());
                             if let Some(b) = workloads.bundle() {
                                 trust.set(bundle_set(b));
                                 dd.save_bundle(&b.x509_authorities)?;
@@ -447,6 +518,7 @@ pub async fn run(
                         Applied::Nothing => {}
                         Applied::Tainted(ski) => {
                             changed = true;
+                            metrics.changed(SystemTime::now());
                             let mine = me.chain.first().and_then(|l| CertInfo::from_der(l.as_bytes()).ok()).and_then(|i| i.authority_key_id);
                             renew_now = mine.as_deref() == Some(ski.as_slice());
                         }
@@ -474,12 +546,16 @@ pub async fn run(
                             // Routine (a rollout, a restart): not a fault worth a warning.
                             health.set(Readiness::Degraded("the server is shutting down; reconnecting, serving cached SVIDs".into()));
                             let d = backoff.step();
-                            tracing::info!(retry_in = ?d, "the server is shutting down; reconnecting");
+                            tracing::info!(server = %servers.current(), retry_in = ?d, "the server is shutting down; reconnecting");
                             next_connect = tokio::time::Instant::now() + d;
                         } else {
                             health.set(Readiness::Degraded(format!("lost the server ({reason}); serving cached SVIDs")));
-                            tracing::warn!(%reason, "sync stream lost; reconnecting");
+                            tracing::warn!(server = %servers.current(), %reason, "sync stream lost; reconnecting");
                             next_connect = tokio::time::Instant::now() + backoff.step();
+                        }
+                        if stopped.is_none() {
+                            api = connect(servers.fail_over().await)?;
+                            jwt.set_server(Some(api.clone()));
                         }
                         stream = None;
                     }
@@ -488,11 +564,11 @@ pub async fn run(
         }
 
         if reattest && let Some(psat) = &cfg.k8s_psat {
-            match attest_psat(psat, addr, &cfg.trust_domain, &trust).await {
+            match attest_psat(psat, servers.current(), &cfg.trust_domain, &trust).await {
                 Ok((new, _bundle)) => {
                     renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
                     tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat after the server stopped serving the agent");
-                    api = connect()?;
+                    api = connect(servers.current())?;
                     jwt.set_server(Some(api.clone()));
                     stream = None;
                     stopped = None;
@@ -515,7 +591,7 @@ pub async fn run(
         if stopped.is_none() && stream.is_some() && (renew_now || now >= renew_at) {
             let renewed = match &cfg.k8s_psat {
                 // Re-attestable: attest again with a fresh token (node selectors refresh too).
-                Some(psat) => attest_psat(psat, addr, &cfg.trust_domain, &trust)
+                Some(psat) => attest_psat(psat, servers.current(), &cfg.trust_domain, &trust)
                     .await
                     .map(|(svid, _)| svid),
                 None => client::renew(&mut api).await,
@@ -523,9 +599,9 @@ pub async fn run(
             match renewed {
                 Ok(new) => {
                     renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
-                    tracing::info!(agent = %me.spiffe_id, "agent SVID renewed");
+                    tracing::info!(agent = %me.spiffe_id, server = %servers.current(), "agent SVID renewed");
                     // Connections authenticate once: open new ones with the new SVID.
-                    api = connect()?;
+                    api = connect(servers.current())?;
                     jwt.set_server(Some(api.clone()));
                     stream = None;
                     next_connect = tokio::time::Instant::now();

@@ -19,6 +19,7 @@ use tonic::transport::Channel;
 
 use super::NodeError;
 use super::client::bundle_from_pb;
+use crate::metrics::{NodeMetrics, SignReason};
 use crate::store::{KeyDer, Selector, Snapshot, WorkloadSvid, key_der};
 
 /// Most CSRs per signing call (the server's limit).
@@ -97,6 +98,7 @@ pub struct Workloads {
     revision: u64,
     /// The parts of a snapshot received so far, while more are to come (`Snapshot.more`).
     partial: Option<pb::Snapshot>,
+    metrics: NodeMetrics,
 }
 
 /// The authorities a bundle from the server marks tainted.
@@ -144,6 +146,23 @@ pub(crate) fn point_of_life(not_before: SystemTime, not_after: SystemTime, r: u1
 }
 
 impl Workloads {
+    /// Nothing held yet; signings are counted in `metrics`.
+    pub fn new(metrics: NodeMetrics) -> Workloads {
+        Workloads {
+            metrics,
+            ..Workloads::default()
+        }
+    }
+
+    /// Why `entry_id` is signed now: it has an SVID already, or not.
+    fn reason(&self, entry_id: &str) -> SignReason {
+        if self.held.contains_key(entry_id) {
+            SignReason::Rotation
+        } else {
+            SignReason::New
+        }
+    }
+
     /// The bundle from the server, if any yet.
     pub fn bundle(&self) -> Option<&Bundle> {
         self.bundle.as_ref()
@@ -271,12 +290,20 @@ impl Workloads {
                 });
                 keys.insert(id.clone(), key);
             }
-            let resp = client
+            let resp = match client
                 .batch_sign_x509_svids(pb::BatchSignX509SvidsRequest { items })
                 .await
-                .map_err(NodeError::Rpc)?
-                .into_inner();
+            {
+                Ok(resp) => resp.into_inner(),
+                Err(s) => {
+                    for id in chunk {
+                        self.metrics.signed(self.reason(id), false);
+                    }
+                    return Err(NodeError::Rpc(s));
+                }
+            };
             for r in resp.results {
+                let reason = self.reason(&r.entry_id);
                 match r.result {
                     Some(pb::sign_x509_svid_result::Result::Svid(svid)) => {
                         let Some(entry) = self.entries.get(&r.entry_id) else {
@@ -290,13 +317,16 @@ impl Workloads {
                                 tracing::info!(entry = %r.entry_id, spiffe_id = %h.spiffe_id, "workload SVID signed");
                                 self.held.insert(r.entry_id.clone(), h);
                                 signed += 1;
+                                self.metrics.signed(reason, true);
                             }
                             Err(e) => {
+                                self.metrics.signed(reason, false);
                                 tracing::error!(entry = %r.entry_id, error = %e, "server returned an unusable SVID");
                             }
                         }
                     }
                     Some(pb::sign_x509_svid_result::Result::Error(s)) => {
+                        self.metrics.signed(reason, false);
                         tracing::warn!(entry = %r.entry_id, code = s.code, reason = %s.message, "server refused to sign");
                     }
                     None => {}

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use hyper::body::{Body, Frame, SizeHint};
 use lanyard_h2_authority::NormalizeAuthority;
+use lanyard_observe::metrics::OpenGuard;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::UnixStream;
 use tokio::time::{Instant, Sleep};
@@ -194,12 +195,15 @@ pub(crate) struct PeerStream {
     idle_timer: Option<Pin<Box<Sleep>>>,
     /// Held for the connection's lifetime: the connection limit.
     _slot: ConnSlot,
+    /// Held for the connection's lifetime: `lanyard_agent_workload_api_connections`.
+    _open: OpenGuard,
 }
 
 impl PeerStream {
     pub(crate) fn new(
         inner: UnixStream,
         slot: ConnSlot,
+        open: OpenGuard,
         idle_timeout: Duration,
         handshake_timeout: Duration,
     ) -> PeerStream {
@@ -219,6 +223,7 @@ impl PeerStream {
             idle_timeout,
             idle_timer: None,
             _slot: slot,
+            _open: open,
         }
     }
 

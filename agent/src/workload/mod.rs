@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use lanyard_observe::metrics::OpenGuard;
 use lanyard_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApiServer;
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
@@ -38,6 +39,7 @@ pub use procfs::ProcError;
 pub(crate) use response::claims_struct;
 
 use crate::jwt::JwtMinter;
+use crate::metrics::{Refused, WorkloadMetrics};
 use crate::store::SvidStore;
 use conn::{ConnSlots, PeerStream, TrackCallsLayer};
 
@@ -134,14 +136,15 @@ pub async fn serve_workload_api(
         store,
         jwt,
         attestor,
+        WorkloadMetrics::default(),
         shutdown,
     )
     .await
 }
 
 /// [`serve_workload_api`] on a listener from [`bind_workload_socket`], so a caller can report
-/// the socket as listening (or fail) before serving starts, with `limits`, waiting at most
-/// `grace` for open connections once `shutdown` completes.
+/// the socket as listening (or fail) before serving starts, with `limits`, recording into
+/// `metrics`, waiting at most `grace` for open connections once `shutdown` completes.
 ///
 /// At `shutdown` the socket stops accepting and every open stream ends with `Unavailable`
 /// (clients reconnect, to the next agent on this node); a connection whose client still holds
@@ -159,15 +162,18 @@ pub async fn serve_workload_api_on(
     store: SvidStore,
     jwt: JwtMinter,
     attestor: Arc<dyn WorkloadAttestor>,
+    metrics: WorkloadMetrics,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WorkloadApiError> {
     tracing::info!(socket = %socket_path.display(), "serving the Workload API");
 
     let (tx, rx) = mpsc::channel(16);
-    let accept = tokio::spawn(accept_loop(listener, tx, limits.clone()));
+    let accept = tokio::spawn(accept_loop(listener, tx, limits.clone(), metrics.clone()));
     let stop_accepting = accept.abort_handle();
+    let calls = metrics.calls().layer();
     let handler = WorkloadHandler::new(store, jwt, attestor)
-        .with_attestation_timeout(limits.attestation_timeout);
+        .with_attestation_timeout(limits.attestation_timeout)
+        .with_metrics(metrics);
     let stop = handler.clone();
     let (fired, grace_starts) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
@@ -191,6 +197,7 @@ pub async fn serve_workload_api_on(
     let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_CALLS_PER_CONNECTION)
         .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION as usize)
+        .layer(calls)
         .layer(TrackCallsLayer)
         .add_service(service)
         .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown);
@@ -342,6 +349,7 @@ async fn accept_loop(
     listener: UnixListener,
     tx: mpsc::Sender<std::io::Result<PeerStream>>,
     limits: WorkloadApiLimits,
+    metrics: WorkloadMetrics,
 ) {
     let slots = ConnSlots::new(limits.max_connections, limits.max_connections_per_uid);
     let mut shed = ShedLog::default();
@@ -372,10 +380,20 @@ async fn accept_loop(
                     "closing a new Workload API connection"
                 );
                 shed.refused(cred.uid(), why);
+                metrics.refused(match why {
+                    conn::NoSlot::Total(_) => Refused::Total,
+                    conn::NoSlot::Uid(_) => Refused::PerUid,
+                });
                 continue;
             }
         };
-        let conn = PeerStream::new(stream, slot, limits.idle_timeout, limits.handshake_timeout);
+        let conn = PeerStream::new(
+            stream,
+            slot,
+            OpenGuard::new(metrics.connections()),
+            limits.idle_timeout,
+            limits.handshake_timeout,
+        );
         if tx.send(Ok(conn)).await.is_err() {
             return;
         }

@@ -7,12 +7,15 @@
 //! - The keys both files have: [`trust_domain`] (deserializer), [`default_log_level`] and
 //!   [`check_log_level`], [`HealthConfig`] (`[health]`), [`shutdown_grace`]; [`Secret`] for a
 //!   value `check-config` must not print.
-//! - [`ConfigArgs`] and [`Overrides`]: `--config`, and the command-line flags and environment
-//!   variables over the file's values for the keys a config type lists ([`Overridable`]).
+//! - [`ConfigArgs`] and [`Overrides`]: `--config`, an environment variable for every key of a
+//!   config type ([`Overridable`], the keys read from the type by [`keys`]) and the flags of a
+//!   few, over the file's values; [`example`] checks an example file against the same keys.
 //!
 //! Shared sections are whole types used as fields, never `#[serde(flatten)]`ed: flattening
 //! would switch off `deny_unknown_fields`.
 
+pub mod example;
+pub mod keys;
 mod overrides;
 
 use std::net::SocketAddr;
@@ -22,7 +25,10 @@ use lanyard_id::TrustDomain;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-pub use overrides::{AGENT, ConfigArgs, FileArgs, Overridable, Override, Overrides, SERVER};
+pub use overrides::{
+    AGENT, ConfigArgs, FileArgs, Overridable, Override, Overrides, SERVER, Variable, variable,
+    variables,
+};
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +67,22 @@ pub enum ConfigError {
         /// The flag (`--log-level`) or the variable (`LANYARD_LOG_LEVEL`).
         origin: String,
         /// The dotted key it overrides.
-        field: &'static str,
+        field: String,
         /// What is wrong and what to do.
         problem: String,
+    },
+    /// A variable with the binary's prefix (`LANYARD_SERVER_`) names no key of its file.
+    #[error(
+        "{name} names no key of {file}, so it would change nothing: check its spelling \
+         (the nearest variable is {nearest}) or unset it"
+    )]
+    UnknownVariable {
+        /// The variable.
+        name: String,
+        /// `server.toml` or `agent.toml`.
+        file: &'static str,
+        /// The variable of a key nearest to it in spelling.
+        nearest: String,
     },
 }
 

@@ -3,7 +3,7 @@
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -97,7 +97,7 @@ pub(crate) async fn sqlite(
             url: redact_url(url),
             source,
         })?;
-    migrator(SQLITE_MIGRATIONS).run(&pool).await?;
+    migrate(SQLITE_MIGRATIONS, &pool).await?;
     Ok(pool)
 }
 
@@ -126,7 +126,7 @@ pub(crate) async fn postgres(url: &str, opts: PgConnectOptions) -> Result<PgPool
         .connect_with(opts)
         .await
         .map_err(connect_err)?;
-    migrator(POSTGRES_MIGRATIONS).run(&pool).await?;
+    migrate(POSTGRES_MIGRATIONS, &pool).await?;
     Ok(pool)
 }
 
@@ -168,6 +168,24 @@ const POSTGRES_MIGRATIONS: &[Embedded] = &[
         include_str!("../migrations/postgres/0003_pruned_through.sql"),
     ),
 ];
+
+/// Applies the migrations of `embedded` that the database lacks. A database migrated further
+/// than this build knows (a newer server has run against it) is refused as
+/// [`DatastoreError::SchemaNewer`] before anything is applied: this server's queries were
+/// written for an older schema.
+async fn migrate<'a, A>(embedded: &[Embedded], pool: A) -> Result<(), DatastoreError>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    let supported = embedded.iter().map(|m| m.0).max().unwrap_or_default();
+    migrator(embedded).run(pool).await.map_err(|e| match e {
+        MigrateError::VersionMissing(found) if found > supported => {
+            DatastoreError::SchemaNewer { found, supported }
+        }
+        e => DatastoreError::Migrate(e),
+    })
+}
 
 /// Builds sqlx's migrator from the embedded SQL (each migration runs in its own transaction and
 /// is recorded in `_sqlx_migrations` with its checksum, as `sqlx migrate` would).

@@ -74,6 +74,19 @@ pub enum DatastoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The database's schema is newer than this build knows: a newer server migrated it.
+    #[error(
+        "the datastore's schema is at version {found}, newer than this server knows (up to \
+         {supported}): a newer lanyard-server has upgraded it, and this one would misread it; \
+         run that version (or a newer one) of lanyard-server, or restore the backup taken before \
+         the upgrade (docs/operations.md, \"Upgrading\")"
+    )]
+    SchemaNewer {
+        /// The highest migration the database has.
+        found: i64,
+        /// The highest migration this build has.
+        supported: i64,
+    },
     /// The embedded schema migrations could not be applied.
     #[error("cannot apply datastore schema migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -1,8 +1,9 @@
-//! Liveness and readiness over HTTP.
+//! Liveness, readiness and metrics over HTTP.
 //!
 //! `GET /live` answers 200 while the process runs its event loop. `GET /ready` answers 200 with
 //! `{"status":"ready"}` when the component can do its job, and 503 with the reason otherwise
-//! (`starting`, `degraded`, `not ready`). Both bodies are JSON.
+//! (`starting`, `degraded`, `not ready`). Both bodies are JSON. `GET /metrics` answers the
+//! process's [`Registry`] in the OpenMetrics text format (see [`crate::metrics`]).
 
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+use crate::metrics::{CONTENT_TYPE, Registry};
 
 /// The readiness of a component.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -88,16 +91,42 @@ async fn ready(State(h): State<Health>) -> impl IntoResponse {
     (code, axum::Json(r))
 }
 
-/// Serves `/live` and `/ready` on `listener` until `shutdown` resolves.
+async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
+    match crate::metrics::encode(&registry) {
+        Ok(text) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)],
+            text,
+        ),
+        // Only a metric's own encoder can fail; the scrape says so rather than half a page.
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            "encoding the metrics failed\n".to_owned(),
+        ),
+    }
+}
+
+/// Serves `/live`, `/ready` and `/metrics` (from `registry`) on `listener` until `shutdown`
+/// resolves.
 pub async fn serve_health(
     listener: TcpListener,
     health: Health,
+    registry: Arc<Registry>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/live", get(live))
         .route("/ready", get(ready))
-        .with_state(health);
+        .with_state(health)
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics))
+                .with_state(registry),
+        );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -124,9 +153,18 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let health = Health::new();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_health(listener, health.clone(), async {
-            let _ = stopped.await;
-        }));
+        let mut registry = Registry::default();
+        let up = prometheus_client::metrics::gauge::Gauge::<i64>::default();
+        registry.register("lanyard_test_up", "Whether the test runs", up.clone());
+        up.set(1);
+        let server = tokio::spawn(serve_health(
+            listener,
+            health.clone(),
+            Arc::new(registry),
+            async {
+                let _ = stopped.await;
+            },
+        ));
 
         assert!(get(addr, "/live").await.starts_with("HTTP/1.1 200"));
         let r = get(addr, "/ready").await;
@@ -147,6 +185,18 @@ mod tests {
         assert!(
             r.starts_with("HTTP/1.1 503") && r.contains("agent banned"),
             "{r}"
+        );
+
+        let m = get(addr, "/metrics").await;
+        assert!(m.starts_with("HTTP/1.1 200"), "{m}");
+        assert!(
+            m.to_ascii_lowercase()
+                .contains("content-type: application/openmetrics-text; version=1.0.0"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\nlanyard_test_up 1\n") && m.ends_with("# EOF\n"),
+            "{m}"
         );
 
         stop.send(()).unwrap();

@@ -48,6 +48,17 @@ impl PgSchema {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The schema's name.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The URL of the database the schema is in (`LANYARD_TEST_POSTGRES_URL`), for tools that
+    /// name the schema themselves (`pg_dump --schema`, `psql`).
+    pub fn database_url(&self) -> &str {
+        &self.base
+    }
 }
 
 impl Drop for PgSchema {

@@ -7,7 +7,7 @@
 //! - [`ServerFiles`], [`AgentFiles`]: the config and paths of a server or an agent whose files
 //!   all live in one directory, listening on 127.0.0.1:0.
 //! - [`Process::start`]: spawns a command with stdin closed, stderr appended to a log file and
-//!   the variables of [`SERVER_ENV`] and [`AGENT_ENV`] removed, then waits for the stdout line
+//!   the variables the binaries read ([`read_by_binaries`]) removed, then waits for the stdout line
 //!   that starts with a ready prefix (stdout is drained afterwards, so the process never blocks
 //!   on a full pipe). A process that exits first, or prints nothing within the patience it is
 //!   given, is an error holding its log.
@@ -42,6 +42,15 @@ pub const SERVER_ENV: &[&str] = &[
     "LANYARD_SERVER_HEALTH_ADDRESS",
     "LANYARD_LOG_LEVEL",
 ];
+
+/// Whether `lanyard-server` or `lanyard-agent` reads the variable `name`: one of [`SERVER_ENV`]
+/// and [`AGENT_ENV`], or any with a binary's prefix (every config key has a variable there).
+pub fn read_by_binaries(name: &str) -> bool {
+    name.starts_with("LANYARD_SERVER_")
+        || name.starts_with("LANYARD_AGENT_")
+        || SERVER_ENV.contains(&name)
+        || AGENT_ENV.contains(&name)
+}
 
 /// Variables the agent reads that must not leak in from the caller's environment.
 pub const AGENT_ENV: &[&str] = &[
@@ -177,6 +186,17 @@ pub fn build_binaries(exe: &Path, build: Build) -> Result<PathBuf, ProcessError>
         ]),
         Build::Shipped => cmd.args(["--bins", "-p", "lanyard-server", "-p", "lanyard-agent"]),
     };
+    // What cargo sets for the test process that calls this (`CARGO_PKG_NAME`,
+    // `CARGO_MANIFEST_DIR`, ...) is not the caller's configuration. Build scripts list some of
+    // these in `rerun-if-env-changed` (ring does), and cargo compares them with its own
+    // environment: passed on, they would make this build differ from the `cargo test` build that
+    // started the caller, and from a build in a clean environment (the container image test's),
+    // and compile ring and everything above it again each time.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_for_tests) {
+            cmd.env_remove(key);
+        }
+    }
     let out = cmd
         .args(["--profile", profile, "--manifest-path"])
         .arg(&manifest)
@@ -193,6 +213,22 @@ pub fn build_binaries(exe: &Path, build: Build) -> Result<PathBuf, ProcessError>
     Ok(profile_dir.to_path_buf())
 }
 
+/// Whether `var` is one cargo sets for the crate it runs (a test) rather than one a person set:
+/// <https://doc.rust-lang.org/cargo/reference/environment-variables.html#environment-variables-cargo-sets-for-crates>.
+fn set_by_cargo_for_tests(var: &str) -> bool {
+    var.starts_with("CARGO_PKG_")
+        || var.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+            "OUT_DIR",
+        ]
+        .contains(&var)
+}
+
 /// A running child process, its name and its log file; killed with SIGKILL when dropped.
 #[derive(Debug)]
 pub struct Process {
@@ -205,7 +241,7 @@ pub struct Process {
 
 impl Process {
     /// Starts `cmd` with stdin closed, stderr appended to `log` (created if need be) and the
-    /// variables of [`SERVER_ENV`] and [`AGENT_ENV`] removed, and waits at most `patience` for
+    /// variables the binaries read ([`read_by_binaries`]) removed, and waits at most `patience` for
     /// a stdout line starting with `ready`: returns the process and the rest of that line.
     pub async fn start(
         mut cmd: Command,
@@ -218,6 +254,11 @@ impl Process {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         for v in SERVER_ENV.iter().chain(AGENT_ENV) {
             cmd.env_remove(v);
+        }
+        for (v, _) in std::env::vars_os() {
+            if v.to_str().is_some_and(read_by_binaries) {
+                cmd.env_remove(v);
+            }
         }
         let stderr = OpenOptions::new()
             .create(true)

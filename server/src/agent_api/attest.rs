@@ -264,6 +264,10 @@ pub(super) async fn attest(
         if let Err(status) = &result {
             tracing::info!(code = ?status.code(), reason = status.message(), remote = ?remote, "attestation denied");
         }
+        api.metrics.attested(
+            Some(attestor.name()),
+            result.as_ref().err().map(Status::code),
+        );
         let _ = tx.send(result).await;
     });
     Ok(Response::new(ReceiverStream::new(rx)))

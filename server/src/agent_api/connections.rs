@@ -5,13 +5,16 @@
 //! nothing but keepalive answers. Each such connection holds TLS and HTTP/2 buffers; the cap
 //! bounds that memory. A connection beyond the cap is closed as soon as its handshake ends
 //! (the client sees the connection reset and retries, as after any network failure); a place
-//! frees when a connection closes.
+//! frees when a connection closes. The open connections are the gauge
+//! `lanyard_server_agent_api_connections`.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use lanyard_observe::metrics::OpenGuard;
+use lanyard_observe::metrics::prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};
@@ -22,12 +25,15 @@ use tonic::transport::server::Connected;
 pub struct CappedConnection<C> {
     inner: C,
     _place: OwnedSemaphorePermit,
+    _open: OpenGuard,
 }
 
 /// `incoming` with at most `max` connections open at once; the others are closed on arrival.
+/// `open` counts the connections served.
 pub fn cap_connections<S, C>(
     incoming: S,
     max: usize,
+    open: Gauge,
 ) -> impl Stream<Item = io::Result<CappedConnection<C>>>
 where
     S: Stream<Item = io::Result<C>>,
@@ -39,6 +45,7 @@ where
             Ok(place) => Some(Ok(CappedConnection {
                 inner,
                 _place: place,
+                _open: OpenGuard::new(&open),
             })),
             Err(_) => {
                 tracing::warn!(
@@ -103,7 +110,12 @@ mod tests {
     #[tokio::test]
     async fn connections_beyond_the_cap_are_closed_until_a_place_frees() {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<io::Result<DuplexStream>>();
-        let capped = cap_connections(tokio_stream::wrappers::UnboundedReceiverStream::new(rx), 2);
+        let open = Gauge::default();
+        let capped = cap_connections(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+            2,
+            open.clone(),
+        );
         tokio::pin!(capped);
         let connect = || {
             let (client, server) = duplex(64);
@@ -121,9 +133,11 @@ mod tests {
         assert!(more.await.is_err(), "a third connection was served");
         let mut buf = [0u8; 1];
         assert_eq!(c_client.read(&mut buf).await.unwrap(), 0, "not closed");
+        assert_eq!(open.get(), 2, "the gauge counts the served connections");
 
         // A place frees when a served connection closes.
         drop(a);
+        assert_eq!(open.get(), 1);
         let _d_client = connect();
         capped.next().await.unwrap().unwrap();
     }

@@ -6,7 +6,7 @@
 //! 16, each at most 512 bytes). A request naming an entry twice is refused.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use lanyard_datastore::AttestedAgent;
 use lanyard_id::SpiffeId;
@@ -15,6 +15,7 @@ use lanyard_proto::lanyard::types::v1 as types;
 use tonic::{Code, Response, Status};
 
 use super::{AgentApi, MAX_BATCH, authorized_entry, check_unique};
+use crate::metrics::{SignOutcome, SvidKind};
 
 fn item_error(code: Code, message: String) -> pb::mint_jwt_svid_result::Result {
     pb::mint_jwt_svid_result::Result::Error(types::Status {
@@ -75,19 +76,26 @@ fn mint_one(
     audience: &[String],
     now: SystemTime,
 ) -> pb::MintJwtSvidResult {
+    let signed = |outcome, took| api.metrics.signed(SvidKind::Jwt, outcome, took);
     let result = match authorized_entry(&api.cache, &agent.spiffe_id, parents, &entry_id, now) {
-        Err(denied) => pb::mint_jwt_svid_result::Result::Error(denied),
+        Err(denied) => {
+            signed(SignOutcome::Denied, None);
+            pb::mint_jwt_svid_result::Result::Error(denied)
+        }
         Ok(e) => {
             let ttl = match e.jwt_svid_ttl {
                 0 => api.state.default_jwt_ttl(),
                 s => Duration::from_secs(u64::from(s)),
             };
-            match api
-                .state
-                .ca()
-                .mint_jwt_svid(e.spiffe_id.clone(), audience.to_vec(), ttl, now)
-            {
+            let started = Instant::now();
+            let minted =
+                api.state
+                    .ca()
+                    .mint_jwt_svid(e.spiffe_id.clone(), audience.to_vec(), ttl, now);
+            let took = Some(started.elapsed());
+            match minted {
                 Ok(minted) => {
+                    signed(SignOutcome::Issued, took);
                     tracing::info!(
                         target: "audit",
                         event = "jwt_svid_issued",
@@ -105,6 +113,18 @@ fn mint_one(
                     })
                 }
                 Err(err) => {
+                    let invalid = matches!(
+                        err,
+                        crate::ca::CaError::JwtKey(crate::ca::JwtKeyError::Mint(_))
+                    );
+                    signed(
+                        if invalid {
+                            SignOutcome::Invalid
+                        } else {
+                            SignOutcome::Failed
+                        },
+                        took,
+                    );
                     tracing::error!(entry = %entry_id, error = %err, "JWT minting failed");
                     item_error(Code::Unavailable, format!("minting failed: {err}"))
                 }

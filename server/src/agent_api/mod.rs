@@ -31,6 +31,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::attest::NodeAttestor;
 use crate::ca::CaError;
 use crate::cache::EntryCache;
+use crate::metrics::ServerMetrics;
 use crate::state::ServerState;
 
 /// Most items one signing call (`BatchSignX509Svids` items, `MintJwtSvids` entry IDs) may
@@ -51,6 +52,7 @@ pub struct AgentApi {
     signs: Arc<limits::SignLimiter>,
     attests: Arc<limits::AttestLimiter>,
     authority_keys: Arc<AuthorityKeys>,
+    metrics: ServerMetrics,
 }
 
 impl AgentApi {
@@ -74,7 +76,14 @@ impl AgentApi {
                 bounds.max_attestations,
             )),
             authority_keys: Arc::default(),
+            metrics: ServerMetrics::default(),
         }
+    }
+
+    /// The service recording into `metrics` (by default, into metrics nobody exports).
+    #[must_use]
+    pub fn with_metrics(self, metrics: ServerMetrics) -> Self {
+        Self { metrics, ..self }
     }
 
     /// The service with `bounds` instead of the defaults.
@@ -332,7 +341,13 @@ impl AgentService for AgentApi {
         &self,
         request: Request<Streaming<pb::AttestRequest>>,
     ) -> Result<Response<Self::AttestStream>, Status> {
-        attest::attest(self, request).await
+        let started = attest::attest(self, request).await;
+        // An attestation refused before its stream started (admission, no params, a type that
+        // is not enabled, a bad CSR); the others are counted when their verdict is sent.
+        if let Err(status) = &started {
+            self.metrics.attested(None, Some(status.code()));
+        }
+        started
     }
 
     async fn renew_agent(

@@ -3,7 +3,7 @@
 //! A call carries 1 to [`MAX_BATCH`] items, each naming a different entry; at most
 //! `[agent_api] max_concurrent_signs_per_agent` calls of one agent sign at a time.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use lanyard_datastore::AttestedAgent;
 use lanyard_proto::lanyard::agent::v1 as pb;
@@ -13,6 +13,7 @@ use tonic::{Code, Response, Status};
 
 use super::attest::svid_to_pb;
 use super::{AgentApi, MAX_BATCH, authorized_entry, check_unique, unix};
+use crate::metrics::{SignOutcome, SvidKind};
 
 fn item_error(code: Code, message: String) -> pb::sign_x509_svid_result::Result {
     pb::sign_x509_svid_result::Result::Error(types::Status {
@@ -63,26 +64,37 @@ fn sign_one(
     now: SystemTime,
 ) -> pb::SignX509SvidResult {
     let entry_id = item.entry_id;
+    let signed = |outcome, took| api.metrics.signed(SvidKind::X509, outcome, took);
     let result = match authorized_entry(&api.cache, &agent.spiffe_id, parents, &entry_id, now) {
-        Err(denied) => pb::sign_x509_svid_result::Result::Error(denied),
+        Err(denied) => {
+            signed(SignOutcome::Denied, None);
+            pb::sign_x509_svid_result::Result::Error(denied)
+        }
         Ok(e) => match parse_csr(&item.csr) {
-            Err(err) => item_error(
-                Code::InvalidArgument,
-                format!("CSR for entry {entry_id:?} rejected: {err}"),
-            ),
+            Err(err) => {
+                signed(SignOutcome::Invalid, None);
+                item_error(
+                    Code::InvalidArgument,
+                    format!("CSR for entry {entry_id:?} rejected: {err}"),
+                )
+            }
             Ok(spki) => {
                 let ttl = match e.x509_svid_ttl {
                     0 => api.state.default_x509_ttl(),
                     s => Duration::from_secs(u64::from(s)),
                 };
-                match api.state.ca().sign_x509_svid(
+                let started = Instant::now();
+                let svid = api.state.ca().sign_x509_svid(
                     &spki,
                     e.spiffe_id.clone(),
                     e.dns_names.clone(),
                     ttl,
                     now,
-                ) {
+                );
+                let took = Some(started.elapsed());
+                match svid {
                     Ok(svid) => {
+                        signed(SignOutcome::Issued, took);
                         tracing::info!(
                             target: "audit",
                             event = "x509_svid_issued",
@@ -96,6 +108,7 @@ fn sign_one(
                         pb::sign_x509_svid_result::Result::Svid(svid_to_pb(&svid))
                     }
                     Err(err) => {
+                        signed(SignOutcome::Failed, took);
                         tracing::error!(entry = %entry_id, error = %err, "signing failed");
                         item_error(Code::Unavailable, format!("signing failed: {err}"))
                     }

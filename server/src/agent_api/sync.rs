@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use lanyard_datastore::{AttestedAgent, Datastore, DatastoreError, Entry, Selector};
 use lanyard_id::SpiffeId;
+use lanyard_observe::metrics::OpenGuard;
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_x509::Bundle;
 use pb::sync_message::Event;
@@ -52,10 +53,12 @@ pub(super) fn open(api: AgentApi, agent: AttestedAgent, svid: CallerSvid) -> Syn
 }
 
 /// Logs the end of a stream when it is dropped: ended by the server, or by the agent (or its
-/// connection) going away, which the stream itself never sees.
+/// connection) going away, which the stream itself never sees. Holds the stream's place in
+/// `lanyard_server_sync_streams` until then.
 struct CloseLog {
     agent: SpiffeId,
     reason: Option<&'static str>,
+    _open: OpenGuard,
 }
 
 impl Drop for CloseLog {
@@ -83,6 +86,7 @@ impl PushStream {
         let log = CloseLog {
             agent: agent.spiffe_id.clone(),
             reason: None,
+            _open: OpenGuard::new(api.metrics.sync_streams()),
         };
         Self {
             phase: Phase::Opening(Box::pin(start(api, agent, svid, heartbeat))),

@@ -1,76 +1,21 @@
-//! Connecting to the admin socket.
+//! Connecting to the admin socket (`lanyard_admin::connect`, shared with the agent's CLI), with
+//! the server's words for what to do when it fails.
 
-use std::io::ErrorKind;
 use std::path::Path;
-use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
-use tonic::transport::{Channel, Endpoint, Uri};
+use lanyard_admin::ConnectError;
+use tonic::transport::Channel;
 
 use super::CliError;
 
-/// How long one call may take before the CLI gives up.
-const CALL_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// A gRPC channel over the Unix socket at `path`.
 pub(super) async fn connect(path: &Path) -> Result<Channel, CliError> {
-    let unreachable = |detail: String| CliError::Unreachable {
-        path: path.to_owned(),
-        detail,
-    };
-    let denied = || CliError::PermissionDenied {
-        path: path.to_owned(),
-    };
-    match std::fs::symlink_metadata(path) {
-        Ok(_) => {}
-        // A private directory of another user hides the socket: not "no such file".
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => return Err(denied()),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(unreachable(" (no such file)".to_owned()));
-        }
-        Err(e) => return Err(unreachable(format!(" ({e})"))),
-    }
-    let socket = path.to_owned();
-    Endpoint::from_static("http://localhost")
-        .timeout(CALL_TIMEOUT)
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let socket = socket.clone();
-            async move {
-                Ok::<_, std::io::Error>(TokioIo::new(
-                    tokio::net::UnixStream::connect(socket).await?,
-                ))
-            }
-        }))
-        .await
-        .map_err(|e| {
-            if permission_denied(&e) {
-                denied()
-            } else {
-                unreachable(format!(" ({})", innermost(&e)))
-            }
-        })
-}
-
-/// Whether `connect(2)` was refused by the socket file's mode.
-fn permission_denied(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if err
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == ErrorKind::PermissionDenied)
-        {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
-/// The deepest cause of `e` (tonic's own message is just "transport error").
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
+    lanyard_admin::connect(path).await.map_err(|e| match e {
+        ConnectError::PermissionDenied { path } => CliError::PermissionDenied { path },
+        ConnectError::Unreachable { path, detail } => CliError::Unreachable { path, detail },
+        other => CliError::Unreachable {
+            path: path.to_owned(),
+            detail: format!(" ({other})"),
+        },
+    })
 }

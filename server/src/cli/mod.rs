@@ -1,5 +1,5 @@
-//! The admin CLI: `lanyard-server entry|agent|token|bundle|localauthority|jwt|healthcheck ...`, a
-//! client of the admin API on the server's Unix socket.
+//! The admin CLI: `lanyard-server entry|agent|token|bundle|localauthority|jwt|logger|healthcheck
+//! ...`, a client of the admin API on the server's Unix socket.
 //!
 //! - Every command takes `--socket-path` (env `LANYARD_SERVER_SOCKET_PATH`, default
 //!   [`DEFAULT_SOCKET_PATH`]).
@@ -21,6 +21,7 @@ pub mod bundle;
 mod client;
 pub mod entry;
 pub mod jwt;
+pub mod logger;
 mod render;
 pub mod token;
 
@@ -55,6 +56,9 @@ pub enum AdminCommand {
     /// Mint JWT-SVIDs as an operator.
     #[command(subcommand)]
     Jwt(jwt::JwtCmd),
+    /// Show or change the running server's log level.
+    #[command(subcommand)]
+    Logger(logger::LoggerCmd),
     /// Check that the server answers on its admin socket; exit 0 if it does.
     Healthcheck(bundle::HealthcheckArgs),
 }
@@ -164,6 +168,7 @@ pub async fn execute(cmd: AdminCommand, out: &mut String) -> Result<(), CliError
         AdminCommand::Bundle(c) => bundle::execute(c, out).await,
         AdminCommand::Localauthority(c) => authority::execute(c, out).await,
         AdminCommand::Jwt(c) => jwt::execute(c, out).await,
+        AdminCommand::Logger(c) => logger::execute(c, out).await,
         AdminCommand::Healthcheck(a) => bundle::healthcheck(a, out).await,
     }
 }

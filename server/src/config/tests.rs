@@ -227,19 +227,7 @@ fn the_datastore_password_is_not_printed() {
 #[test]
 fn commented_examples_in_deploy_parse_when_uncommented() {
     let text = include_str!("../../../deploy/conf/server.toml");
-    let is_key = |t: &str| {
-        t.split_once(" = ").is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-    };
-    let uncommented: Vec<&str> = text
-        .lines()
-        .map(|l| match l.strip_prefix("# ") {
-            Some(t) if t.starts_with('[') || is_key(t) => t,
-            _ => l,
-        })
-        .collect();
-    let c = ServerConfig::from_toml(&uncommented.join("\n")).unwrap();
+    let c = ServerConfig::from_toml(&lanyard_config::example::uncomment(text)).unwrap();
     let psat = c.node_attestors.k8s_psat.unwrap();
     assert_eq!(
         psat.clusters["prod"].service_account_allow_list,
@@ -290,6 +278,72 @@ fn flags_and_variables_set_the_server_only_keys_too() {
         .to_string();
     assert!(
         e.contains("invalid LANYARD_SERVER_BIND_ADDRESS (overrides `bind_address`): \":8081\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_key_has_a_variable_of_its_own_and_is_in_the_example() {
+    let problems = lanyard_config::example::problems::<ServerConfig>(include_str!(
+        "../../../deploy/conf/server.toml"
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn any_key_is_set_by_its_variable_as_the_type_it_has() {
+    let file = "trust_domain = \"example.org\"\n";
+    let env = [
+        ("LANYARD_SERVER_CA_TTL", "48h"),
+        ("LANYARD_SERVER_CA_KEY_TYPE", "ec-p384"),
+        (
+            "LANYARD_SERVER_ENTRIES_EXTRA_SELECTOR_TYPES",
+            r#"["custom"]"#,
+        ),
+        ("LANYARD_SERVER_AGENT_API_MAX_CONNECTIONS", "100"),
+        (
+            "LANYARD_SERVER_DATASTORE_URL",
+            "postgres://lanyard@db/lanyard",
+        ),
+        (
+            "LANYARD_SERVER_NODE_ATTESTORS_K8S_PSAT_CLUSTERS",
+            r#"{ prod = { service_account_allow_list = ["lanyard:lanyard-agent"] } }"#,
+        ),
+    ];
+    let c = Overrides::<ServerConfig>::from_pairs(&[], &env)
+        .from_toml(file)
+        .unwrap();
+    assert_eq!(c.ca.ttl, Duration::from_secs(48 * 3600));
+    assert_eq!(c.ca.key_type, CaKeyType::EcP384);
+    assert_eq!(c.entries.extra_selector_types, ["custom"]);
+    assert_eq!(c.agent_api.max_connections, 100);
+    assert_eq!(c.datastore_url(), "postgres://lanyard@db/lanyard");
+    assert_eq!(
+        c.node_attestors.k8s_psat.unwrap().clusters["prod"].service_account_allow_list,
+        ["lanyard:lanyard-agent"]
+    );
+    // The old name of `datastore.url`'s variable still works, and agrees or is refused.
+    let both = [
+        (
+            "LANYARD_SERVER_DATASTORE_URL",
+            "postgres://lanyard@db/lanyard",
+        ),
+        ("LANYARD_DATASTORE_URL", "postgres://lanyard@other/lanyard"),
+    ];
+    let e = Overrides::<ServerConfig>::from_pairs(&[], &both)
+        .from_toml(file)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("both are set, to different values"), "{e}");
+    let e = Overrides::<ServerConfig>::from_pairs(
+        &[],
+        &[("LANYARD_SERVER_ENTRIES_EXTRA_SELECTOR_TYPES", "custom")],
+    )
+    .from_toml(file)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("invalid LANYARD_SERVER_ENTRIES_EXTRA_SELECTOR_TYPES (overrides `entries.extra_selector_types`): \"custom\" is not a TOML inline array"),
         "{e}"
     );
 }

@@ -320,9 +320,11 @@ async fn agent_refuses(extra: &str) -> String {
              insecure_bootstrap = true\n\
              data_dir = \"{}\"\n\
              socket_path = \"{}\"\n\
+             admin.socket_path = \"{}\"\n\
              {extra}",
             dir.path().join("data").display(),
             dir.path().join("public/api.sock").display(),
+            dir.path().join("admin/api.sock").display(),
         ),
     )
     .unwrap();

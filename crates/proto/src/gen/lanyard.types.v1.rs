@@ -155,3 +155,25 @@ pub struct Status {
     #[prost(string, tag = "2")]
     pub message: ::prost::alloc::string::String,
 }
+/// The log filter of a running process, as its Logger service reports it.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Logger {
+    /// The filter in effect: a level ("debug") or `tracing` directives ("lanyard_server=debug,info").
+    #[prost(string, tag = "1")]
+    pub current_level: ::prost::alloc::string::String,
+    /// The filter the process started with: its config's `log_level` (or RUST_LOG when set), which
+    /// ResetLogLevel returns to.
+    #[prost(string, tag = "2")]
+    pub launch_level: ::prost::alloc::string::String,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetLoggerRequest {}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SetLogLevelRequest {
+    /// A level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives
+    /// with at most one bare level, as the `log_level` config key takes.
+    #[prost(string, tag = "1")]
+    pub level: ::prost::alloc::string::String,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ResetLogLevelRequest {}

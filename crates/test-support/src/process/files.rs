@@ -30,9 +30,9 @@ impl ServerFiles {
         };
         let config = config_toml(
             &[
-                ("data_dir", files.data_dir.display().to_string()),
-                ("bind_address", "127.0.0.1:0".to_owned()),
-                ("socket_path", files.socket.display().to_string()),
+                ("data_dir", quoted(files.data_dir.display())),
+                ("bind_address", quoted("127.0.0.1:0")),
+                ("socket_path", quoted(files.socket.display())),
             ],
             extra,
         );
@@ -43,14 +43,17 @@ impl ServerFiles {
 
 /// The files of a `lanyard-agent run` in one directory: `agent.toml` (trust domain
 /// `example.org`, health endpoint on 127.0.0.1:0, `log_level = "info"`), the trust bundle
-/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock` and the log
-/// `agent.log`.
+/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock`, the admin
+/// socket `admin/api.sock` (set as the dotted key `admin.socket_path`, so `extra` must not open
+/// an `[admin]` table) and the log `agent.log`.
 #[derive(Debug, Clone)]
 pub struct AgentFiles {
     /// `agent.toml`.
     pub config: PathBuf,
     /// The Workload API socket.
     pub socket: PathBuf,
+    /// The admin socket (`lanyard-agent logger ...`).
+    pub admin_socket: PathBuf,
     /// The data_dir (SVID, key, bundle).
     pub data_dir: PathBuf,
     /// The trust bundle file the config names (`trust_bundle_path`).
@@ -69,9 +72,28 @@ impl AgentFiles {
         bundle_pem: &str,
         extra: &str,
     ) -> std::io::Result<AgentFiles> {
+        AgentFiles::write_for(dir, &[server.to_string()], bundle_pem, extra)
+    }
+
+    /// [`AgentFiles::write`] for an agent of several servers: `server_address` is the one
+    /// `host:port` of `servers`, or the TOML array of them.
+    pub fn write_for(
+        dir: &Path,
+        servers: &[String],
+        bundle_pem: &str,
+        extra: &str,
+    ) -> std::io::Result<AgentFiles> {
+        let server_address = match servers {
+            [one] => quoted(one),
+            several => format!(
+                "[{}]",
+                several.iter().map(quoted).collect::<Vec<_>>().join(", ")
+            ),
+        };
         let files = AgentFiles {
             config: dir.join("agent.toml"),
             socket: dir.join("public").join("api.sock"),
+            admin_socket: dir.join("admin").join("api.sock"),
             data_dir: dir.join("data"),
             bundle: dir.join("bundle.pem"),
             log: dir.join("agent.log"),
@@ -79,10 +101,11 @@ impl AgentFiles {
         std::fs::write(&files.bundle, bundle_pem)?;
         let config = config_toml(
             &[
-                ("server_address", server.to_string()),
-                ("data_dir", files.data_dir.display().to_string()),
-                ("socket_path", files.socket.display().to_string()),
-                ("trust_bundle_path", files.bundle.display().to_string()),
+                ("server_address", server_address),
+                ("data_dir", quoted(files.data_dir.display())),
+                ("socket_path", quoted(files.socket.display())),
+                ("trust_bundle_path", quoted(files.bundle.display())),
+                ("admin.socket_path", quoted(files.admin_socket.display())),
             ],
             extra,
         );
@@ -91,12 +114,17 @@ impl AgentFiles {
     }
 }
 
-/// A config file: trust domain `example.org`, the string `keys`, `log_level = "info"`, `extra`,
-/// then the health endpoint on 127.0.0.1:0.
+/// `value` as a TOML string (the paths and addresses here hold no quote or backslash).
+fn quoted(value: impl std::fmt::Display) -> String {
+    format!("\"{value}\"")
+}
+
+/// A config file: trust domain `example.org`, the `keys` (TOML values), `log_level = "info"`,
+/// `extra`, then the health endpoint on 127.0.0.1:0.
 fn config_toml(keys: &[(&str, String)], extra: &str) -> String {
     let mut toml = String::from("trust_domain = \"example.org\"\n");
     for (key, value) in keys {
-        toml.push_str(&format!("{key} = \"{value}\"\n"));
+        toml.push_str(&format!("{key} = {value}\n"));
     }
     toml.push_str("log_level = \"info\"\n");
     toml.push_str(extra);

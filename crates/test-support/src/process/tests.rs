@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use super::{AGENT_ENV, Process, ProcessError, SERVER_ENV};
+use super::{AGENT_ENV, Process, ProcessError, SERVER_ENV, read_by_binaries};
 
 /// `sh -c script`, stderr into a log in `dir`.
 async fn start(
@@ -105,8 +105,11 @@ fn every_override_variable_is_removed() {
         (&lanyard_config::AGENT, AGENT_ENV),
     ] {
         assert!(removed.contains(&args.config_env), "{}", args.config_env);
-        for o in args.overrides {
-            assert!(removed.contains(&o.env), "{} is not removed", o.env);
+        for o in args.flags {
+            assert!(read_by_binaries(o.env), "{} is not removed", o.env);
         }
+        let any_key = lanyard_config::variable(args.prefix, "workload_api.max_connections");
+        assert!(read_by_binaries(&any_key), "{any_key} is not removed");
     }
+    assert!(!read_by_binaries("LANYARD_TEST_POSTGRES_URL"));
 }
