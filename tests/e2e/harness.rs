@@ -20,7 +20,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lanyard_test_support::process::{Build, Process, ProcessError, ServerFiles, build_binaries};
 use serde_json::Value;
@@ -245,20 +245,47 @@ impl Server {
         } else {
             "unix:uid:1000"
         };
-        self.cli(&[
-            "entry",
-            "create",
-            "--spiffe-id",
-            spiffe_id,
-            "--parent-id",
-            parent_id,
-            "--selector",
-            selector,
-            "--output",
-            "json",
-        ])
-        .await
-        .json()
+        let entry = self
+            .cli(&[
+                "entry",
+                "create",
+                "--spiffe-id",
+                spiffe_id,
+                "--parent-id",
+                parent_id,
+                "--selector",
+                selector,
+                "--output",
+                "json",
+            ])
+            .await
+            .json();
+        self.await_entry_cache().await;
+        entry
+    }
+
+    /// Waits until this server's entry cache has applied every change the server committed: its
+    /// `lanyard_server_entry_cache_lag_events` gauge reads 0. The cache feeds Sync and signing
+    /// follows it, so a real agent signs only entries the cache has sent it; a test agent that
+    /// signs right after `entry create` must wait for the same, or race the cache on a busy
+    /// machine ("entry ... does not exist").
+    pub(crate) async fn await_entry_cache(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let page = http_get(self.health_addr, "/metrics").await;
+            let lag = page.lines().find_map(|l| {
+                l.strip_prefix("lanyard_server_entry_cache_lag_events ")
+                    .map(str::trim)
+            });
+            if lag == Some("0") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the entry cache did not catch up (lag {lag:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Every entry, as `entry show --output json` lists them.

@@ -184,7 +184,13 @@ async fn the_next_server_takes_over_within_the_lease_duration(store: Store) {
     .await;
     let took = killed.elapsed();
     assert!(took <= bound, "took {took:?} over, more than {bound:?}");
-    assert!(b.log_text().contains("leader election: became the leader"));
+    // The Lease changes hands in the API before the new leader logs it.
+    until(PATIENCE, &b, "the new leader says so", || {
+        b.log_text()
+            .contains("leader election: became the leader")
+            .then_some(())
+    })
+    .await;
 
     // The new leader's controller finds the pod's entry (PostgreSQL) or makes it (SQLite):
     // one either way, and a new pod gets one too.
