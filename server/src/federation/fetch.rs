@@ -456,8 +456,8 @@ async fn get_once(
     }
 }
 
-/// At most [`ERROR_BODY_PREVIEW`] bytes of an error body, printable ASCII only (anything else
-/// becomes `.`), read for at most a second: the status is the news, the body a hint.
+/// At most [`ERROR_BODY_PREVIEW`] bytes of an error body, printable ASCII only (whitespace
+/// becomes a space, anything else `.`), read for at most a second: the status is the news, the body a hint.
 async fn read_preview(mut body: hyper::body::Incoming) -> String {
     let mut bytes = Vec::new();
     let read = async {
@@ -476,15 +476,13 @@ async fn read_preview(mut body: hyper::body::Incoming) -> String {
     bytes.truncate(ERROR_BODY_PREVIEW);
     let text: String = bytes
         .iter()
-        .map(|&b| {
-            if b == b' ' || b.is_ascii_graphic() {
-                b as char
-            } else {
-                '.'
-            }
+        .map(|&b| match b {
+            b' ' | b'\t' | b'\r' | b'\n' => ' ',
+            b if b.is_ascii_graphic() => b as char,
+            _ => '.',
         })
         .collect();
-    text.trim_matches('.').trim().to_owned()
+    text.trim().to_owned()
 }
 
 /// Names the cause of a failed handshake.
