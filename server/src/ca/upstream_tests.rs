@@ -304,7 +304,7 @@ async fn unreadable_files_are_named() {
     f.key_path = write(
         dir.path(),
         "nokey.pem",
-        &certificates_to_pem(&[root.clone()]),
+        &certificates_to_pem(std::slice::from_ref(root)),
     );
     let msg = open(&dir, &ds, Some(f), now).await.unwrap_err().to_string();
     assert!(msg.contains("nokey.pem") && msg.contains("PKCS#8"), "{msg}");
