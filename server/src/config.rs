@@ -184,6 +184,9 @@ pub struct CaConfig {
     /// Lifetime of each CA certificate.
     #[serde(default = "default_ca_ttl", with = "humantime_serde")]
     pub ttl: Duration,
+    /// `[ca.upstream]`: the operator's CA signs this server's CAs.
+    #[serde(default)]
+    pub upstream: Option<CaUpstreamConfig>,
 }
 
 impl Default for CaConfig {
@@ -191,8 +194,38 @@ impl Default for CaConfig {
         Self {
             key_type: CaKeyType::default(),
             ttl: default_ca_ttl(),
+            upstream: None,
         }
     }
+}
+
+/// `[ca.upstream]`: an upstream CA from disk. The server's CAs become intermediates signed by
+/// it and the trust bundle carries the roots of `bundle_path` (see `ca::upstream`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaUpstreamConfig {
+    /// PEM: the upstream CA certificate, then any intermediates between it and the root.
+    pub cert_path: PathBuf,
+    /// PEM PKCS#8: the upstream CA's private key (mode 0600).
+    pub key_path: PathBuf,
+    /// PEM: the upstream root certificates, published as the trust bundle.
+    pub bundle_path: PathBuf,
+}
+
+fn validate_upstream(up: &CaUpstreamConfig) -> Result<(), ConfigError> {
+    for (field, path) in [
+        ("ca.upstream.cert_path", &up.cert_path),
+        ("ca.upstream.key_path", &up.key_path),
+        ("ca.upstream.bundle_path", &up.bundle_path),
+    ] {
+        if path.as_os_str().is_empty() || path.is_relative() {
+            return Err(ConfigError::Invalid {
+                field,
+                problem: format!("{path:?} must be an absolute path to a PEM file"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `[svid]`.
@@ -536,6 +569,9 @@ impl ConfigFile for ServerConfig {
         }
         if self.socket_path.is_relative() {
             return invalid("socket_path", "must be an absolute path".to_owned());
+        }
+        if let Some(up) = &self.ca.upstream {
+            validate_upstream(up)?;
         }
         for t in &self.entries.extra_selector_types {
             if t.is_empty() || t.contains(':') || t.chars().any(char::is_whitespace) {

@@ -238,6 +238,15 @@ pub async fn run_with(
         SystemTime::now(),
         crate::ca::OpenOptions {
             force_new_ca: options.force_new_ca,
+            upstream: config
+                .ca
+                .upstream
+                .as_ref()
+                .map(|up| crate::ca::UpstreamFiles {
+                    cert_path: up.cert_path.clone(),
+                    key_path: up.key_path.clone(),
+                    bundle_path: up.bundle_path.clone(),
+                }),
         },
     )
     .await?;

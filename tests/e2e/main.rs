@@ -63,6 +63,7 @@ mod persistence;
 mod push;
 mod renewal;
 mod startup;
+mod upstream_ca;
 
 mod agent_interop;
 mod agent_jwt;

@@ -108,7 +108,8 @@ fn ca(e: CaError) -> (Code, String) {
         CaError::NothingPrepared
         | CaError::AlreadyPrepared { .. }
         | CaError::TaintNotOld { .. }
-        | CaError::RevokeNotTainted { .. } => Code::FailedPrecondition,
+        | CaError::RevokeNotTainted { .. }
+        | CaError::UpstreamIntermediate { .. } => Code::FailedPrecondition,
         _ => Code::Internal,
     };
     (code, e.to_string())

@@ -19,6 +19,9 @@
 //! The JWT-SVID signing keys follow the same schedule and share the lock and the rotation loop;
 //! see [`jwt`].
 //!
+//! With `[ca.upstream]` the authorities are intermediates signed by the operator's CA and the
+//! bundle carries the operator's roots; see [`upstream`].
+//!
 //! At start ([`Ca::open`]) two faults must not lock agents out:
 //!
 //! - **A lost file.** An authority row this server holds (its certificate or a JWT key's public
@@ -34,6 +37,7 @@
 
 mod jwt;
 mod keystore;
+pub mod upstream;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -50,6 +54,7 @@ use lanyard_x509::{
 
 pub use jwt::{JwtAuthorityInfo, JwtKeyError, MintedJwtSvid};
 use keystore::{KeyStore, Stored};
+pub use upstream::{Upstream, UpstreamError, UpstreamFiles};
 
 /// How far certificates are backdated to tolerate clock skew between hosts.
 pub const BACKDATE: Duration = Duration::from_secs(10);
@@ -110,6 +115,17 @@ pub enum CaError {
     /// A JWT signing key operation failed.
     #[error(transparent)]
     JwtKey(#[from] JwtKeyError),
+    /// `[ca.upstream]` was refused.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// Taint or revoke while an upstream CA signs this server's authorities.
+    #[error(
+        "with [ca.upstream] the trust bundle holds the upstream roots, not this server's intermediate CAs, so tainting or revoking {id} would not move agents off it: rotate with `localauthority x509 prepare` and `activate` instead; to distrust an upstream root, remove it from bundle_path on every server and restart them"
+    )]
+    UpstreamIntermediate {
+        /// The authority asked about.
+        id: String,
+    },
     /// Authorities this server holds lost a file (see the module documentation).
     #[error("{}", missing_files_message(dir, unusable))]
     MissingFiles {
@@ -170,11 +186,13 @@ pub const FORCED_NEW_CA_AGENT_STEPS: &str = "agents that trusted only the retire
      keeps its ID (and the entries parented to it), and it starts with --join-token <token>.";
 
 /// How [`Ca::open_with`] treats what it finds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenOptions {
     /// Retire authorities whose files are missing and create new ones, instead of refusing to
     /// start (`lanyard-server run --force-new-ca`).
     pub force_new_ca: bool,
+    /// `[ca.upstream]`: the operator's CA signs this server's authorities (see [`upstream`]).
+    pub upstream: Option<UpstreamFiles>,
 }
 
 /// What an operator sees of one authority.
@@ -222,6 +240,8 @@ struct Inner {
     ops: tokio::sync::Mutex<()>,
     /// The JWT-SVID signing keys.
     jwt: jwt::JwtKeys,
+    /// `[ca.upstream]`, if configured.
+    upstream: Option<Upstream>,
 }
 
 /// The CA. Cloning shares it.
@@ -305,6 +325,10 @@ impl Ca {
                 KeyPair::generate(kt)?;
             }
         }
+        let upstream = match &options.upstream {
+            Some(files) => Some(Upstream::load(files, &td, now)?),
+            None => None,
+        };
         let ca = Ca {
             inner: Arc::new(Inner {
                 td,
@@ -316,6 +340,7 @@ impl Ca {
                 active: RwLock::new(None),
                 ops: tokio::sync::Mutex::new(()),
                 jwt: jwt::JwtKeys::new(jwt_key_type),
+                upstream,
             }),
         };
         let _guard = ca.inner.ops.lock().await;
@@ -334,6 +359,8 @@ impl Ca {
                 "--force-new-ca: every authority of this server has its files; nothing retired. Remove the flag from the command line"
             );
         }
+        ca.publish_upstream_roots_locked().await?;
+        ca.retire_other_signers_locked().await?;
         ca.ensure_active_x509_locked(now).await?;
         ca.ensure_active_jwt_locked(now).await?;
         if !unusable.is_empty() {
@@ -363,7 +390,8 @@ impl Ca {
             let missing = match self.inner.keys.load(&row.id)? {
                 Stored::Held((key, cert)) => {
                     let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
-                    let signing = Arc::new(SigningCa::new(cert, key, vec![])?);
+                    let chain = self.chain_above(&cert);
+                    let signing = Arc::new(SigningCa::new(cert, key, chain)?);
                     self.held_mut().insert(
                         row.id.clone(),
                         Held {
@@ -507,11 +535,12 @@ impl Ca {
             .list_authorities()
             .await?
             .into_iter()
-            .filter(|a| a.kind == AuthorityKind::X509)
+            .filter(|a| a.kind == AuthorityKind::X509 && !a.id.starts_with(upstream::ROW_PREFIX))
             .collect())
     }
 
-    /// Generates a key and self-signed CA certificate, stores the key, publishes the row.
+    /// Generates a key and a CA certificate (self-signed, or signed by the upstream CA), stores
+    /// the key, publishes the row.
     async fn create(&self, now: SystemTime, state: AuthorityState) -> Result<String, CaError> {
         let key = KeyPair::generate(self.inner.key_type)?;
         let not_before = now - BACKDATE;
@@ -522,7 +551,10 @@ impl Ca {
             not_after: now + self.inner.ttl,
             path_len: None,
         };
-        let cert = self_signed_ca(&params, &key)?;
+        let cert = match &self.inner.upstream {
+            Some(up) => up.signer().issue_ca(&params, &key.public_key_spki_der())?,
+            None => self_signed_ca(&params, &key)?,
+        };
         let info = CertInfo::from_der(cert.as_bytes()).map_err(IssueError::from)?;
         let id = match &info.subject_key_id {
             Some(ski) => hex::encode(ski),
@@ -530,7 +562,8 @@ impl Ca {
         };
         // Key first: a crash after it leaves an unused file, never a published key we lack.
         self.inner.keys.save(&id, &key, &cert)?;
-        let signing = Arc::new(SigningCa::new(cert.clone(), key, vec![])?);
+        let chain = self.chain_above(&cert);
+        let signing = Arc::new(SigningCa::new(cert.clone(), key, chain)?);
         self.inner
             .ds
             .upsert_authority(Authority {
@@ -571,7 +604,13 @@ impl Ca {
     /// certificate carries: an agent that trusts the active authority stops at the leaf, one
     /// that trusts only the oldest walks to the end (any order would do; newest first is
     /// shortest for the agents most likely to need it).
+    ///
+    /// Empty with an upstream CA: every authority chains to the same upstream roots, which is
+    /// what agents trust.
     pub fn cross_chain(&self, now: SystemTime) -> Result<Vec<CertDer>, CaError> {
+        if self.has_upstream() {
+            return Ok(Vec::new());
+        }
         let Some(active) = self.active_id() else {
             return Ok(Vec::new());
         };
@@ -708,6 +747,7 @@ impl Ca {
 
     /// Taints an old authority: agents re-sign everything it signed.
     pub async fn taint(&self, id: &str) -> Result<AuthorityInfo, CaError> {
+        self.refuse_with_upstream(id)?;
         let _guard = self.inner.ops.lock().await;
         let a = self.info(id).await?;
         if a.state != AuthorityState::Old {
@@ -723,6 +763,7 @@ impl Ca {
 
     /// Removes a tainted authority from the bundle and deletes its key.
     pub async fn revoke(&self, id: &str) -> Result<AuthorityInfo, CaError> {
+        self.refuse_with_upstream(id)?;
         let _guard = self.inner.ops.lock().await;
         let a = self.info(id).await?;
         if !a.tainted {
@@ -817,13 +858,19 @@ impl Ca {
     }
 }
 
-/// Builds the trust domain's bundle from the datastore's authority rows.
+/// Builds the trust domain's bundle from the datastore's authority rows. When upstream roots
+/// are published (rows named [`upstream::ROW_PREFIX`]) they are the X.509 authorities and the
+/// intermediates they signed are left out.
 pub async fn load_bundle(ds: &Datastore, td: &TrustDomain) -> Result<Bundle, CaError> {
     let rows = ds.list_authorities().await?;
     let seq = ds.latest_seq().await?;
     let mut bundle = Bundle::new(td.clone());
+    let upstream = rows
+        .iter()
+        .any(|a| a.kind == AuthorityKind::X509 && a.id.starts_with(upstream::ROW_PREFIX));
     for a in rows {
         match a.kind {
+            AuthorityKind::X509 if upstream && !a.id.starts_with(upstream::ROW_PREFIX) => {}
             AuthorityKind::X509 => {
                 bundle
                     .add_x509_authority(CertDer::from_der(a.public_der).map_err(IssueError::from)?);
@@ -876,3 +923,5 @@ pub(crate) mod tests_support {
 mod open_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upstream_tests;

@@ -29,7 +29,10 @@ async fn try_open(
         &dir.path().join("ca"),
         ds.clone(),
         now,
-        OpenOptions { force_new_ca },
+        OpenOptions {
+            force_new_ca,
+            ..OpenOptions::default()
+        },
     )
     .await
 }

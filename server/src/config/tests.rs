@@ -148,6 +148,40 @@ fn k8s_psat_clusters_are_validated_with_a_way_out() {
 }
 
 #[test]
+fn ca_upstream_takes_three_absolute_paths() {
+    let base = "trust_domain = \"example.org\"\n[ca.upstream]\n";
+    let c = ServerConfig::from_toml(&format!(
+        "{base}cert_path = \"/etc/lanyard/upstream.crt\"\nkey_path = \"/etc/lanyard/upstream.key\"\nbundle_path = \"/etc/lanyard/roots.crt\"\n"
+    ))
+    .unwrap();
+    let up = c.ca.upstream.unwrap();
+    assert_eq!(up.cert_path, Path::new("/etc/lanyard/upstream.crt"));
+    assert_eq!(up.key_path, Path::new("/etc/lanyard/upstream.key"));
+    assert_eq!(up.bundle_path, Path::new("/etc/lanyard/roots.crt"));
+    assert!(
+        ServerConfig::from_toml("trust_domain = \"example.org\"")
+            .unwrap()
+            .ca
+            .upstream
+            .is_none()
+    );
+
+    let msg = refusal(&format!(
+        "{base}cert_path = \"/a.crt\"\nkey_path = \"a.key\"\nbundle_path = \"/b.crt\"\n"
+    ));
+    assert!(msg.contains("`ca.upstream.key_path`"), "{msg}");
+    assert!(msg.contains("absolute path"), "{msg}");
+    let msg = refusal(&format!(
+        "{base}cert_path = \"/a.crt\"\nkey_path = \"/a.key\"\n"
+    ));
+    assert!(msg.contains("missing field `bundle_path`"), "{msg}");
+    let msg = refusal(&format!(
+        "{base}cert_path = \"/a.crt\"\nkey_path = \"/a.key\"\nbundle_path = \"/b.crt\"\nroots = \"/c\"\n"
+    ));
+    assert!(msg.contains("unknown field `roots`"), "{msg}");
+}
+
+#[test]
 fn durations_are_human_strings() {
     let c = ServerConfig::from_toml(
         "trust_domain = \"example.org\"\n[ca]\nttl = \"48h\"\nkey_type = \"ec-p384\"\n[svid]\ndefault_x509_ttl = \"90s\"\n",

@@ -151,6 +151,31 @@ pub enum IssueError {
     /// rcgen refused to build or sign the certificate.
     #[error("certificate signing failed: {0}")]
     Signing(String),
+    /// An upstream CA's path does not end at a certificate of the upstream trust bundle.
+    #[error(
+        "the upstream CA certificate does not chain to any certificate of the upstream bundle (each certificate must be signed by the next, the last by a bundle certificate)"
+    )]
+    UpstreamNotInBundle,
+    /// A certificate of an upstream CA's path is not signed by the one after it.
+    #[error(
+        "certificate {position} of the upstream CA chain (0 = the CA itself) is not signed by the certificate after it: order the chain from the CA towards its root"
+    )]
+    UpstreamChainBroken {
+        /// Index in the chain, the upstream CA being 0.
+        position: usize,
+    },
+    /// A certificate of an upstream CA's path is not valid now.
+    #[error(
+        "certificate {position} of the upstream CA chain (0 = the CA itself) is not valid now (valid from {not_before:?} to {not_after:?})"
+    )]
+    UpstreamNotValidNow {
+        /// Index in the chain, the upstream CA being 0.
+        position: usize,
+        /// Its NotBefore.
+        not_before: SystemTime,
+        /// Its NotAfter.
+        not_after: SystemTime,
+    },
 }
 
 /// Errors when parsing a PKCS#10 certificate signing request.

@@ -3,7 +3,8 @@
 //! A [`SigningCa`] is a CA certificate plus its private key (and the certificates between it and
 //! its trust anchor, if it is an intermediate). It issues leaf X.509-SVIDs for public keys taken
 //! from CSRs ([`SigningCa::issue_x509_svid`]) and further CA certificates
-//! ([`SigningCa::issue_ca`]); [`self_signed_ca`] makes a root.
+//! ([`SigningCa::issue_ca`]); [`self_signed_ca`] makes a root. [`SigningCa::upstream`] wraps an
+//! operator's CA, which need not carry a SPIFFE ID, to sign the trust domain's CAs.
 //!
 //! Every certificate gets a random positive 126-bit serial number, a SubjectKeyIdentifier and
 //! (unless self-signed) an AuthorityKeyIdentifier, and a non-empty subject, so the SAN extension
@@ -11,6 +12,7 @@
 
 mod ca;
 mod svid;
+mod upstream;
 
 pub use ca::{CaParams, self_signed_ca};
 pub use svid::{IssuedX509Svid, SvidParams};
