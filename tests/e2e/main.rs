@@ -63,6 +63,7 @@ mod persistence;
 mod push;
 mod renewal;
 mod startup;
+mod x509pop;
 
 mod agent_interop;
 mod agent_jwt;
