@@ -218,8 +218,14 @@ async fn a_node_certificate_of_another_ca_is_refused_with_the_reason() {
             .unwrap();
     let (_, cert_pem, key_pem) = node_files(&theirs, false);
     let server = server(&ours).await;
-    let Err(log) = agent(&server, "unused", &cert_pem, &key_pem).await else {
-        panic!("an agent with a certificate of another CA started");
+    // The agent listens before it attests; refused, it exits 1 with the server's reason.
+    let log = match agent(&server, "unused", &cert_pem, &key_pem).await {
+        Err(log) => log,
+        Ok(mut agent) => {
+            let status = agent.wait_exit().await;
+            assert_eq!(status.code(), Some(1), "{}", agent.log_text());
+            agent.log_text()
+        }
     };
     assert!(
         log.contains("attestation refused: x509pop node certificate refused: the node certificate chain does not lead to a CA of the configured CA bundle"),
