@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::agent_client::wait_for_svids;
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
-use crate::harness::Server;
+use crate::harness::{Server, http_get};
 use crate::store::Store;
 
 type Ca = CertifiedIssuer<'static, KeyPair>;
@@ -206,6 +206,13 @@ async fn a_node_certificate_attests_an_agent_process_that_serves_workloads() {
         .map(|a| a["spiffe_id"].as_str().unwrap())
         .collect();
     assert_eq!(agents, [id.as_str()], "re-attestation made another agent");
+    let metrics = http_get(server.health_addr, "/metrics").await;
+    assert!(
+        metrics.contains(
+            "lanyard_server_attestations_total{attestor=\"x509pop\",outcome=\"success\"} 2"
+        ),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,4 +243,11 @@ async fn a_node_certificate_of_another_ca_is_refused_with_the_reason() {
         .await
         .json();
     assert_eq!(list["agents"].as_array().map_or(0, Vec::len), 0, "{list}");
+    let metrics = http_get(server.health_addr, "/metrics").await;
+    assert!(
+        metrics.contains(
+            "lanyard_server_attestations_total{attestor=\"x509pop\",outcome=\"denied\"} 1"
+        ),
+        "{metrics}"
+    );
 }
