@@ -112,6 +112,67 @@ pub struct NodeAttestorConfig {
     /// `[node_attestor.k8s_psat]`: attest with the pod's projected service-account token.
     #[serde(default)]
     pub k8s_psat: Option<K8sPsatConfig>,
+    /// `[node_attestor.x509pop]`: prove possession of a node certificate's key.
+    #[serde(default)]
+    pub x509pop: Option<X509PopConfig>,
+}
+
+/// `[node_attestor.x509pop]`: a node certificate (issued by a CA of the server's
+/// `[node_attestors.x509pop] ca_bundle_path`) and its key, read afresh at every attestation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct X509PopConfig {
+    /// PEM file: the node certificate first, then any intermediates. Required.
+    pub certificate_path: PathBuf,
+    /// PEM file: the certificate's private key (PKCS#8 `PRIVATE KEY`, or `RSA PRIVATE KEY`).
+    /// Required.
+    pub private_key_path: PathBuf,
+    /// PEM file of more intermediates, sent after those of `certificate_path`.
+    #[serde(default)]
+    pub intermediates_path: Option<PathBuf>,
+}
+
+impl X509PopConfig {
+    fn validate(&self, join_token: bool, psat: bool) -> Result<(), ConfigError> {
+        let invalid = |field, problem: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                problem: problem.to_owned(),
+            })
+        };
+        let paths = [
+            (
+                "node_attestor.x509pop.certificate_path",
+                Some(&self.certificate_path),
+            ),
+            (
+                "node_attestor.x509pop.private_key_path",
+                Some(&self.private_key_path),
+            ),
+            (
+                "node_attestor.x509pop.intermediates_path",
+                self.intermediates_path.as_ref(),
+            ),
+        ];
+        for (field, path) in paths {
+            if path.is_some_and(|p| p.is_relative()) {
+                return invalid(field, "must be an absolute path");
+            }
+        }
+        if join_token {
+            return invalid(
+                "join_token",
+                "is set together with [node_attestor.x509pop]: an agent attests one way; remove one",
+            );
+        }
+        if psat {
+            return invalid(
+                "node_attestor.x509pop",
+                "is set together with [node_attestor.k8s_psat]: an agent attests one way; remove one",
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[node_attestor.k8s_psat]`.
@@ -463,6 +524,12 @@ impl ConfigFile for AgentConfig {
             }
         }
         lanyard_config::shutdown_grace::check(self.shutdown_grace, "an agent")?;
+        if let Some(pop) = &self.node_attestor.x509pop {
+            pop.validate(
+                self.join_token.is_some(),
+                self.node_attestor.k8s_psat.is_some(),
+            )?;
+        }
         if let Some(psat) = &self.node_attestor.k8s_psat {
             if psat.cluster.trim().is_empty() {
                 return invalid(

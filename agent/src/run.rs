@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::config::AgentConfig;
 use crate::jwt::JwtMinter;
 use crate::metrics::AgentMetrics;
+use crate::node::x509pop::X509PopConfig;
 use crate::node::{self, NodeConfig, NodeError, PsatConfig};
 use crate::store::SvidStore;
 use crate::workload::attestor::{
@@ -176,6 +177,15 @@ pub async fn run(
             cluster: p.cluster.clone(),
             token_path: p.token_path.clone(),
         }),
+        x509pop: config
+            .node_attestor
+            .x509pop
+            .as_ref()
+            .map(|p| X509PopConfig {
+                certificate_path: p.certificate_path.clone(),
+                private_key_path: p.private_key_path.clone(),
+                intermediates_path: p.intermediates_path.clone(),
+            }),
     };
     // At the signal the node side returns at its next await point; one that waits on the
     // server (a signing call to a server that does not answer) is given up when the grace

@@ -119,6 +119,41 @@ pub struct K8sAutoRegistrationConfig {
 pub struct NodeAttestorsConfig {
     /// `[node_attestors.k8s_psat]`: Kubernetes projected service-account tokens; off if absent.
     pub k8s_psat: Option<K8sPsatConfig>,
+    /// `[node_attestors.x509pop]`: node certificates from the operator's PKI; off if absent.
+    pub x509pop: Option<X509PopConfig>,
+}
+
+/// `[node_attestors.x509pop]`: agents prove they hold the key of a node certificate issued by
+/// a CA of `ca_bundle_path` (`attest/x509pop.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct X509PopConfig {
+    /// PEM file of the CA certificates node certificates must chain to (read at start).
+    /// Required.
+    pub ca_bundle_path: PathBuf,
+    /// The agent ID's path below `/lanyard/agent/x509pop/`, from `{fingerprint}` (SHA-1 of the
+    /// leaf), `{subject_cn}` and `{serial}` and literal path characters.
+    #[serde(default = "default_x509pop_agent_path_template")]
+    pub agent_path_template: String,
+}
+
+fn default_x509pop_agent_path_template() -> String {
+    crate::attest::x509pop::DEFAULT_AGENT_PATH_TEMPLATE.to_owned()
+}
+
+fn validate_x509pop(pop: &X509PopConfig) -> Result<(), ConfigError> {
+    if pop.ca_bundle_path.is_relative() {
+        return Err(ConfigError::Invalid {
+            field: "node_attestors.x509pop.ca_bundle_path",
+            problem: "must be an absolute path".to_owned(),
+        });
+    }
+    crate::attest::x509pop::AgentPathTemplate::parse(&pop.agent_path_template)
+        .map(|_| ())
+        .map_err(|problem| ConfigError::Invalid {
+            field: "node_attestors.x509pop.agent_path_template",
+            problem,
+        })
 }
 
 /// `[node_attestors.k8s_psat]`.
@@ -585,6 +620,9 @@ impl ConfigFile for ServerConfig {
         }
         if let Some(psat) = &self.node_attestors.k8s_psat {
             validate_psat(psat)?;
+        }
+        if let Some(pop) = &self.node_attestors.x509pop {
+            validate_x509pop(pop)?;
         }
         validate_lifecycle(self)?;
         if let Some(auto) = &self.k8s_auto_registration {

@@ -6,7 +6,7 @@
 //! - [`state`]: [`state::ServerState`], shared by every handler.
 //! - [`convert`]: datastore model <-> protobuf, and entry validation.
 //! - [`cache`]: every entry in memory, following the datastore's change log.
-//! - [`attest`]: node attestors (join token, Kubernetes PSAT).
+//! - [`attest`]: node attestors (join token, Kubernetes PSAT, x509pop).
 //! - [`k8s`]: the `ClusterSPIFFEID` resource and the auto-registration controller.
 //! - [`agent_api`]: the agent API: attest, renew, the Sync push stream, signing.
 //! - [`ca`]: the X.509 CA: key custody, rotation, signing.

@@ -69,7 +69,9 @@ const SIGN_LABELS: [StaticLabels<2>; 8] = {
 
 /// The `attestor` label values: the node attestors there are, and `none` for an attestation
 /// that ended before one took its evidence (refused at admission, no or unknown type).
-const ATTESTORS: [&str; 3] = ["join_token", "k8s_psat", "none"];
+const ATTESTORS: [&str; 4] = ["join_token", "k8s_psat", "x509pop", "none"];
+/// The index of `none` in [`ATTESTORS`].
+const NO_ATTESTOR: usize = ATTESTORS.len() - 1;
 
 /// The `outcome` label values of an attestation, from the status it ended with.
 const ATTEST_OUTCOMES: [&str; 6] = [
@@ -87,10 +89,10 @@ fn attest_outcome(code: Option<Code>) -> usize {
     }
 }
 
-const ATTEST_LABELS: [StaticLabels<2>; 18] = {
-    let mut labels = [[("attestor", ""), ("outcome", "")]; 18];
+const ATTEST_LABELS: [StaticLabels<2>; 24] = {
+    let mut labels = [[("attestor", ""), ("outcome", "")]; 24];
     let mut i = 0;
-    while i < 18 {
+    while i < 24 {
         labels[i] = [
             ("attestor", ATTESTORS[i / ATTEST_OUTCOMES.len()]),
             ("outcome", ATTEST_OUTCOMES[i % ATTEST_OUTCOMES.len()]),
@@ -180,7 +182,7 @@ struct Inner {
     signings: LazyCounters<2, 8>,
     /// By [`SvidKind`].
     signing_latency: [Histogram; 2],
-    attestations: LazyCounters<2, 18>,
+    attestations: LazyCounters<2, 24>,
     agent_connections: Gauge,
     sync_streams: Gauge,
     admin: GrpcMetrics,
@@ -214,7 +216,7 @@ impl ServerMetrics {
         let attestations = Family::<StaticLabels<2>, Counter>::default();
         registry.register(
             "lanyard_server_attestations",
-            "Node attestations (the agent API's Attest), by attestor (join_token, k8s_psat; none: ended before an attestor took the evidence) and outcome (success, denied, timeout, refused: over max_attestations, aborted: the agent went away, error: the server failed)",
+            "Node attestations (the agent API's Attest), by attestor (join_token, k8s_psat, x509pop; none: ended before an attestor took the evidence) and outcome (success, denied, timeout, refused: over max_attestations, aborted: the agent went away, error: the server failed)",
             attestations.clone(),
         );
         let agent_connections = Gauge::default();
@@ -256,8 +258,8 @@ impl ServerMetrics {
     /// `attestor` (`None`: before one took the evidence).
     pub fn attested(&self, attestor: Option<&str>, code: Option<Code>) {
         let a = attestor
-            .and_then(|name| ATTESTORS[..2].iter().position(|n| *n == name))
-            .unwrap_or(2);
+            .and_then(|name| ATTESTORS[..NO_ATTESTOR].iter().position(|n| *n == name))
+            .unwrap_or(NO_ATTESTOR);
         self.inner
             .attestations
             .inc(a * ATTEST_OUTCOMES.len() + attest_outcome(code));
@@ -403,7 +405,11 @@ mod tests {
             [("attestor", "k8s_psat"), ("outcome", "timeout")]
         );
         assert_eq!(
-            ATTEST_LABELS[12 + attest_outcome(None)],
+            ATTEST_LABELS[12 + attest_outcome(Some(Code::PermissionDenied))],
+            [("attestor", "x509pop"), ("outcome", "denied")]
+        );
+        assert_eq!(
+            ATTEST_LABELS[18 + attest_outcome(None)],
             [("attestor", "none"), ("outcome", "success")]
         );
     }

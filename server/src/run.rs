@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use crate::agent_api::AgentApi;
 use crate::attest::join_token::JoinTokenAttestor;
 use crate::attest::k8s_psat::{K8sPsatAttestor, kube_client};
+use crate::attest::x509pop::X509PopAttestor;
 use crate::ca::{Ca, CaError};
 use crate::cache::{CacheEvent, EntryCache};
 use crate::config::{CaKeyType, ServerConfig};
@@ -73,6 +74,9 @@ pub enum RunError {
     /// A node attestor could not be set up.
     #[error(transparent)]
     NodeAttestor(#[from] crate::attest::k8s_psat::ClusterSetupError),
+    /// The x509pop attestor's CA bundle is unusable.
+    #[error(transparent)]
+    X509Pop(#[from] crate::attest::x509pop::X509PopSetupError),
 }
 
 /// Concurrent HTTP/2 streams per agent API connection.
@@ -296,6 +300,10 @@ pub async fn run_with(
     )];
     if let Some(psat) = &config.node_attestors.k8s_psat {
         let attestor = K8sPsatAttestor::new(config.trust_domain.clone(), psat).await?;
+        attestors.push(Arc::new(attestor));
+    }
+    if let Some(pop) = &config.node_attestors.x509pop {
+        let attestor = X509PopAttestor::new(config.trust_domain.clone(), pop)?;
         attestors.push(Arc::new(attestor));
     }
     let agent_api = AgentApi::new(state.clone(), cache.clone(), attestors)

@@ -3,7 +3,8 @@
 //!
 //! - Workload selectors come from the agent's attestors: `unix` (`agent/src/workload/attestor/
 //!   unix.rs`) and `k8s` (`.../attestor/k8s/pods.rs`).
-//! - Node selectors come from the server's node attestors: `k8s_psat` (`attest/k8s_psat.rs`);
+//! - Node selectors come from the server's node attestors: `k8s_psat` (`attest/k8s_psat.rs`),
+//!   `x509pop` (`attest/x509pop.rs`);
 //!   join tokens give none. They appear on node-alias entries (parent: the server's ID).
 //! - Any other type (a SPIRE plugin's, a future attestor's) is refused unless the operator lists
 //!   it in `[entries] extra_selector_types`; its values are then taken as they are.
@@ -16,7 +17,10 @@ use lanyard_datastore::Selector;
 /// The workload selector types built in.
 pub const WORKLOAD_TYPES: [&str; 2] = ["unix", "k8s"];
 /// The node selector types built in.
-pub const NODE_TYPES: [&str; 1] = [crate::attest::k8s_psat::SELECTOR_TYPE];
+pub const NODE_TYPES: [&str; 2] = [
+    crate::attest::k8s_psat::SELECTOR_TYPE,
+    crate::attest::x509pop::SELECTOR_TYPE,
+];
 
 /// The `unix` selectors: `<kind>:<value>`.
 const UNIX: &[(&str, Value)] = &[
@@ -61,6 +65,17 @@ const K8S_PSAT: &[(&str, Value)] = &[
     ("agent_pod_label", Value::Pair),
 ];
 
+/// The `x509pop` node selectors (`attest/x509pop.rs`).
+const X509POP: &[(&str, Value)] = &[
+    ("subject", Value::Sub(&[("cn", Value::Text)])),
+    ("ca", Value::Sub(&[("fingerprint", Value::Sha1)])),
+    ("serialnumber", Value::Hex),
+    (
+        "san",
+        Value::Sub(&[("dns", Value::Token), ("uri", Value::Token)]),
+    ),
+];
+
 /// What a selector's value (after its `<kind>:`) must look like.
 #[derive(Debug, Clone, Copy)]
 enum Value {
@@ -82,6 +97,14 @@ enum Value {
     Count,
     /// Anything without whitespace (uids, image references, cluster names).
     Token,
+    /// Anything without control characters (a certificate's common name may hold spaces).
+    Text,
+    /// Lowercase hex digits (a serial number).
+    Hex,
+    /// 40 lowercase hex digits (a SHA-1 fingerprint).
+    Sha1,
+    /// `<sub-kind>:<value>`, each sub-kind with its own rule.
+    Sub(&'static [(&'static str, Value)]),
 }
 
 impl Value {
@@ -100,6 +123,18 @@ impl Value {
                 .is_some_and(|(k, rest)| token(k) && !rest.chars().any(char::is_whitespace)),
             Value::Count => v.parse::<u32>().is_ok() && !v.starts_with('+'),
             Value::Token => token(v),
+            Value::Text => !v.is_empty() && !v.chars().any(char::is_control),
+            Value::Hex => hex(v),
+            Value::Sha1 => v.len() == 40 && hex(v),
+            Value::Sub(kinds) => {
+                return match v.split_once(':') {
+                    Some((k, rest)) => match kinds.iter().find(|(name, _)| *name == k) {
+                        Some((_, rule)) => rule.check(rest),
+                        None => Err(self.expected()),
+                    },
+                    None => Err(self.expected()),
+                };
+            }
         };
         if ok { Ok(()) } else { Err(self.expected()) }
     }
@@ -119,12 +154,24 @@ impl Value {
             Value::Pair => "key:value, e.g. app:web",
             Value::Count => "a decimal count, e.g. 2",
             Value::Token => "a value without spaces",
+            Value::Text => "a value without control characters",
+            Value::Hex => "lowercase hex digits, e.g. 1a2b",
+            Value::Sha1 => "40 lowercase hex digits (a SHA-1 fingerprint)",
+            Value::Sub(kinds) => match kinds {
+                [("cn", _)] => "cn:<common name>, e.g. cn:node-1.example.org",
+                [("fingerprint", _)] => "fingerprint:<40 lowercase hex digits>",
+                _ => "dns:<name> or uri:<uri>, e.g. dns:node-1.example.org",
+            },
         }
     }
 }
 
 fn token(v: &str) -> bool {
     !v.is_empty() && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn hex(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn dns_label(v: &str) -> bool {
@@ -156,6 +203,7 @@ pub fn check(s: &Selector, selects: Selects, extra_types: &[String]) -> Result<(
         ("unix", Selects::Workloads) => UNIX,
         ("k8s", Selects::Workloads) => K8S,
         ("k8s_psat", Selects::Nodes) => K8S_PSAT,
+        ("x509pop", Selects::Nodes) => X509POP,
         (kind, Selects::Nodes) if WORKLOAD_TYPES.contains(&kind) => {
             return Err(format!(
                 "{kind} selectors describe workloads, but this entry's parent is the server, so it selects nodes: use node selectors ({}) or give a workload entry an agent's ID as parent",
@@ -246,9 +294,34 @@ mod tests {
             "k8s_psat:agent_ns:lanyard",
             "k8s_psat:agent_sa:lanyard-agent",
             "k8s_psat:agent_node_label:topology.kubernetes.io/zone:eu-1a",
+            "x509pop:subject:cn:node-1.example.org",
+            "x509pop:subject:cn:Rack 4 Node 1",
+            "x509pop:ca:fingerprint:0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33",
+            "x509pop:serialnumber:1a2b3c",
+            "x509pop:san:dns:node-1.example.org",
+            "x509pop:san:uri:urn:example:node:1",
         ] {
             assert_eq!(check(&sel(s), Selects::Nodes, &[]), Ok(()), "{s}");
         }
+    }
+
+    #[test]
+    fn x509pop_values_no_certificate_gives_are_refused() {
+        for (s, words) in [
+            ("x509pop:ca:fingerprint:0BEEC7", "40 lowercase hex digits"),
+            (
+                "x509pop:ca:sha256:00",
+                "fingerprint:<40 lowercase hex digits>",
+            ),
+            ("x509pop:subject:o:Example", "cn:<common name>"),
+            ("x509pop:serialnumber:0x1A", "lowercase hex digits"),
+            ("x509pop:san:ip:10.0.0.1", "dns:<name> or uri:<uri>"),
+        ] {
+            let err = check(&sel(s), Selects::Nodes, &[]).unwrap_err();
+            assert!(err.contains(words), "{s}: {err}");
+        }
+        let err = workload("x509pop:serialnumber:1a").unwrap_err();
+        assert!(err.contains("describe nodes"), "{err}");
     }
 
     #[test]

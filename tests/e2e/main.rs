@@ -64,6 +64,7 @@ mod push;
 mod renewal;
 mod startup;
 mod upstream_ca;
+mod x509pop;
 
 mod agent_interop;
 mod agent_jwt;

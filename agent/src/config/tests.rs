@@ -498,3 +498,36 @@ fn the_admin_socket_has_a_directory_of_its_own() {
         "{e}"
     );
 }
+
+#[test]
+fn x509pop_node_attestation_is_configurable_and_checked() {
+    let table = "[node_attestor.x509pop]\ncertificate_path = \"/etc/lanyard/node.pem\"\nprivate_key_path = \"/etc/lanyard/node.key\"\n";
+    let c = AgentConfig::from_toml(&format!("{MIN}{table}")).unwrap();
+    let pop = c.node_attestor.x509pop.unwrap();
+    assert_eq!(pop.certificate_path, Path::new("/etc/lanyard/node.pem"));
+    assert_eq!(pop.private_key_path, Path::new("/etc/lanyard/node.key"));
+    assert_eq!(pop.intermediates_path, None);
+    for (extra, expect) in [
+        (
+            "[node_attestor.x509pop]\ncertificate_path = \"node.pem\"\nprivate_key_path = \"/k\"\n"
+                .to_owned(),
+            "`node_attestor.x509pop.certificate_path` must be an absolute path",
+        ),
+        (
+            format!("{table}intermediates_path = \"ca.pem\"\n"),
+            "`node_attestor.x509pop.intermediates_path` must be an absolute path",
+        ),
+        (
+            "[node_attestor.x509pop]\ncertificate_path = \"/c\"\n".to_owned(),
+            "private_key_path",
+        ),
+        (format!("join_token = \"abc\"\n{table}"), "remove one"),
+        (
+            format!("{table}[node_attestor.k8s_psat]\ncluster = \"p\"\n"),
+            "attests one way",
+        ),
+    ] {
+        let e = refusal(&format!("{MIN}{extra}"));
+        assert!(e.contains(expect), "{extra}: {e}");
+    }
+}

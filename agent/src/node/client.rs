@@ -158,36 +158,87 @@ pub async fn attest(
     attestation_type: &str,
     payload: Vec<u8>,
 ) -> Result<(AgentSvid, Bundle), NodeError> {
+    attest_with(client, attestation_type, payload, None).await
+}
+
+/// Answers the server's challenges during one attestation (x509pop's proof of possession).
+pub trait ChallengeResponder: Send + Sync {
+    /// The `challenge_response` to `challenge`, in the attestation whose CSR (DER) is `csr`.
+    fn respond(&self, challenge: &[u8], csr: &[u8]) -> Result<Vec<u8>, NodeError>;
+}
+
+/// The most challenge rounds an agent answers in one attestation (x509pop needs one).
+pub const MAX_CHALLENGE_ROUNDS: usize = 4;
+
+/// Attests with `attestation_type` evidence `payload`, answering the server's challenges with
+/// `responder` (without one, a challenge is a protocol error); returns the agent SVID and the
+/// server's bundle.
+pub async fn attest_with(
+    client: &mut AgentServiceClient<Channel>,
+    attestation_type: &str,
+    payload: Vec<u8>,
+    responder: Option<&dyn ChallengeResponder>,
+) -> Result<(AgentSvid, Bundle), NodeError> {
     let key = KeyPair::generate(KeyType::EcP256).map_err(|e| NodeError::Key(e.to_string()))?;
     let csr = build_csr(&key).map_err(|e| NodeError::Key(e.to_string()))?;
     let first = pb::AttestRequest {
         step: Some(pb::attest_request::Step::Params(pb::AttestParams {
             attestation_type: attestation_type.to_owned(),
             payload,
-            csr,
+            csr: csr.clone(),
         })),
     };
+    // The request stream stays open until the result: challenge responses go on it.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(first)
+        .await
+        .map_err(|_| NodeError::Protocol("attestation stream closed".into()))?;
     let mut stream = client
-        .attest(tokio_stream::iter([first]))
+        .attest(tokio_stream::wrappers::ReceiverStream::new(rx))
         .await
         .map_err(NodeError::Rpc)?
         .into_inner();
-    match stream.message().await.map_err(NodeError::Rpc)? {
-        Some(pb::AttestResponse {
-            step: Some(pb::attest_response::Step::Result(r)),
-        }) => {
-            let chain = svid_from_pb(r.svid)?;
-            let svid = AgentSvid::new(chain, Zeroizing::new(key.pkcs8_der().to_vec()))?;
-            let bundle =
-                bundle_from_pb(r.bundle.as_ref().ok_or_else(|| {
+    let mut rounds = 0;
+    loop {
+        let step = match stream.message().await.map_err(NodeError::Rpc)? {
+            Some(pb::AttestResponse { step: Some(step) }) => step,
+            Some(pb::AttestResponse { step: None }) => {
+                return Err(NodeError::Protocol(
+                    "the server sent an empty attestation message".into(),
+                ));
+            }
+            None => return Err(NodeError::Protocol("attestation stream ended early".into())),
+        };
+        match step {
+            pb::attest_response::Step::Result(r) => {
+                let chain = svid_from_pb(r.svid)?;
+                let svid = AgentSvid::new(chain, Zeroizing::new(key.pkcs8_der().to_vec()))?;
+                let bundle = bundle_from_pb(r.bundle.as_ref().ok_or_else(|| {
                     NodeError::Protocol("attestation result without bundle".into())
                 })?)?;
-            Ok((svid, bundle))
+                return Ok((svid, bundle));
+            }
+            pb::attest_response::Step::Challenge(challenge) => {
+                let Some(responder) = responder else {
+                    return Err(NodeError::Protocol(format!(
+                        "{attestation_type} attestation needs no challenge, but the server sent one"
+                    )));
+                };
+                rounds += 1;
+                if rounds > MAX_CHALLENGE_ROUNDS {
+                    return Err(NodeError::Protocol(format!(
+                        "the server sent more than {MAX_CHALLENGE_ROUNDS} challenges"
+                    )));
+                }
+                let response = responder.respond(&challenge, &csr)?;
+                let answer = pb::AttestRequest {
+                    step: Some(pb::attest_request::Step::ChallengeResponse(response)),
+                };
+                tx.send(answer)
+                    .await
+                    .map_err(|_| NodeError::Protocol("attestation stream closed".into()))?;
+            }
         }
-        Some(_) => Err(NodeError::Protocol(format!(
-            "{attestation_type} attestation needs no challenge, but the server sent one"
-        ))),
-        None => Err(NodeError::Protocol("attestation stream ended early".into())),
     }
 }
 

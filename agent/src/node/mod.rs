@@ -25,6 +25,7 @@ pub mod disk;
 mod servers;
 mod trust;
 pub mod workloads;
+pub mod x509pop;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -98,6 +99,9 @@ pub struct NodeConfig {
     /// again at every renewal (re-attestation refreshes the node selectors) and after an
     /// eviction.
     pub k8s_psat: Option<PsatConfig>,
+    /// x509pop attestation instead of a join token: the node certificate proves the node at
+    /// the first attestation and whenever the agent has no valid identity at start.
+    pub x509pop: Option<x509pop::X509PopConfig>,
 }
 
 /// Kubernetes PSAT attestation settings.
@@ -219,6 +223,7 @@ async fn identity(
     let evidence = match (&cfg.k8s_psat, &cfg.join_token) {
         (Some(psat), _) => ("k8s_psat", None, Some(psat)),
         (None, Some(token)) => ("join_token", Some(token.clone()), None),
+        (None, None) if cfg.x509pop.is_some() => (x509pop::ATTESTATION_TYPE, None, None),
         (None, None) => {
             return Err(NodeError::CannotAttest(format!(
                 "no stored identity in {} and no join token: start with --join-token (from `lanyard-server token generate`)",
@@ -251,7 +256,10 @@ async fn identity(
         let attested = match evidence {
             (_, _, Some(psat)) => client::attest(&mut c, "k8s_psat", psat.payload()?).await,
             (_, Some(ref token), None) => client::attest_join_token(&mut c, token).await,
-            (_, None, None) => unreachable!("evidence has a token or a PSAT"),
+            (_, None, None) => match &cfg.x509pop {
+                Some(pop) => x509pop::attest(&mut c, pop).await,
+                None => unreachable!("evidence has a token, a PSAT or a node certificate"),
+            },
         };
         match attested {
             Ok((svid, bundle)) => {

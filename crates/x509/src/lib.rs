@@ -12,6 +12,8 @@
 //! - [`verify`]: [`verify_x509_svid`] (X509-SVID §5) and [`parse_x509_svid`].
 //! - [`bundle`]: [`Bundle`] with JWKS JSON, PEM and concatenated-DER encodings, and the
 //!   [`BundleSource`] trait verification looks bundles up through.
+//! - [`node`]: node certificates for x509pop attestation: [`node::verify_node_chain`] (bounded
+//!   cost, against an operator's CA bundle) and the proof of possession of the leaf's key.
 //! - [`CertInfo`]: serial, key identifiers and validity of a certificate.
 //! - [`der`]: [`CertDer`] and the concatenated-DER chain form of the Workload API.
 //!
@@ -27,6 +29,7 @@ mod error;
 mod info;
 pub mod issue;
 pub mod key;
+pub mod node;
 mod profile;
 mod spki;
 pub mod verify;

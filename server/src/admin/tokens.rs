@@ -41,7 +41,10 @@ fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, Status> {
 }
 
 /// Agent IDs that other node attestors assign: a join token must not name one.
-const ATTESTOR_OWNED: &[&str] = &["/lanyard/agent/k8s_psat"];
+const ATTESTOR_OWNED: &[&str] = &[
+    "/lanyard/agent/k8s_psat",
+    crate::attest::x509pop::AGENT_PATH_PREFIX,
+];
 
 /// The requested agent ID, if acceptable: in our trust domain, in the agent namespace
 /// ([`AGENT_ID_PATH`]), not in a part of it another attestor assigns, and not the server's.

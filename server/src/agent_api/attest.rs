@@ -28,6 +28,7 @@ pub(crate) type AttestStream = ReceiverStream<Result<pb::AttestResponse, Status>
 struct StreamChallenger {
     inbound: Streaming<pb::AttestRequest>,
     tx: mpsc::Sender<Result<pb::AttestResponse, Status>>,
+    csr: Vec<u8>,
 }
 
 #[tonic::async_trait]
@@ -49,6 +50,10 @@ impl Challenger for StreamChallenger {
             )),
             Ok(None) | Err(_) => Err(AttestError::Aborted),
         }
+    }
+
+    fn csr(&self) -> &[u8] {
+        &self.csr
     }
 }
 
@@ -188,6 +193,7 @@ pub(super) async fn attest(
         let mut challenger = StreamChallenger {
             inbound,
             tx: tx.clone(),
+            csr: params.csr.clone(),
         };
         let result = async {
             let now = SystemTime::now();

@@ -11,6 +11,7 @@
 
 pub mod join_token;
 pub mod k8s_psat;
+pub mod x509pop;
 
 use lanyard_datastore::Selector;
 use lanyard_id::SpiffeId;
@@ -54,6 +55,10 @@ pub enum AttestError {
 pub trait Challenger: Send {
     /// Sends `challenge` to the agent and returns its response.
     async fn challenge(&mut self, challenge: Vec<u8>) -> Result<Vec<u8>, AttestError>;
+
+    /// The CSR (DER) of this attestation, whose key the agent's SVID will certify: a challenge
+    /// response that covers it cannot be relayed to obtain an SVID for another key.
+    fn csr(&self) -> &[u8];
 }
 
 /// A node attestation method.

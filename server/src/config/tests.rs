@@ -381,3 +381,37 @@ fn any_key_is_set_by_its_variable_as_the_type_it_has() {
         "{e}"
     );
 }
+
+#[test]
+fn x509pop_is_validated_with_what_to_write() {
+    let base = "trust_domain = \"example.org\"\n";
+    let c = ServerConfig::from_toml(&format!(
+        "{base}[node_attestors.x509pop]\nca_bundle_path = \"/etc/lanyard/node-ca.pem\"\n"
+    ))
+    .unwrap();
+    let pop = c.node_attestors.x509pop.unwrap();
+    assert_eq!(pop.ca_bundle_path, Path::new("/etc/lanyard/node-ca.pem"));
+    assert_eq!(pop.agent_path_template, "{fingerprint}");
+    for (toml, expect) in [
+        ("[node_attestors.x509pop]\n", "ca_bundle_path"),
+        (
+            "[node_attestors.x509pop]\nca_bundle_path = \"node-ca.pem\"\n",
+            "node_attestors.x509pop.ca_bundle_path` must be an absolute path",
+        ),
+        (
+            "[node_attestors.x509pop]\nca_bundle_path = \"/ca.pem\"\nagent_path_template = \"node\"\n",
+            "every node would get the same agent ID",
+        ),
+        (
+            "[node_attestors.x509pop]\nca_bundle_path = \"/ca.pem\"\nagent_path_template = \"{cn}\"\n",
+            "unknown placeholder",
+        ),
+        (
+            "[node_attestors.x509pop]\nca_bundle_path = \"/ca.pem\"\nca_bundle_paths = [\"/b.pem\"]\n",
+            "ca_bundle_paths",
+        ),
+    ] {
+        let e = refusal(&format!("{base}{toml}"));
+        assert!(e.contains(expect), "{toml}: {e}");
+    }
+}
