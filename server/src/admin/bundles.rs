@@ -41,4 +41,30 @@ impl api::bundles_server::Bundles for BundlesService {
             bundle: Some(bundle_to_pb(&bundle, &taint)),
         }))
     }
+
+    // Federation (issue 16): placeholders until the federated bundle RPCs are implemented.
+    async fn list_federated_bundles(
+        &self,
+        _req: Request<api::ListFederatedBundlesRequest>,
+    ) -> Result<Response<api::ListFederatedBundlesResponse>, Status> {
+        Err(not_yet())
+    }
+
+    async fn set_federated_bundle(
+        &self,
+        _req: Request<api::SetFederatedBundleRequest>,
+    ) -> Result<Response<api::SetFederatedBundleResponse>, Status> {
+        Err(not_yet())
+    }
+
+    async fn delete_federated_bundle(
+        &self,
+        _req: Request<api::DeleteFederatedBundleRequest>,
+    ) -> Result<Response<api::DeleteFederatedBundleResponse>, Status> {
+        Err(not_yet())
+    }
+}
+
+fn not_yet() -> Status {
+    Status::unimplemented("federated bundles are not implemented by this server yet")
 }

@@ -234,6 +234,7 @@ impl FilterArgs {
             spiffe_id: self.spiffe_id.clone(),
             parent_id: self.parent_id.clone(),
             selectors,
+            federates_with: None,
         })
     }
 }

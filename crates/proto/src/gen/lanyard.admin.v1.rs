@@ -107,6 +107,9 @@ pub struct EntryFilter {
     /// Only entries whose selectors match.
     #[prost(message, optional, tag = "3")]
     pub selectors: ::core::option::Option<SelectorFilter>,
+    /// Only entries that federate with this trust domain (bare name or `spiffe://` ID).
+    #[prost(string, optional, tag = "4")]
+    pub federates_with: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// ListEntries input.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -282,6 +285,166 @@ pub struct GetBundleRequest {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetBundleResponse {
     /// The bundle.
+    #[prost(message, optional, tag = "1")]
+    pub bundle: ::core::option::Option<super::super::types::v1::Bundle>,
+}
+/// ListFederatedBundles input.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListFederatedBundlesRequest {}
+/// ListFederatedBundles output.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListFederatedBundlesResponse {
+    /// Every stored foreign bundle, ordered by trust domain.
+    #[prost(message, repeated, tag = "1")]
+    pub bundles: ::prost::alloc::vec::Vec<super::super::types::v1::Bundle>,
+}
+/// SetFederatedBundle input.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SetFederatedBundleRequest {
+    /// The bundle; `trust_domain` names the foreign trust domain. Its sequence number is kept as given.
+    #[prost(message, optional, tag = "1")]
+    pub bundle: ::core::option::Option<super::super::types::v1::Bundle>,
+}
+/// SetFederatedBundle output.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SetFederatedBundleResponse {
+    /// The bundle as stored.
+    #[prost(message, optional, tag = "1")]
+    pub bundle: ::core::option::Option<super::super::types::v1::Bundle>,
+}
+/// DeleteFederatedBundle input.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeleteFederatedBundleRequest {
+    /// The foreign trust domain (bare name or `spiffe://` ID).
+    #[prost(string, tag = "1")]
+    pub trust_domain: ::prost::alloc::string::String,
+}
+/// DeleteFederatedBundle output.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeleteFederatedBundleResponse {}
+/// A federation relationship with a foreign trust domain.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct FederationRelationship {
+    /// The foreign trust domain (bare name in answers; a `spiffe://` ID is accepted in requests).
+    #[prost(string, tag = "1")]
+    pub trust_domain: ::prost::alloc::string::String,
+    /// The bundle endpoint: an `https` URL without userinfo.
+    #[prost(string, tag = "2")]
+    pub bundle_endpoint_url: ::prost::alloc::string::String,
+    /// How the endpoint is authenticated.
+    #[prost(enumeration = "BundleEndpointProfile", tag = "3")]
+    pub profile: i32,
+    /// The SPIFFE ID the endpoint presents: required for HTTPS_SPIFFE, empty for HTTPS_WEB.
+    #[prost(string, tag = "4")]
+    pub endpoint_spiffe_id: ::prost::alloc::string::String,
+    /// Output only: declared in server.toml (changed only by editing the file).
+    #[prost(bool, tag = "5")]
+    pub declared_in_config: bool,
+    /// Output only: the answering server's refresh state for this relationship (each server sharing a
+    /// datastore refreshes on its own); unset if it has none yet.
+    #[prost(message, optional, tag = "6")]
+    pub status: ::core::option::Option<RefreshStatus>,
+}
+/// How refreshing a foreign bundle went, as the answering server saw it. Times are Unix seconds;
+/// 0 = never.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RefreshStatus {
+    /// When the last fetch started.
+    #[prost(int64, tag = "1")]
+    pub last_attempt_at: i64,
+    /// When a fetch last succeeded (the bundle was stored, or was already current).
+    #[prost(int64, tag = "2")]
+    pub last_success_at: i64,
+    /// Why the last attempt failed; empty if it succeeded.
+    #[prost(string, tag = "3")]
+    pub last_error: ::prost::alloc::string::String,
+    /// When the next fetch is due.
+    #[prost(int64, tag = "4")]
+    pub next_attempt_at: i64,
+    /// Failed attempts since the last success.
+    #[prost(uint32, tag = "5")]
+    pub consecutive_failures: u32,
+}
+/// CreateFederationRelationship input.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct CreateFederationRelationshipRequest {
+    /// The relationship; output-only fields are ignored.
+    #[prost(message, optional, tag = "1")]
+    pub relationship: ::core::option::Option<FederationRelationship>,
+    /// Optional: the foreign bundle to store now (origin: operator), replaced by the first successful
+    /// refresh.
+    #[prost(message, optional, tag = "2")]
+    pub bootstrap_bundle: ::core::option::Option<super::super::types::v1::Bundle>,
+}
+/// CreateFederationRelationship output.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateFederationRelationshipResponse {
+    /// The relationship as stored.
+    #[prost(message, optional, tag = "1")]
+    pub relationship: ::core::option::Option<FederationRelationship>,
+}
+/// UpdateFederationRelationship input.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct UpdateFederationRelationshipRequest {
+    /// The relationship; `trust_domain` selects which one; output-only fields are ignored.
+    #[prost(message, optional, tag = "1")]
+    pub relationship: ::core::option::Option<FederationRelationship>,
+    /// Optional: a foreign bundle to store now, as for CreateFederationRelationship.
+    #[prost(message, optional, tag = "2")]
+    pub bootstrap_bundle: ::core::option::Option<super::super::types::v1::Bundle>,
+}
+/// UpdateFederationRelationship output.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateFederationRelationshipResponse {
+    /// The relationship as stored.
+    #[prost(message, optional, tag = "1")]
+    pub relationship: ::core::option::Option<FederationRelationship>,
+}
+/// DeleteFederationRelationship input.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeleteFederationRelationshipRequest {
+    /// The foreign trust domain.
+    #[prost(string, tag = "1")]
+    pub trust_domain: ::prost::alloc::string::String,
+}
+/// DeleteFederationRelationship output.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeleteFederationRelationshipResponse {}
+/// ListFederationRelationships input.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListFederationRelationshipsRequest {}
+/// ListFederationRelationships output.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListFederationRelationshipsResponse {
+    /// Every relationship, ordered by trust domain.
+    #[prost(message, repeated, tag = "1")]
+    pub relationships: ::prost::alloc::vec::Vec<FederationRelationship>,
+}
+/// GetFederationRelationship input.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetFederationRelationshipRequest {
+    /// The foreign trust domain.
+    #[prost(string, tag = "1")]
+    pub trust_domain: ::prost::alloc::string::String,
+}
+/// GetFederationRelationship output.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetFederationRelationshipResponse {
+    /// The relationship.
+    #[prost(message, optional, tag = "1")]
+    pub relationship: ::core::option::Option<FederationRelationship>,
+}
+/// RefreshBundle input.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RefreshBundleRequest {
+    /// The foreign trust domain.
+    #[prost(string, tag = "1")]
+    pub trust_domain: ::prost::alloc::string::String,
+}
+/// RefreshBundle output.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RefreshBundleResponse {
+    /// The bundle stored after the fetch (unchanged if the fetched one had the same keys).
     #[prost(message, optional, tag = "1")]
     pub bundle: ::core::option::Option<super::super::types::v1::Bundle>,
 }
@@ -509,6 +672,40 @@ impl SelectorMatch {
             "SELECTOR_MATCH_SUBSET" => Some(Self::Subset),
             "SELECTOR_MATCH_SUPERSET" => Some(Self::Superset),
             "SELECTOR_MATCH_ANY" => Some(Self::Any),
+            _ => None,
+        }
+    }
+}
+/// How a bundle endpoint is authenticated (SPIFFE Federation §5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum BundleEndpointProfile {
+    /// Invalid in requests; never returned.
+    Unspecified = 0,
+    /// Web PKI: the endpoint's certificate chains to a locally trusted CA and names the URL's host.
+    HttpsWeb = 1,
+    /// SPIFFE authentication: the endpoint presents an X.509-SVID with `endpoint_spiffe_id`, verified
+    /// with the bundle of that ID's trust domain.
+    HttpsSpiffe = 2,
+}
+impl BundleEndpointProfile {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "BUNDLE_ENDPOINT_PROFILE_UNSPECIFIED",
+            Self::HttpsWeb => "BUNDLE_ENDPOINT_PROFILE_HTTPS_WEB",
+            Self::HttpsSpiffe => "BUNDLE_ENDPOINT_PROFILE_HTTPS_SPIFFE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "BUNDLE_ENDPOINT_PROFILE_UNSPECIFIED" => Some(Self::Unspecified),
+            "BUNDLE_ENDPOINT_PROFILE_HTTPS_WEB" => Some(Self::HttpsWeb),
+            "BUNDLE_ENDPOINT_PROFILE_HTTPS_SPIFFE" => Some(Self::HttpsSpiffe),
             _ => None,
         }
     }
@@ -2185,7 +2382,7 @@ pub mod bundles_client {
     )]
     use tonic::codegen::*;
     use tonic::codegen::http::Uri;
-    /// Trust bundles.
+    /// Trust bundles: the server's own and those of foreign trust domains (federation).
     #[derive(Debug, Clone)]
     pub struct BundlesClient<T> {
         inner: tonic::client::Grpc<T>,
@@ -2266,7 +2463,8 @@ pub mod bundles_client {
             self.inner = self.inner.max_encoding_message_size(limit);
             self
         }
-        /// Fetches a bundle. Errors: NotFound for a trust domain with no bundle.
+        /// Fetches a bundle: the server's own, or a stored foreign one. Errors: NotFound for a foreign
+        /// trust domain with no stored bundle.
         pub async fn get_bundle(
             &mut self,
             request: impl tonic::IntoRequest<super::GetBundleRequest>,
@@ -2291,6 +2489,92 @@ pub mod bundles_client {
                 .insert(GrpcMethod::new("lanyard.admin.v1.Bundles", "GetBundle"));
             self.inner.unary(req, path, codec).await
         }
+        /// Lists every stored foreign bundle, ordered by trust domain (the server's own is not included).
+        pub async fn list_federated_bundles(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListFederatedBundlesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFederatedBundlesResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Bundles/ListFederatedBundles",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("lanyard.admin.v1.Bundles", "ListFederatedBundles"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Stores a foreign trust domain's bundle set by hand (SPIFFE Federation §4.2: it is the latest
+        /// until replaced by the next successful refresh, if a relationship names the trust domain).
+        /// Errors: InvalidArgument for the server's own trust domain (use LocalAuthority) or a malformed
+        /// bundle.
+        pub async fn set_federated_bundle(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SetFederatedBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::SetFederatedBundleResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Bundles/SetFederatedBundle",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("lanyard.admin.v1.Bundles", "SetFederatedBundle"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Deletes a stored foreign bundle. Errors: NotFound; InvalidArgument for the server's own trust
+        /// domain; FailedPrecondition while entries federate with the trust domain and no federation
+        /// relationship names it (the message names how many and how to find them).
+        pub async fn delete_federated_bundle(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteFederatedBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::DeleteFederatedBundleResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Bundles/DeleteFederatedBundle",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("lanyard.admin.v1.Bundles", "DeleteFederatedBundle"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -2306,7 +2590,8 @@ pub mod bundles_server {
     /// Generated trait containing gRPC methods that should be implemented for use with BundlesServer.
     #[async_trait]
     pub trait Bundles: std::marker::Send + std::marker::Sync + 'static {
-        /// Fetches a bundle. Errors: NotFound for a trust domain with no bundle.
+        /// Fetches a bundle: the server's own, or a stored foreign one. Errors: NotFound for a foreign
+        /// trust domain with no stored bundle.
         async fn get_bundle(
             &self,
             request: tonic::Request<super::GetBundleRequest>,
@@ -2314,8 +2599,37 @@ pub mod bundles_server {
             tonic::Response<super::GetBundleResponse>,
             tonic::Status,
         >;
+        /// Lists every stored foreign bundle, ordered by trust domain (the server's own is not included).
+        async fn list_federated_bundles(
+            &self,
+            request: tonic::Request<super::ListFederatedBundlesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFederatedBundlesResponse>,
+            tonic::Status,
+        >;
+        /// Stores a foreign trust domain's bundle set by hand (SPIFFE Federation §4.2: it is the latest
+        /// until replaced by the next successful refresh, if a relationship names the trust domain).
+        /// Errors: InvalidArgument for the server's own trust domain (use LocalAuthority) or a malformed
+        /// bundle.
+        async fn set_federated_bundle(
+            &self,
+            request: tonic::Request<super::SetFederatedBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::SetFederatedBundleResponse>,
+            tonic::Status,
+        >;
+        /// Deletes a stored foreign bundle. Errors: NotFound; InvalidArgument for the server's own trust
+        /// domain; FailedPrecondition while entries federate with the trust domain and no federation
+        /// relationship names it (the message names how many and how to find them).
+        async fn delete_federated_bundle(
+            &self,
+            request: tonic::Request<super::DeleteFederatedBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::DeleteFederatedBundleResponse>,
+            tonic::Status,
+        >;
     }
-    /// Trust bundles.
+    /// Trust bundles: the server's own and those of foreign trust domains (federation).
     #[derive(Debug)]
     pub struct BundlesServer<T> {
         inner: Arc<T>,
@@ -2435,6 +2749,143 @@ pub mod bundles_server {
                     };
                     Box::pin(fut)
                 }
+                "/lanyard.admin.v1.Bundles/ListFederatedBundles" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListFederatedBundlesSvc<T: Bundles>(pub Arc<T>);
+                    impl<
+                        T: Bundles,
+                    > tonic::server::UnaryService<super::ListFederatedBundlesRequest>
+                    for ListFederatedBundlesSvc<T> {
+                        type Response = super::ListFederatedBundlesResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListFederatedBundlesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Bundles>::list_federated_bundles(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListFederatedBundlesSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Bundles/SetFederatedBundle" => {
+                    #[allow(non_camel_case_types)]
+                    struct SetFederatedBundleSvc<T: Bundles>(pub Arc<T>);
+                    impl<
+                        T: Bundles,
+                    > tonic::server::UnaryService<super::SetFederatedBundleRequest>
+                    for SetFederatedBundleSvc<T> {
+                        type Response = super::SetFederatedBundleResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SetFederatedBundleRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Bundles>::set_federated_bundle(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SetFederatedBundleSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Bundles/DeleteFederatedBundle" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteFederatedBundleSvc<T: Bundles>(pub Arc<T>);
+                    impl<
+                        T: Bundles,
+                    > tonic::server::UnaryService<super::DeleteFederatedBundleRequest>
+                    for DeleteFederatedBundleSvc<T> {
+                        type Response = super::DeleteFederatedBundleResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteFederatedBundleRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Bundles>::delete_federated_bundle(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteFederatedBundleSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
                 _ => {
                     Box::pin(async move {
                         let mut response = http::Response::new(
@@ -2472,6 +2923,787 @@ pub mod bundles_server {
     /// Generated gRPC service name
     pub const SERVICE_NAME: &str = "lanyard.admin.v1.Bundles";
     impl<T> tonic::server::NamedService for BundlesServer<T> {
+        const NAME: &'static str = SERVICE_NAME;
+    }
+}
+/// Generated client implementations.
+pub mod federation_client {
+    #![allow(
+        unused_variables,
+        dead_code,
+        missing_docs,
+        clippy::wildcard_imports,
+        clippy::let_unit_value,
+    )]
+    use tonic::codegen::*;
+    use tonic::codegen::http::Uri;
+    /// Federation relationships (SPIFFE Federation §6): which foreign trust domains this one trusts, and
+    /// where and how their bundles are fetched. Relationships are one-way. Relationships declared in
+    /// server.toml are listed here too, but are changed only by editing the file.
+    ///
+    /// Errors common to every RPC of this service: InvalidArgument when `trust_domain` is the server's
+    /// own (use LocalAuthority for it).
+    #[derive(Debug, Clone)]
+    pub struct FederationClient<T> {
+        inner: tonic::client::Grpc<T>,
+    }
+    impl FederationClient<tonic::transport::Channel> {
+        /// Attempt to create a new client by connecting to a given endpoint.
+        pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>
+        where
+            D: TryInto<tonic::transport::Endpoint>,
+            D::Error: Into<StdError>,
+        {
+            let conn = tonic::transport::Endpoint::new(dst)?.connect().await?;
+            Ok(Self::new(conn))
+        }
+    }
+    impl<T> FederationClient<T>
+    where
+        T: tonic::client::GrpcService<tonic::body::Body>,
+        T::Error: Into<StdError>,
+        T::ResponseBody: Body<Data = Bytes> + std::marker::Send + 'static,
+        <T::ResponseBody as Body>::Error: Into<StdError> + std::marker::Send,
+    {
+        pub fn new(inner: T) -> Self {
+            let inner = tonic::client::Grpc::new(inner);
+            Self { inner }
+        }
+        pub fn with_origin(inner: T, origin: Uri) -> Self {
+            let inner = tonic::client::Grpc::with_origin(inner, origin);
+            Self { inner }
+        }
+        pub fn with_interceptor<F>(
+            inner: T,
+            interceptor: F,
+        ) -> FederationClient<InterceptedService<T, F>>
+        where
+            F: tonic::service::Interceptor,
+            T::ResponseBody: Default,
+            T: tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<
+                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
+                >,
+            >,
+            <T as tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+        {
+            FederationClient::new(InterceptedService::new(inner, interceptor))
+        }
+        /// Compress requests with the given encoding.
+        ///
+        /// This requires the server to support it otherwise it might respond with an
+        /// error.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.send_compressed(encoding);
+            self
+        }
+        /// Enable decompressing responses.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.accept_compressed(encoding);
+            self
+        }
+        /// Limits the maximum size of a decoded message.
+        ///
+        /// Default: `4MB`
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_decoding_message_size(limit);
+            self
+        }
+        /// Limits the maximum size of an encoded message.
+        ///
+        /// Default: `usize::MAX`
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_encoding_message_size(limit);
+            self
+        }
+        /// Creates a relationship and, with `bootstrap_bundle`, stores the foreign bundle to start from
+        /// (required in practice for https_spiffe, whose endpoint is verified with that trust domain's
+        /// bundle). Errors: AlreadyExists; InvalidArgument for a bad URL, profile or endpoint SPIFFE ID.
+        pub async fn create_federation_relationship(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::CreateFederationRelationshipResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/CreateFederationRelationship",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "lanyard.admin.v1.Federation",
+                        "CreateFederationRelationship",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Replaces a relationship's endpoint, profile and endpoint SPIFFE ID; with `bootstrap_bundle`,
+        /// also stores that bundle. Errors: NotFound; FailedPrecondition for a relationship declared in
+        /// server.toml (edit the file); InvalidArgument as for Create.
+        pub async fn update_federation_relationship(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::UpdateFederationRelationshipResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/UpdateFederationRelationship",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "lanyard.admin.v1.Federation",
+                        "UpdateFederationRelationship",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Ends a relationship (SPIFFE Federation §6.3): stops refreshing and deletes the stored bundle,
+        /// which reaches the agents. Errors: NotFound; FailedPrecondition for one declared in server.toml,
+        /// or while entries federate with the trust domain.
+        pub async fn delete_federation_relationship(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::DeleteFederationRelationshipResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/DeleteFederationRelationship",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "lanyard.admin.v1.Federation",
+                        "DeleteFederationRelationship",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Lists every relationship, ordered by trust domain.
+        pub async fn list_federation_relationships(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListFederationRelationshipsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFederationRelationshipsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/ListFederationRelationships",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "lanyard.admin.v1.Federation",
+                        "ListFederationRelationships",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Fetches one relationship. Errors: NotFound.
+        pub async fn get_federation_relationship(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::GetFederationRelationshipResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/GetFederationRelationship",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "lanyard.admin.v1.Federation",
+                        "GetFederationRelationship",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Fetches the foreign bundle from its endpoint now (not waiting for the refresh schedule) and
+        /// returns the bundle stored afterwards. Errors: NotFound for a trust domain with no relationship;
+        /// Unavailable when the fetch fails or its bundle is refused (the message names the URL and the
+        /// cause; the stored bundle is kept).
+        pub async fn refresh_bundle(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RefreshBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::RefreshBundleResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = crate::codec::LeanCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/lanyard.admin.v1.Federation/RefreshBundle",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("lanyard.admin.v1.Federation", "RefreshBundle"));
+            self.inner.unary(req, path, codec).await
+        }
+    }
+}
+/// Generated server implementations.
+pub mod federation_server {
+    #![allow(
+        unused_variables,
+        dead_code,
+        missing_docs,
+        clippy::wildcard_imports,
+        clippy::let_unit_value,
+    )]
+    use tonic::codegen::*;
+    /// Generated trait containing gRPC methods that should be implemented for use with FederationServer.
+    #[async_trait]
+    pub trait Federation: std::marker::Send + std::marker::Sync + 'static {
+        /// Creates a relationship and, with `bootstrap_bundle`, stores the foreign bundle to start from
+        /// (required in practice for https_spiffe, whose endpoint is verified with that trust domain's
+        /// bundle). Errors: AlreadyExists; InvalidArgument for a bad URL, profile or endpoint SPIFFE ID.
+        async fn create_federation_relationship(
+            &self,
+            request: tonic::Request<super::CreateFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::CreateFederationRelationshipResponse>,
+            tonic::Status,
+        >;
+        /// Replaces a relationship's endpoint, profile and endpoint SPIFFE ID; with `bootstrap_bundle`,
+        /// also stores that bundle. Errors: NotFound; FailedPrecondition for a relationship declared in
+        /// server.toml (edit the file); InvalidArgument as for Create.
+        async fn update_federation_relationship(
+            &self,
+            request: tonic::Request<super::UpdateFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::UpdateFederationRelationshipResponse>,
+            tonic::Status,
+        >;
+        /// Ends a relationship (SPIFFE Federation §6.3): stops refreshing and deletes the stored bundle,
+        /// which reaches the agents. Errors: NotFound; FailedPrecondition for one declared in server.toml,
+        /// or while entries federate with the trust domain.
+        async fn delete_federation_relationship(
+            &self,
+            request: tonic::Request<super::DeleteFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::DeleteFederationRelationshipResponse>,
+            tonic::Status,
+        >;
+        /// Lists every relationship, ordered by trust domain.
+        async fn list_federation_relationships(
+            &self,
+            request: tonic::Request<super::ListFederationRelationshipsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFederationRelationshipsResponse>,
+            tonic::Status,
+        >;
+        /// Fetches one relationship. Errors: NotFound.
+        async fn get_federation_relationship(
+            &self,
+            request: tonic::Request<super::GetFederationRelationshipRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::GetFederationRelationshipResponse>,
+            tonic::Status,
+        >;
+        /// Fetches the foreign bundle from its endpoint now (not waiting for the refresh schedule) and
+        /// returns the bundle stored afterwards. Errors: NotFound for a trust domain with no relationship;
+        /// Unavailable when the fetch fails or its bundle is refused (the message names the URL and the
+        /// cause; the stored bundle is kept).
+        async fn refresh_bundle(
+            &self,
+            request: tonic::Request<super::RefreshBundleRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::RefreshBundleResponse>,
+            tonic::Status,
+        >;
+    }
+    /// Federation relationships (SPIFFE Federation §6): which foreign trust domains this one trusts, and
+    /// where and how their bundles are fetched. Relationships are one-way. Relationships declared in
+    /// server.toml are listed here too, but are changed only by editing the file.
+    ///
+    /// Errors common to every RPC of this service: InvalidArgument when `trust_domain` is the server's
+    /// own (use LocalAuthority for it).
+    #[derive(Debug)]
+    pub struct FederationServer<T> {
+        inner: Arc<T>,
+        accept_compression_encodings: EnabledCompressionEncodings,
+        send_compression_encodings: EnabledCompressionEncodings,
+        max_decoding_message_size: Option<usize>,
+        max_encoding_message_size: Option<usize>,
+    }
+    impl<T> FederationServer<T> {
+        pub fn new(inner: T) -> Self {
+            Self::from_arc(Arc::new(inner))
+        }
+        pub fn from_arc(inner: Arc<T>) -> Self {
+            Self {
+                inner,
+                accept_compression_encodings: Default::default(),
+                send_compression_encodings: Default::default(),
+                max_decoding_message_size: None,
+                max_encoding_message_size: None,
+            }
+        }
+        pub fn with_interceptor<F>(
+            inner: T,
+            interceptor: F,
+        ) -> InterceptedService<Self, F>
+        where
+            F: tonic::service::Interceptor,
+        {
+            InterceptedService::new(Self::new(inner), interceptor)
+        }
+        /// Enable decompressing requests with the given encoding.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.accept_compression_encodings.enable(encoding);
+            self
+        }
+        /// Compress responses with the given encoding, if the client supports it.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.send_compression_encodings.enable(encoding);
+            self
+        }
+        /// Limits the maximum size of a decoded message.
+        ///
+        /// Default: `4MB`
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.max_decoding_message_size = Some(limit);
+            self
+        }
+        /// Limits the maximum size of an encoded message.
+        ///
+        /// Default: `usize::MAX`
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.max_encoding_message_size = Some(limit);
+            self
+        }
+    }
+    impl<T, B> tonic::codegen::Service<http::Request<B>> for FederationServer<T>
+    where
+        T: Federation,
+        B: Body + std::marker::Send + 'static,
+        B::Error: Into<StdError> + std::marker::Send + 'static,
+    {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = BoxFuture<Self::Response, Self::Error>;
+        fn poll_ready(
+            &mut self,
+            _cx: &mut Context<'_>,
+        ) -> Poll<std::result::Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, req: http::Request<B>) -> Self::Future {
+            match req.uri().path() {
+                "/lanyard.admin.v1.Federation/CreateFederationRelationship" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateFederationRelationshipSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<
+                        super::CreateFederationRelationshipRequest,
+                    > for CreateFederationRelationshipSvc<T> {
+                        type Response = super::CreateFederationRelationshipResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::CreateFederationRelationshipRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::create_federation_relationship(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateFederationRelationshipSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Federation/UpdateFederationRelationship" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateFederationRelationshipSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<
+                        super::UpdateFederationRelationshipRequest,
+                    > for UpdateFederationRelationshipSvc<T> {
+                        type Response = super::UpdateFederationRelationshipResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::UpdateFederationRelationshipRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::update_federation_relationship(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateFederationRelationshipSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Federation/DeleteFederationRelationship" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteFederationRelationshipSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<
+                        super::DeleteFederationRelationshipRequest,
+                    > for DeleteFederationRelationshipSvc<T> {
+                        type Response = super::DeleteFederationRelationshipResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::DeleteFederationRelationshipRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::delete_federation_relationship(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteFederationRelationshipSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Federation/ListFederationRelationships" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListFederationRelationshipsSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<
+                        super::ListFederationRelationshipsRequest,
+                    > for ListFederationRelationshipsSvc<T> {
+                        type Response = super::ListFederationRelationshipsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::ListFederationRelationshipsRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::list_federation_relationships(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListFederationRelationshipsSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Federation/GetFederationRelationship" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetFederationRelationshipSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<
+                        super::GetFederationRelationshipRequest,
+                    > for GetFederationRelationshipSvc<T> {
+                        type Response = super::GetFederationRelationshipResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::GetFederationRelationshipRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::get_federation_relationship(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetFederationRelationshipSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/lanyard.admin.v1.Federation/RefreshBundle" => {
+                    #[allow(non_camel_case_types)]
+                    struct RefreshBundleSvc<T: Federation>(pub Arc<T>);
+                    impl<
+                        T: Federation,
+                    > tonic::server::UnaryService<super::RefreshBundleRequest>
+                    for RefreshBundleSvc<T> {
+                        type Response = super::RefreshBundleResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RefreshBundleRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Federation>::refresh_bundle(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RefreshBundleSvc(inner);
+                        let codec = crate::codec::LeanCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                _ => {
+                    Box::pin(async move {
+                        let mut response = http::Response::new(
+                            tonic::body::Body::default(),
+                        );
+                        let headers = response.headers_mut();
+                        headers
+                            .insert(
+                                tonic::Status::GRPC_STATUS,
+                                (tonic::Code::Unimplemented as i32).into(),
+                            );
+                        headers
+                            .insert(
+                                http::header::CONTENT_TYPE,
+                                tonic::metadata::GRPC_CONTENT_TYPE,
+                            );
+                        Ok(response)
+                    })
+                }
+            }
+        }
+    }
+    impl<T> Clone for FederationServer<T> {
+        fn clone(&self) -> Self {
+            let inner = self.inner.clone();
+            Self {
+                inner,
+                accept_compression_encodings: self.accept_compression_encodings,
+                send_compression_encodings: self.send_compression_encodings,
+                max_decoding_message_size: self.max_decoding_message_size,
+                max_encoding_message_size: self.max_encoding_message_size,
+            }
+        }
+    }
+    /// Generated gRPC service name
+    pub const SERVICE_NAME: &str = "lanyard.admin.v1.Federation";
+    impl<T> tonic::server::NamedService for FederationServer<T> {
         const NAME: &'static str = SERVICE_NAME;
     }
 }

@@ -1157,6 +1157,80 @@ impl<'de> serde::Deserialize<'de> for BatchCreateEntriesResponse {
         deserializer.deserialize_struct("lanyard.admin.v1.BatchCreateEntriesResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for BundleEndpointProfile {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "BUNDLE_ENDPOINT_PROFILE_UNSPECIFIED",
+            Self::HttpsWeb => "BUNDLE_ENDPOINT_PROFILE_HTTPS_WEB",
+            Self::HttpsSpiffe => "BUNDLE_ENDPOINT_PROFILE_HTTPS_SPIFFE",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for BundleEndpointProfile {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "BUNDLE_ENDPOINT_PROFILE_UNSPECIFIED",
+            "BUNDLE_ENDPOINT_PROFILE_HTTPS_WEB",
+            "BUNDLE_ENDPOINT_PROFILE_HTTPS_SPIFFE",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = BundleEndpointProfile;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "BUNDLE_ENDPOINT_PROFILE_UNSPECIFIED" => Ok(BundleEndpointProfile::Unspecified),
+                    "BUNDLE_ENDPOINT_PROFILE_HTTPS_WEB" => Ok(BundleEndpointProfile::HttpsWeb),
+                    "BUNDLE_ENDPOINT_PROFILE_HTTPS_SPIFFE" => Ok(BundleEndpointProfile::HttpsSpiffe),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for CountEntriesRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1525,6 +1599,206 @@ impl<'de> serde::Deserialize<'de> for CreateEntryResponse {
         deserializer.deserialize_struct("lanyard.admin.v1.CreateEntryResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for CreateFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.CreateFederationRelationshipRequest", len)?;
+        if let Some(v) = self.relationship.as_ref() {
+            struct_ser.serialize_field("relationship", v)?;
+        }
+        if let Some(v) = self.bootstrap_bundle.as_ref() {
+            struct_ser.serialize_field("bootstrap_bundle", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationship",
+            "bootstrap_bundle",
+            "bootstrapBundle",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationship,
+            BootstrapBundle,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationship" => Ok(GeneratedField::Relationship),
+                            "bootstrapBundle" | "bootstrap_bundle" => Ok(GeneratedField::BootstrapBundle),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateFederationRelationshipRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.CreateFederationRelationshipRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateFederationRelationshipRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationship__ = None;
+                let mut bootstrap_bundle__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationship => {
+                            if relationship__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationship"));
+                            }
+                            relationship__ = map_.next_value()?;
+                        }
+                        GeneratedField::BootstrapBundle => {
+                            if bootstrap_bundle__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bootstrapBundle"));
+                            }
+                            bootstrap_bundle__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateFederationRelationshipRequest {
+                    relationship: relationship__,
+                    bootstrap_bundle: bootstrap_bundle__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.CreateFederationRelationshipRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.CreateFederationRelationshipResponse", len)?;
+        if let Some(v) = self.relationship.as_ref() {
+            struct_ser.serialize_field("relationship", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationship",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationship,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationship" => Ok(GeneratedField::Relationship),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateFederationRelationshipResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.CreateFederationRelationshipResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateFederationRelationshipResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationship__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationship => {
+                            if relationship__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationship"));
+                            }
+                            relationship__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateFederationRelationshipResponse {
+                    relationship: relationship__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.CreateFederationRelationshipResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for DeleteEntryRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1687,6 +1961,332 @@ impl<'de> serde::Deserialize<'de> for DeleteEntryResponse {
         deserializer.deserialize_struct("lanyard.admin.v1.DeleteEntryResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for DeleteFederatedBundleRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.DeleteFederatedBundleRequest", len)?;
+        if true {
+            struct_ser.serialize_field("trust_domain", &self.trust_domain)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DeleteFederatedBundleRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "trust_domain",
+            "trustDomain",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrustDomain,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DeleteFederatedBundleRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.DeleteFederatedBundleRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DeleteFederatedBundleRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut trust_domain__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeleteFederatedBundleRequest {
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.DeleteFederatedBundleRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for DeleteFederatedBundleResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("lanyard.admin.v1.DeleteFederatedBundleResponse", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DeleteFederatedBundleResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Err(serde::de::Error::unknown_field(value, FIELDS))
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DeleteFederatedBundleResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.DeleteFederatedBundleResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DeleteFederatedBundleResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(DeleteFederatedBundleResponse {
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.DeleteFederatedBundleResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for DeleteFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.DeleteFederationRelationshipRequest", len)?;
+        if true {
+            struct_ser.serialize_field("trust_domain", &self.trust_domain)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DeleteFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "trust_domain",
+            "trustDomain",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrustDomain,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DeleteFederationRelationshipRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.DeleteFederationRelationshipRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DeleteFederationRelationshipRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut trust_domain__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeleteFederationRelationshipRequest {
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.DeleteFederationRelationshipRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for DeleteFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("lanyard.admin.v1.DeleteFederationRelationshipResponse", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DeleteFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Err(serde::de::Error::unknown_field(value, FIELDS))
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DeleteFederationRelationshipResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.DeleteFederationRelationshipResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DeleteFederationRelationshipResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(DeleteFederationRelationshipResponse {
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.DeleteFederationRelationshipResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for EntryFilter {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1695,6 +2295,9 @@ impl serde::Serialize for EntryFilter {
     {
         use serde::ser::SerializeStruct;
         let mut len = 0;
+        if true {
+            len += 1;
+        }
         if true {
             len += 1;
         }
@@ -1714,6 +2317,9 @@ impl serde::Serialize for EntryFilter {
         if let Some(v) = self.selectors.as_ref() {
             struct_ser.serialize_field("selectors", v)?;
         }
+        if let Some(v) = self.federates_with.as_ref() {
+            struct_ser.serialize_field("federates_with", v)?;
+        }
         struct_ser.end()
     }
 }
@@ -1729,6 +2335,8 @@ impl<'de> serde::Deserialize<'de> for EntryFilter {
             "parent_id",
             "parentId",
             "selectors",
+            "federates_with",
+            "federatesWith",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1736,6 +2344,7 @@ impl<'de> serde::Deserialize<'de> for EntryFilter {
             SpiffeId,
             ParentId,
             Selectors,
+            FederatesWith,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1760,6 +2369,7 @@ impl<'de> serde::Deserialize<'de> for EntryFilter {
                             "spiffeId" | "spiffe_id" => Ok(GeneratedField::SpiffeId),
                             "parentId" | "parent_id" => Ok(GeneratedField::ParentId),
                             "selectors" => Ok(GeneratedField::Selectors),
+                            "federatesWith" | "federates_with" => Ok(GeneratedField::FederatesWith),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -1782,6 +2392,7 @@ impl<'de> serde::Deserialize<'de> for EntryFilter {
                 let mut spiffe_id__ = None;
                 let mut parent_id__ = None;
                 let mut selectors__ = None;
+                let mut federates_with__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::SpiffeId => {
@@ -1802,12 +2413,19 @@ impl<'de> serde::Deserialize<'de> for EntryFilter {
                             }
                             selectors__ = map_.next_value()?;
                         }
+                        GeneratedField::FederatesWith => {
+                            if federates_with__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("federatesWith"));
+                            }
+                            federates_with__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(EntryFilter {
                     spiffe_id: spiffe_id__,
                     parent_id: parent_id__,
                     selectors: selectors__,
+                    federates_with: federates_with__,
                 })
             }
         }
@@ -2084,6 +2702,188 @@ impl<'de> serde::Deserialize<'de> for EvictAgentResponse {
             }
         }
         deserializer.deserialize_struct("lanyard.admin.v1.EvictAgentResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for FederationRelationship {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.FederationRelationship", len)?;
+        if true {
+            struct_ser.serialize_field("trust_domain", &self.trust_domain)?;
+        }
+        if true {
+            struct_ser.serialize_field("bundle_endpoint_url", &self.bundle_endpoint_url)?;
+        }
+        if true {
+            let v = BundleEndpointProfile::try_from(self.profile)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.profile)))?;
+            struct_ser.serialize_field("profile", &v)?;
+        }
+        if true {
+            struct_ser.serialize_field("endpoint_spiffe_id", &self.endpoint_spiffe_id)?;
+        }
+        if true {
+            struct_ser.serialize_field("declared_in_config", &self.declared_in_config)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for FederationRelationship {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "trust_domain",
+            "trustDomain",
+            "bundle_endpoint_url",
+            "bundleEndpointUrl",
+            "profile",
+            "endpoint_spiffe_id",
+            "endpointSpiffeId",
+            "declared_in_config",
+            "declaredInConfig",
+            "status",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrustDomain,
+            BundleEndpointUrl,
+            Profile,
+            EndpointSpiffeId,
+            DeclaredInConfig,
+            Status,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            "bundleEndpointUrl" | "bundle_endpoint_url" => Ok(GeneratedField::BundleEndpointUrl),
+                            "profile" => Ok(GeneratedField::Profile),
+                            "endpointSpiffeId" | "endpoint_spiffe_id" => Ok(GeneratedField::EndpointSpiffeId),
+                            "declaredInConfig" | "declared_in_config" => Ok(GeneratedField::DeclaredInConfig),
+                            "status" => Ok(GeneratedField::Status),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = FederationRelationship;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.FederationRelationship")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<FederationRelationship, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut trust_domain__ = None;
+                let mut bundle_endpoint_url__ = None;
+                let mut profile__ = None;
+                let mut endpoint_spiffe_id__ = None;
+                let mut declared_in_config__ = None;
+                let mut status__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::BundleEndpointUrl => {
+                            if bundle_endpoint_url__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bundleEndpointUrl"));
+                            }
+                            bundle_endpoint_url__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Profile => {
+                            if profile__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("profile"));
+                            }
+                            profile__ = Some(map_.next_value::<BundleEndpointProfile>()? as i32);
+                        }
+                        GeneratedField::EndpointSpiffeId => {
+                            if endpoint_spiffe_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("endpointSpiffeId"));
+                            }
+                            endpoint_spiffe_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::DeclaredInConfig => {
+                            if declared_in_config__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("declaredInConfig"));
+                            }
+                            declared_in_config__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(FederationRelationship {
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                    bundle_endpoint_url: bundle_endpoint_url__.unwrap_or_default(),
+                    profile: profile__.unwrap_or_default(),
+                    endpoint_spiffe_id: endpoint_spiffe_id__.unwrap_or_default(),
+                    declared_in_config: declared_in_config__.unwrap_or_default(),
+                    status: status__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.FederationRelationship", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for GenerateJoinTokenRequest {
@@ -2875,6 +3675,189 @@ impl<'de> serde::Deserialize<'de> for GetEntryResponse {
             }
         }
         deserializer.deserialize_struct("lanyard.admin.v1.GetEntryResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for GetFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.GetFederationRelationshipRequest", len)?;
+        if true {
+            struct_ser.serialize_field("trust_domain", &self.trust_domain)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for GetFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "trust_domain",
+            "trustDomain",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrustDomain,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = GetFederationRelationshipRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.GetFederationRelationshipRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<GetFederationRelationshipRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut trust_domain__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(GetFederationRelationshipRequest {
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.GetFederationRelationshipRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for GetFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.GetFederationRelationshipResponse", len)?;
+        if let Some(v) = self.relationship.as_ref() {
+            struct_ser.serialize_field("relationship", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for GetFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationship",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationship,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationship" => Ok(GeneratedField::Relationship),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = GetFederationRelationshipResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.GetFederationRelationshipResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<GetFederationRelationshipResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationship__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationship => {
+                            if relationship__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationship"));
+                            }
+                            relationship__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(GetFederationRelationshipResponse {
+                    relationship: relationship__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.GetFederationRelationshipResponse", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for GetJwtAuthoritiesRequest {
@@ -3849,6 +4832,330 @@ impl<'de> serde::Deserialize<'de> for ListEntriesResponse {
         deserializer.deserialize_struct("lanyard.admin.v1.ListEntriesResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for ListFederatedBundlesRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("lanyard.admin.v1.ListFederatedBundlesRequest", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListFederatedBundlesRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Err(serde::de::Error::unknown_field(value, FIELDS))
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListFederatedBundlesRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.ListFederatedBundlesRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListFederatedBundlesRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(ListFederatedBundlesRequest {
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.ListFederatedBundlesRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListFederatedBundlesResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.ListFederatedBundlesResponse", len)?;
+        if true {
+            struct_ser.serialize_field("bundles", &self.bundles)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListFederatedBundlesResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bundles",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bundles,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bundles" => Ok(GeneratedField::Bundles),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListFederatedBundlesResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.ListFederatedBundlesResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListFederatedBundlesResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bundles__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bundles => {
+                            if bundles__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bundles"));
+                            }
+                            bundles__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListFederatedBundlesResponse {
+                    bundles: bundles__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.ListFederatedBundlesResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListFederationRelationshipsRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("lanyard.admin.v1.ListFederationRelationshipsRequest", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListFederationRelationshipsRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Err(serde::de::Error::unknown_field(value, FIELDS))
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListFederationRelationshipsRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.ListFederationRelationshipsRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListFederationRelationshipsRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(ListFederationRelationshipsRequest {
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.ListFederationRelationshipsRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListFederationRelationshipsResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.ListFederationRelationshipsResponse", len)?;
+        if true {
+            struct_ser.serialize_field("relationships", &self.relationships)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListFederationRelationshipsResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationships",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationships,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationships" => Ok(GeneratedField::Relationships),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListFederationRelationshipsResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.ListFederationRelationshipsResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListFederationRelationshipsResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationships__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationships => {
+                            if relationships__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationships"));
+                            }
+                            relationships__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListFederationRelationshipsResponse {
+                    relationships: relationships__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.ListFederationRelationshipsResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for MintJwtSvidRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -4391,6 +5698,367 @@ impl<'de> serde::Deserialize<'de> for PrepareX509AuthorityResponse {
             }
         }
         deserializer.deserialize_struct("lanyard.admin.v1.PrepareX509AuthorityResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RefreshBundleRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.RefreshBundleRequest", len)?;
+        if true {
+            struct_ser.serialize_field("trust_domain", &self.trust_domain)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RefreshBundleRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "trust_domain",
+            "trustDomain",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrustDomain,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RefreshBundleRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.RefreshBundleRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RefreshBundleRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut trust_domain__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(RefreshBundleRequest {
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.RefreshBundleRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RefreshBundleResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.RefreshBundleResponse", len)?;
+        if let Some(v) = self.bundle.as_ref() {
+            struct_ser.serialize_field("bundle", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RefreshBundleResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bundle",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bundle,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bundle" => Ok(GeneratedField::Bundle),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RefreshBundleResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.RefreshBundleResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RefreshBundleResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bundle__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bundle => {
+                            if bundle__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bundle"));
+                            }
+                            bundle__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(RefreshBundleResponse {
+                    bundle: bundle__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.RefreshBundleResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RefreshStatus {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.RefreshStatus", len)?;
+        if true {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("last_attempt_at", ToString::to_string(&self.last_attempt_at).as_str())?;
+        }
+        if true {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("last_success_at", ToString::to_string(&self.last_success_at).as_str())?;
+        }
+        if true {
+            struct_ser.serialize_field("last_error", &self.last_error)?;
+        }
+        if true {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("next_attempt_at", ToString::to_string(&self.next_attempt_at).as_str())?;
+        }
+        if true {
+            struct_ser.serialize_field("consecutive_failures", &self.consecutive_failures)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RefreshStatus {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "last_attempt_at",
+            "lastAttemptAt",
+            "last_success_at",
+            "lastSuccessAt",
+            "last_error",
+            "lastError",
+            "next_attempt_at",
+            "nextAttemptAt",
+            "consecutive_failures",
+            "consecutiveFailures",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            LastAttemptAt,
+            LastSuccessAt,
+            LastError,
+            NextAttemptAt,
+            ConsecutiveFailures,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "lastAttemptAt" | "last_attempt_at" => Ok(GeneratedField::LastAttemptAt),
+                            "lastSuccessAt" | "last_success_at" => Ok(GeneratedField::LastSuccessAt),
+                            "lastError" | "last_error" => Ok(GeneratedField::LastError),
+                            "nextAttemptAt" | "next_attempt_at" => Ok(GeneratedField::NextAttemptAt),
+                            "consecutiveFailures" | "consecutive_failures" => Ok(GeneratedField::ConsecutiveFailures),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RefreshStatus;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.RefreshStatus")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RefreshStatus, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut last_attempt_at__ = None;
+                let mut last_success_at__ = None;
+                let mut last_error__ = None;
+                let mut next_attempt_at__ = None;
+                let mut consecutive_failures__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::LastAttemptAt => {
+                            if last_attempt_at__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("lastAttemptAt"));
+                            }
+                            last_attempt_at__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::LastSuccessAt => {
+                            if last_success_at__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("lastSuccessAt"));
+                            }
+                            last_success_at__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::LastError => {
+                            if last_error__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("lastError"));
+                            }
+                            last_error__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextAttemptAt => {
+                            if next_attempt_at__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextAttemptAt"));
+                            }
+                            next_attempt_at__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::ConsecutiveFailures => {
+                            if consecutive_failures__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("consecutiveFailures"));
+                            }
+                            consecutive_failures__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(RefreshStatus {
+                    last_attempt_at: last_attempt_at__.unwrap_or_default(),
+                    last_success_at: last_success_at__.unwrap_or_default(),
+                    last_error: last_error__.unwrap_or_default(),
+                    next_attempt_at: next_attempt_at__.unwrap_or_default(),
+                    consecutive_failures: consecutive_failures__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.RefreshStatus", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for RevokeJwtAuthorityRequest {
@@ -4949,6 +6617,188 @@ impl<'de> serde::Deserialize<'de> for SelectorMatch {
         deserializer.deserialize_any(GeneratedVisitor)
     }
 }
+impl serde::Serialize for SetFederatedBundleRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.SetFederatedBundleRequest", len)?;
+        if let Some(v) = self.bundle.as_ref() {
+            struct_ser.serialize_field("bundle", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for SetFederatedBundleRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bundle",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bundle,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bundle" => Ok(GeneratedField::Bundle),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = SetFederatedBundleRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.SetFederatedBundleRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<SetFederatedBundleRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bundle__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bundle => {
+                            if bundle__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bundle"));
+                            }
+                            bundle__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(SetFederatedBundleRequest {
+                    bundle: bundle__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.SetFederatedBundleRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for SetFederatedBundleResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.SetFederatedBundleResponse", len)?;
+        if let Some(v) = self.bundle.as_ref() {
+            struct_ser.serialize_field("bundle", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for SetFederatedBundleResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bundle",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bundle,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bundle" => Ok(GeneratedField::Bundle),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = SetFederatedBundleResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.SetFederatedBundleResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<SetFederatedBundleResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bundle__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bundle => {
+                            if bundle__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bundle"));
+                            }
+                            bundle__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(SetFederatedBundleResponse {
+                    bundle: bundle__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.SetFederatedBundleResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for TaintJwtAuthorityRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -5495,6 +7345,206 @@ impl<'de> serde::Deserialize<'de> for UpdateEntryResponse {
             }
         }
         deserializer.deserialize_struct("lanyard.admin.v1.UpdateEntryResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.UpdateFederationRelationshipRequest", len)?;
+        if let Some(v) = self.relationship.as_ref() {
+            struct_ser.serialize_field("relationship", v)?;
+        }
+        if let Some(v) = self.bootstrap_bundle.as_ref() {
+            struct_ser.serialize_field("bootstrap_bundle", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateFederationRelationshipRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationship",
+            "bootstrap_bundle",
+            "bootstrapBundle",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationship,
+            BootstrapBundle,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationship" => Ok(GeneratedField::Relationship),
+                            "bootstrapBundle" | "bootstrap_bundle" => Ok(GeneratedField::BootstrapBundle),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateFederationRelationshipRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.UpdateFederationRelationshipRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateFederationRelationshipRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationship__ = None;
+                let mut bootstrap_bundle__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationship => {
+                            if relationship__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationship"));
+                            }
+                            relationship__ = map_.next_value()?;
+                        }
+                        GeneratedField::BootstrapBundle => {
+                            if bootstrap_bundle__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bootstrapBundle"));
+                            }
+                            bootstrap_bundle__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(UpdateFederationRelationshipRequest {
+                    relationship: relationship__,
+                    bootstrap_bundle: bootstrap_bundle__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.UpdateFederationRelationshipRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if true {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("lanyard.admin.v1.UpdateFederationRelationshipResponse", len)?;
+        if let Some(v) = self.relationship.as_ref() {
+            struct_ser.serialize_field("relationship", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateFederationRelationshipResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "relationship",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Relationship,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "relationship" => Ok(GeneratedField::Relationship),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateFederationRelationshipResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct lanyard.admin.v1.UpdateFederationRelationshipResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateFederationRelationshipResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut relationship__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Relationship => {
+                            if relationship__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("relationship"));
+                            }
+                            relationship__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(UpdateFederationRelationshipResponse {
+                    relationship: relationship__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("lanyard.admin.v1.UpdateFederationRelationshipResponse", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for X509AuthorityInfo {

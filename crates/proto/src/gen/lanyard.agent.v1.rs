@@ -146,8 +146,8 @@ pub struct Snapshot {
     /// Every entry authorized for this agent, directly (parent_id = agent ID) or through node aliases.
     #[prost(message, repeated, tag = "1")]
     pub entries: ::prost::alloc::vec::Vec<super::super::types::v1::Entry>,
-    /// The own trust domain's bundle first, then every federated bundle an entry needs. Sent in the
-    /// first part of a snapshot only.
+    /// The own trust domain's bundle first (in the first part), then every federated bundle an entry
+    /// needs; those may be spread over the parts, and the agent takes the union.
     #[prost(message, repeated, tag = "2")]
     pub bundles: ::prost::alloc::vec::Vec<super::super::types::v1::Bundle>,
     /// A large snapshot is sent in parts of at most 1 MiB each (agents of big nodes would otherwise

@@ -70,8 +70,9 @@ pub struct Entry {
     /// must equal the stored revision, otherwise the update fails with Aborted.
     #[prost(uint64, tag = "15")]
     pub revision: u64,
-    /// Trust domains (bare names) whose bundles workloads of this entry receive as federated bundles.
-    /// Empty until federation lands.
+    /// Foreign trust domains (bare names in answers; `spiffe://` IDs accepted in requests) whose
+    /// bundles workloads of this entry receive as federated bundles. Each must be named by a federation
+    /// relationship or a stored bundle when the entry is written.
     #[prost(string, repeated, tag = "16")]
     pub federates_with: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
