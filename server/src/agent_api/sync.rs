@@ -6,6 +6,14 @@
 //! being. A change to a node entry can change the agent's aliases, so it triggers a full
 //! recomputation and diff, as does falling behind the broadcast.
 //!
+//! Foreign trust domains' bundles (federation) go to exactly the agents holding an entry that
+//! federates with them: the stream counts, over the entries it has sent, how many name each
+//! foreign domain, sends a domain's bundle before the first entry that needs it and deletes it
+//! after the last such entry is gone, and passes on a change to a bundle only to the agents
+//! that need it. What the agent holds is compared with the cache's current bundle, never with
+//! an event's, so a late or repeated event cannot send an older bundle. The caller's own checks
+//! (`Caller::check_bundle`) use the own trust domain's bundle only.
+//!
 //! Memory per connected agent is what bounds how many agents a server holds, so the stream is a
 //! state machine polled by the connection's response body: no task and no channel of its own.
 //! It turns the next cache event into messages only once the previous ones have been taken, so
@@ -19,7 +27,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use lanyard_datastore::{AttestedAgent, Datastore, DatastoreError, Entry, Selector};
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_observe::metrics::OpenGuard;
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_x509::Bundle;
@@ -33,7 +41,7 @@ use tonic::Status;
 
 use super::{AgentApi, AuthorityKeys, CallerSvid, HEARTBEAT, unix};
 use crate::cache::{CacheEvent, EntryCache, Tagged};
-use crate::convert::{bundle_to_pb, entry_to_pb};
+use crate::convert::{bundle_to_pb, entry_to_pb, federated_bundle_to_pb};
 
 /// The server half of the Sync stream.
 pub(crate) type SyncStream = Pin<Box<dyn Stream<Item = Result<pb::SyncMessage, Status>> + Send>>;
@@ -46,6 +54,85 @@ struct View {
     parents: BTreeSet<SpiffeId>,
     sent: BTreeMap<String, Arc<Entry>>,
     revision: u64,
+    /// The foreign trust domains the `sent` entries federate with, each with how many of them
+    /// name it.
+    fed_refs: BTreeMap<TrustDomain, u32>,
+    /// The foreign bundles the agent holds: the cache's, as they were when sent (compared by
+    /// pointer: the cache decodes a new `Arc` for every change). Only domains in `fed_refs`.
+    bundles_sent: BTreeMap<TrustDomain, Arc<Bundle>>,
+}
+
+impl View {
+    /// Counts `e`'s foreign trust domains in; those no sent entry named before.
+    fn refs_add(&mut self, e: &Entry) -> Vec<TrustDomain> {
+        let mut first = Vec::new();
+        for td in &e.federates_with {
+            let n = self.fed_refs.entry(td.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                first.push(td.clone());
+            }
+        }
+        first
+    }
+
+    /// Counts `e`'s foreign trust domains out; those no sent entry names any more.
+    fn refs_remove(&mut self, e: &Entry) -> Vec<TrustDomain> {
+        let mut last = Vec::new();
+        for td in &e.federates_with {
+            if let Some(n) = self.fed_refs.get_mut(td) {
+                *n -= 1;
+                if *n == 0 {
+                    self.fed_refs.remove(td);
+                    last.push(td.clone());
+                }
+            }
+        }
+        last
+    }
+
+    /// Brings the agent's copy of `td`'s bundle in line with the cache: sent (again, if
+    /// `resend`) while a sent entry needs it and the cache has it, deleted otherwise.
+    fn follow_bundle(
+        &mut self,
+        cache: &EntryCache,
+        td: &TrustDomain,
+        resend: bool,
+        out: &mut VecDeque<pb::SyncMessage>,
+    ) {
+        let current = if self.fed_refs.contains_key(td) {
+            cache.federated_bundle(td)
+        } else {
+            None
+        };
+        match (current, self.bundles_sent.get(td)) {
+            (Some(b), Some(sent)) if !resend && Arc::ptr_eq(&b, sent) => {}
+            (Some(b), _) => {
+                let update = federated_bundle_to_pb(&b);
+                out.push_back(msg(self.revision, Event::BundleUpdated(update)));
+                self.bundles_sent.insert(td.clone(), b);
+            }
+            (None, Some(_)) => {
+                self.bundles_sent.remove(td);
+                let del = pb::BundleDeleted {
+                    trust_domain: td.name().to_owned(),
+                };
+                out.push_back(msg(self.revision, Event::BundleDeleted(del)));
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// How many of `entries` federate with each foreign trust domain.
+fn count_refs<'a>(entries: impl Iterator<Item = &'a Arc<Entry>>) -> BTreeMap<TrustDomain, u32> {
+    let mut refs = BTreeMap::new();
+    for e in entries {
+        for td in &e.federates_with {
+            *refs.entry(td.clone()).or_insert(0) += 1;
+        }
+    }
+    refs
 }
 
 pub(super) fn open(api: AgentApi, agent: AttestedAgent, svid: CallerSvid) -> SyncStream {
@@ -239,34 +326,49 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
     }
 }
 
-/// Most bytes of entries in one snapshot part (`Snapshot.more`): well under gRPC's default
-/// 4 MiB message limit, whatever the agent's node holds.
+/// Most bytes of entries and foreign bundles in one snapshot part (`Snapshot.more`): well under
+/// gRPC's default 4 MiB message limit, whatever the agent's node holds.
 const SNAPSHOT_PART_BYTES: usize = 1 << 20;
 
-/// The snapshot of `entries` at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of
-/// entries (one part at least; the bundle in the first).
+/// The snapshot at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of foreign bundles
+/// and entries (one part at least): the own `bundle` first in the first part, then the foreign
+/// bundles the entries need, then the entries.
 fn snapshot_parts(
     revision: u64,
     entries: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Entry>,
     bundle: lanyard_proto::lanyard::types::v1::Bundle,
+    federated: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Bundle>,
 ) -> Vec<pb::SyncMessage> {
     let mut parts = vec![pb::Snapshot {
         bundles: vec![bundle],
         ..pb::Snapshot::default()
     }];
     let mut size = 0;
-    for e in entries {
-        // The entry, its field tag and its length prefix (at most 3 bytes below 2 MiB).
-        let len = prost::Message::encoded_len(&e) + 4;
+    // Items in the last part, the own bundle aside: a part holds one at least, however large.
+    let mut items = 0;
+    let mut room_for = |len: usize, parts: &mut Vec<pb::Snapshot>| {
+        // The item, its field tag and its length prefix.
+        let len = len + 1 + prost::encoding::encoded_len_varint(len as u64);
         if let Some(part) = parts.last_mut()
             && size + len > SNAPSHOT_PART_BYTES
-            && !part.entries.is_empty()
+            && items > 0
         {
             part.more = true;
             parts.push(pb::Snapshot::default());
             size = 0;
+            items = 0;
         }
         size += len;
+        items += 1;
+    };
+    for b in federated {
+        room_for(prost::Message::encoded_len(&b), &mut parts);
+        if let Some(part) = parts.last_mut() {
+            part.bundles.push(b);
+        }
+    }
+    for e in entries {
+        room_for(prost::Message::encoded_len(&e), &mut parts);
         if let Some(part) = parts.last_mut() {
             part.entries.push(e);
         }
@@ -301,17 +403,29 @@ async fn start(
     let cache = api.cache;
     let parents = cache.authorized_parents(&agent.spiffe_id, &agent.selectors);
     let (sent, seq) = cache.authorized(&parents);
+    let fed_refs = count_refs(sent.values());
+    // Read after the entries: at least as new as their revision, so the events up to it, which
+    // the stream skips, are in.
+    let bundles_sent: BTreeMap<TrustDomain, Arc<Bundle>> = fed_refs
+        .keys()
+        .filter_map(|td| Some((td.clone(), cache.federated_bundle(td)?)))
+        .collect();
     let view = View {
         agent: agent.spiffe_id,
         selectors: agent.selectors,
         parents,
         sent,
         revision: u64::try_from(seq).unwrap_or(0),
+        fed_refs,
+        bundles_sent,
     };
     let snapshot = snapshot_parts(
         view.revision,
         view.sent.values().map(|e| entry_to_pb(e)),
         bundle_to_pb(&cache.bundle(), &cache.taint()),
+        view.bundles_sent
+            .values()
+            .map(|b| federated_bundle_to_pb(b)),
     );
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // The stream is polled only while the agent takes messages: after a stall, one heartbeat,
@@ -410,7 +524,7 @@ impl Live {
                     .chain(new.iter())
                     .any(|e| self.cache.is_node_entry(e));
                 if node_change {
-                    self.resync(seq, out);
+                    self.resync(seq, false, out);
                     return Ok(());
                 }
                 view.revision = seq;
@@ -422,16 +536,28 @@ impl Live {
                     Some(e)
                         if view.parents.contains(&e.parent_id) && self.cache.is_in_effect(e) =>
                     {
-                        view.sent.insert(id.clone(), Arc::clone(e));
+                        // The bundles it is the first to need, before it.
+                        for td in view.refs_add(e) {
+                            view.follow_bundle(&self.cache, &td, false, out);
+                        }
+                        let replaced = view.sent.insert(id.clone(), Arc::clone(e));
                         out.push_back(msg(seq, Event::EntryUpserted(entry_to_pb(e))));
+                        // The bundles only its old version needed, after it.
+                        for td in replaced.map(|r| view.refs_remove(&r)).unwrap_or_default() {
+                            view.follow_bundle(&self.cache, &td, false, out);
+                        }
                     }
-                    _ if view.sent.remove(id).is_some() => {
-                        let del = pb::EntryDeleted {
-                            entry_id: id.clone(),
-                        };
-                        out.push_back(msg(seq, Event::EntryDeleted(del)));
+                    _ => {
+                        if let Some(gone) = view.sent.remove(id) {
+                            let del = pb::EntryDeleted {
+                                entry_id: id.clone(),
+                            };
+                            out.push_back(msg(seq, Event::EntryDeleted(del)));
+                            for td in view.refs_remove(&gone) {
+                                view.follow_bundle(&self.cache, &td, false, out);
+                            }
+                        }
                     }
-                    _ => {}
                 }
             }
             CacheEvent::Bundle(b) => {
@@ -475,32 +601,48 @@ impl Live {
                 });
             }
             CacheEvent::AgentGone { .. } => {}
-            // Federation: delivering foreign bundles to the agents that need them is not wired
-            // up yet.
-            CacheEvent::FederatedBundle { .. } | CacheEvent::Relationship { .. } => {}
+            // Only to agents that need the domain (`follow_bundle` reads the cache's bundle,
+            // which is at least as new as the event's).
+            CacheEvent::FederatedBundle { trust_domain, .. } => {
+                if view.fed_refs.contains_key(trust_domain) {
+                    view.revision = seq;
+                    view.follow_bundle(&self.cache, trust_domain, false, out);
+                }
+            }
+            // For the refresher; agents see only the bundles a relationship brings.
+            CacheEvent::Relationship { .. } => {}
             CacheEvent::Reloaded => self.resync_missed(seq, out),
         }
         Ok(())
     }
 
     /// After events were missed (the stream fell behind the broadcast, or the cache reloaded
-    /// past a pruned change log): the full difference; the bundle, whose taint flags stand in
-    /// for any missed taint notice; and the agent's record read again, for a missed ban or
-    /// eviction.
+    /// past a pruned change log): the full difference, every needed foreign bundle again; the
+    /// bundle, whose taint flags stand in for any missed taint notice; and the agent's record
+    /// read again, for a missed ban or eviction.
     fn resync_missed(&mut self, seq: u64, out: &mut VecDeque<pb::SyncMessage>) {
-        self.resync(seq, out);
+        self.resync(seq, true, out);
         let bundle = bundle_to_pb(&self.cache.bundle(), &self.cache.taint());
         out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
         self.caller.recheck(&self.view.agent);
     }
 
-    /// Recomputes the authorized set and queues the difference.
-    fn resync(&mut self, seq: u64, out: &mut VecDeque<pb::SyncMessage>) {
+    /// Recomputes the authorized set and queues the difference: first the foreign bundles the
+    /// new set needs (changed ones, or all of them if `resend_bundles`), then the entries, then
+    /// the deletion of foreign bundles no entry needs any more.
+    fn resync(&mut self, seq: u64, resend_bundles: bool, out: &mut VecDeque<pb::SyncMessage>) {
         let view = &mut self.view;
         view.parents = self.cache.authorized_parents(&view.agent, &view.selectors);
         let (now, at) = self.cache.authorized(&view.parents);
         let seq = seq.max(u64::try_from(at).unwrap_or(0));
         view.revision = seq;
+        // Every needed bundle is compared with the cache's (read after `at`): the events up to
+        // `at`, which the stream now skips, are in.
+        view.fed_refs = count_refs(now.values());
+        let needed: Vec<TrustDomain> = view.fed_refs.keys().cloned().collect();
+        for td in &needed {
+            view.follow_bundle(&self.cache, td, resend_bundles, out);
+        }
         view.sent.retain(|id, _| {
             let keep = now.contains_key(id);
             if !keep {
@@ -517,6 +659,15 @@ impl Live {
                 out.push_back(msg(seq, Event::EntryUpserted(entry_to_pb(&e))));
                 view.sent.insert(id, e);
             }
+        }
+        let unneeded: Vec<TrustDomain> = view
+            .bundles_sent
+            .keys()
+            .filter(|td| !view.fed_refs.contains_key(*td))
+            .cloned()
+            .collect();
+        for td in &unneeded {
+            view.follow_bundle(&self.cache, td, false, out);
         }
     }
 }
@@ -871,7 +1022,7 @@ mod tests {
             trust_domain: "example.org".to_owned(),
             ..Default::default()
         };
-        let parts = snapshot_parts(7, entries.clone().into_iter(), bundle);
+        let parts = snapshot_parts(7, entries.clone().into_iter(), bundle, std::iter::empty());
         assert!(parts.len() > 1, "{} parts", parts.len());
         let mut seen = Vec::new();
         for (i, m) in parts.iter().enumerate() {
@@ -886,7 +1037,370 @@ mod tests {
         }
         assert_eq!(seen, entries);
         // A small one is one part.
-        let one = snapshot_parts(1, entries.into_iter().take(3), Default::default());
+        let one = snapshot_parts(
+            1,
+            entries.into_iter().take(3),
+            Default::default(),
+            std::iter::empty(),
+        );
         assert_eq!(one.len(), 1);
+    }
+
+    /// Foreign bundles count against the part size like entries: large ones spread over parts,
+    /// each exactly once, the own bundle first in the first part.
+    #[test]
+    fn foreign_bundles_in_a_snapshot_count_against_the_part_size() {
+        let big = |n: usize| lanyard_proto::lanyard::types::v1::Bundle {
+            trust_domain: format!("td{n}.example"),
+            x509_authorities: vec![lanyard_proto::lanyard::types::v1::X509Authority {
+                asn1: vec![7; 300 * 1024],
+                tainted: false,
+            }],
+            ..Default::default()
+        };
+        let foreign: Vec<_> = (0..8).map(big).collect();
+        let own = lanyard_proto::lanyard::types::v1::Bundle {
+            trust_domain: "example.org".to_owned(),
+            ..Default::default()
+        };
+        let entries = vec![entry_to_pb(&entry(
+            "spiffe://example.org/w",
+            "spiffe://example.org/agent/a",
+        ))];
+        let parts = snapshot_parts(
+            3,
+            entries.clone().into_iter(),
+            own,
+            foreign.clone().into_iter(),
+        );
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        let (mut bundles, mut seen) = (Vec::new(), Vec::new());
+        for (i, m) in parts.iter().enumerate() {
+            let Some(Event::Snapshot(s)) = &m.event else {
+                panic!("part {i} is not a snapshot");
+            };
+            assert_eq!(s.more, i + 1 < parts.len(), "part {i}");
+            assert!(
+                prost::Message::encoded_len(m) <= SNAPSHOT_PART_BYTES + 4096,
+                "part {i}"
+            );
+            bundles.extend(s.bundles.iter().map(|b| b.trust_domain.clone()));
+            seen.extend(s.entries.iter().cloned());
+        }
+        assert_eq!(bundles[0], "example.org");
+        let want: Vec<String> = foreign.iter().map(|b| b.trust_domain.clone()).collect();
+        assert_eq!(bundles[1..], want[..]);
+        assert_eq!(seen, entries);
+    }
+
+    /// A bundle of foreign trust domain `td` with one fresh CA certificate.
+    fn foreign_bundle(td: &str, sequence: u64) -> Bundle {
+        use lanyard_x509::{CaParams, KeyPair, KeyType, Subject, self_signed_ca};
+        let td = TrustDomain::new(td).unwrap();
+        let now = std::time::SystemTime::now();
+        let params = CaParams {
+            trust_domain: td.clone(),
+            subject: Subject {
+                country: None,
+                organization: Some("Foreign".into()),
+                common_name: None,
+            },
+            not_before: now,
+            not_after: now + Duration::from_secs(3600),
+            path_len: None,
+        };
+        let key = KeyPair::generate(KeyType::EcP256).unwrap();
+        let mut b = Bundle::new(td);
+        b.add_x509_authority(self_signed_ca(&params, &key).unwrap());
+        b.sequence_number = sequence;
+        b
+    }
+
+    /// Stores `b` as an operator would (`bundle set`).
+    async fn set_bundle(ds: &lanyard_datastore::Datastore, b: &Bundle) {
+        ds.set_federated_bundle(lanyard_datastore::FederatedBundle {
+            trust_domain: b.trust_domain.clone(),
+            bundle_json: b.to_jwks_json().unwrap(),
+            sequence: b.sequence_number,
+            origin: lanyard_datastore::BundleOrigin::Operator,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    }
+
+    /// An entry of `parent` that federates with `tds`.
+    fn federating(spiffe_id: &str, parent: &str, tds: &[&str]) -> Entry {
+        let mut e = entry(spiffe_id, parent);
+        e.federates_with = tds.iter().map(|t| TrustDomain::new(t).unwrap()).collect();
+        e
+    }
+
+    /// Asserts `ev` is the bundle `want` (foreign: no authority tainted).
+    fn assert_bundle(ev: &Event, want: &Bundle) {
+        match ev {
+            Event::BundleUpdated(b) => {
+                assert_eq!(b.trust_domain, want.trust_domain.name());
+                assert_eq!(b.sequence_number, want.sequence_number);
+                let got: Vec<&[u8]> = b.x509_authorities.iter().map(|a| &a.asn1[..]).collect();
+                let want: Vec<&[u8]> = want.x509_authorities.iter().map(|c| c.as_bytes()).collect();
+                assert_eq!(got, want);
+                assert!(b.x509_authorities.iter().all(|a| !a.tainted));
+            }
+            other => panic!(
+                "expected the bundle of {}, got {other:?}",
+                want.trust_domain
+            ),
+        }
+    }
+
+    fn assert_upserted(ev: &Event, id: &str) {
+        match ev {
+            Event::EntryUpserted(e) => assert_eq!(e.id, id),
+            other => panic!("expected entry {id}, got {other:?}"),
+        }
+    }
+
+    fn assert_deleted(ev: &Event, id: &str) {
+        match ev {
+            Event::EntryDeleted(d) => assert_eq!(d.entry_id, id),
+            other => panic!("expected entry {id} deleted, got {other:?}"),
+        }
+    }
+
+    fn assert_bundle_deleted(ev: &Event, td: &str) {
+        match ev {
+            Event::BundleDeleted(d) => assert_eq!(d.trust_domain, td),
+            other => panic!("expected the bundle of {td} deleted, got {other:?}"),
+        }
+    }
+
+    /// A foreign bundle arrives just before the first entry that federates with it, stays while
+    /// one does, and is deleted just after the last one goes (or stops federating).
+    #[tokio::test]
+    async fn a_foreign_bundle_comes_before_the_first_entry_needing_it_and_goes_after_the_last() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let orders = foreign_bundle("orders.example", 5);
+        let pay = foreign_bundle("pay.example", 1);
+        set_bundle(&ds, &orders).await;
+        set_bundle(&ds, &pay).await;
+        cache.catch_up().await.unwrap();
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        let Event::Snapshot(snap) = event(&mut s).await else {
+            panic!("no snapshot first");
+        };
+        assert_eq!(snap.bundles.len(), 1, "no entry needs a foreign bundle yet");
+
+        let first = ds
+            .create_entry(federating(
+                "spiffe://example.org/a",
+                ME,
+                &["spiffe://orders.example"],
+            ))
+            .await
+            .unwrap();
+        cache.catch_up().await.unwrap();
+        assert_bundle(&event(&mut s).await, &orders);
+        assert_upserted(&event(&mut s).await, &first.id);
+
+        // A second entry needing it: no second copy.
+        let second = ds
+            .create_entry(federating(
+                "spiffe://example.org/b",
+                ME,
+                &["orders.example"],
+            ))
+            .await
+            .unwrap();
+        cache.catch_up().await.unwrap();
+        assert_upserted(&event(&mut s).await, &second.id);
+
+        // The first stops federating with orders and starts with pay: pay's bundle before it;
+        // orders stays, the second entry still needs it.
+        let mut changed = federating("spiffe://example.org/a", ME, &["pay.example"]);
+        changed.id = first.id.clone();
+        ds.update_entry(changed, None).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert_bundle(&event(&mut s).await, &pay);
+        assert_upserted(&event(&mut s).await, &first.id);
+
+        // The last entry federating with orders goes: orders' bundle is deleted after it.
+        ds.delete_entry(&second.id).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert_deleted(&event(&mut s).await, &second.id);
+        assert_bundle_deleted(&event(&mut s).await, "orders.example");
+
+        // The last one needing pay stops federating at all: deleted after the upsert.
+        let mut plain = entry("spiffe://example.org/a", ME);
+        plain.id = first.id.clone();
+        ds.update_entry(plain, None).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert_upserted(&event(&mut s).await, &first.id);
+        assert_bundle_deleted(&event(&mut s).await, "pay.example");
+        assert!(s.out.is_empty(), "{:?}", s.out);
+    }
+
+    /// A foreign bundle set, replaced or deleted reaches exactly the agents whose entries
+    /// federate with it; a domain nobody needs reaches nobody; none of it touches the own
+    /// bundle the stream checks its caller against.
+    #[tokio::test]
+    async fn a_foreign_bundle_change_reaches_only_the_agents_that_need_it() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        const THEM: &str = "spiffe://example.org/agent/b";
+        let b = ds.upsert_agent(agent(THEM)).await.unwrap();
+        // A relationship names orders.example; no bundle fetched yet.
+        ds.create_relationship(
+            lanyard_datastore::FederationRelationship {
+                trust_domain: TrustDomain::new("orders.example").unwrap(),
+                endpoint_url: "https://orders.example/".into(),
+                profile: lanyard_datastore::EndpointProfile::HttpsWeb,
+                endpoint_spiffe_id: None,
+                declared_in_config: false,
+                created_at: 0,
+                updated_at: 0,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let mine = ds
+            .create_entry(federating(
+                "spiffe://example.org/mine",
+                ME,
+                &["orders.example"],
+            ))
+            .await
+            .unwrap();
+        cache.catch_up().await.unwrap();
+        let mut s = PushStream::new(api.clone(), a, svid(&cache), HEARTBEAT);
+        let mut them = PushStream::new(api, b, svid(&cache), HEARTBEAT);
+        let Event::Snapshot(snap) = event(&mut s).await else {
+            panic!("no snapshot first");
+        };
+        assert_eq!(snap.entries.len(), 1);
+        assert_eq!(snap.bundles.len(), 1, "no orders.example bundle stored yet");
+        assert!(matches!(event(&mut them).await, Event::Snapshot(_)));
+
+        // The first bundle arrives: to us only.
+        let v1 = foreign_bundle("orders.example", 1);
+        set_bundle(&ds, &v1).await;
+        // A domain nobody federates with.
+        set_bundle(&ds, &foreign_bundle("pay.example", 1)).await;
+        let theirs = ds
+            .create_entry(entry("spiffe://example.org/theirs", THEM))
+            .await
+            .unwrap();
+        // A marker: the next thing each stream sees after the bundles.
+        let marker = ds
+            .create_entry(entry("spiffe://example.org/marker", ME))
+            .await
+            .unwrap();
+        cache.catch_up().await.unwrap();
+        assert_bundle(&event(&mut s).await, &v1);
+        assert_upserted(&event(&mut s).await, &marker.id);
+        assert_upserted(&event(&mut them).await, &theirs.id);
+
+        // Replaced: the new one, and the stream goes on (the own bundle still holds the
+        // caller's authority).
+        let v2 = foreign_bundle("orders.example", 2);
+        set_bundle(&ds, &v2).await;
+        cache.catch_up().await.unwrap();
+        assert_bundle(&event(&mut s).await, &v2);
+
+        // Deleted while the relationship stays: the agent drops it; a new one comes back.
+        ds.delete_federated_bundle(&TrustDomain::new("orders.example").unwrap())
+            .await
+            .unwrap();
+        cache.catch_up().await.unwrap();
+        assert_bundle_deleted(&event(&mut s).await, "orders.example");
+        let v3 = foreign_bundle("orders.example", 3);
+        set_bundle(&ds, &v3).await;
+        ds.delete_entry(&theirs.id).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert_bundle(&event(&mut s).await, &v3);
+        // The other agent saw none of it.
+        assert_deleted(&event(&mut them).await, &theirs.id);
+
+        // Our entry goes: the bundle goes after it.
+        ds.delete_entry(&mine.id).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert_deleted(&event(&mut s).await, &mine.id);
+        assert_bundle_deleted(&event(&mut s).await, "orders.example");
+    }
+
+    /// The snapshot carries the foreign bundles the agent's entries need, and only those; after
+    /// falling behind, the resync sends every needed one again (changes it missed included).
+    #[tokio::test]
+    async fn snapshot_and_resync_carry_the_needed_foreign_bundles() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let orders = foreign_bundle("orders.example", 1);
+        set_bundle(&ds, &orders).await;
+        set_bundle(&ds, &foreign_bundle("pay.example", 1)).await;
+        ds.create_entry(federating(
+            "spiffe://example.org/f",
+            ME,
+            &["orders.example"],
+        ))
+        .await
+        .unwrap();
+        // Another agent's entry federating with pay: not ours to need.
+        ds.create_entry(federating(
+            "spiffe://example.org/p",
+            "spiffe://example.org/agent/b",
+            &["pay.example"],
+        ))
+        .await
+        .unwrap();
+        cache.catch_up().await.unwrap();
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        let Event::Snapshot(snap) = event(&mut s).await else {
+            panic!("no snapshot first");
+        };
+        let tds: Vec<&str> = snap
+            .bundles
+            .iter()
+            .map(|b| b.trust_domain.as_str())
+            .collect();
+        assert_eq!(tds, ["example.org", "orders.example"]);
+        assert_eq!(
+            snap.bundles[1].x509_authorities[0].asn1,
+            orders.x509_authorities[0].as_bytes()
+        );
+
+        // Missed while behind: a new orders bundle. The resync brings it, before the own bundle
+        // that ends it.
+        let v2 = foreign_bundle("orders.example", 2);
+        set_bundle(&ds, &v2).await;
+        fall_behind(&ds, &cache).await;
+        let mut got = None;
+        loop {
+            match event(&mut s).await {
+                Event::BundleUpdated(b) if b.trust_domain == "orders.example" => got = Some(b),
+                Event::BundleUpdated(b) if b.trust_domain == "example.org" => break,
+                Event::BundleUpdated(b) => panic!("a bundle nobody needs: {b:?}"),
+                Event::BundleDeleted(d) => panic!("{d:?}"),
+                _ => {}
+            }
+        }
+        let got = got.expect("the resync did not send the needed foreign bundle");
+        assert_bundle(&Event::BundleUpdated(got), &v2);
     }
 }
