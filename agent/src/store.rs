@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{BundleSet, CertDer};
 use tokio::sync::watch;
 use zeroize::Zeroizing;
@@ -69,6 +69,9 @@ pub struct WorkloadSvid {
     pub not_after: SystemTime,
     /// The entry's creation time (Unix seconds), to order identities deterministically.
     pub created_at: i64,
+    /// The foreign trust domains the entry federates with: a workload with this SVID is also
+    /// handed their bundles (when the agent holds them), and only those.
+    pub federates_with: Vec<TrustDomain>,
 }
 
 impl std::fmt::Debug for WorkloadSvid {
@@ -78,6 +81,7 @@ impl std::fmt::Debug for WorkloadSvid {
             .field("spiffe_id", &self.spiffe_id)
             .field("selectors", &self.selectors)
             .field("not_after", &self.not_after)
+            .field("federates_with", &self.federates_with)
             .finish_non_exhaustive()
     }
 }
@@ -99,7 +103,9 @@ pub struct Snapshot {
     /// Signed SVIDs, one per authorized entry that has been signed, ordered by entry creation
     /// time then entry ID (the first matching one is a workload's default identity).
     pub svids: Vec<Arc<WorkloadSvid>>,
-    /// The trust bundles: the agent's own trust domain and any federated ones.
+    /// The trust bundles: the agent's own trust domain and the foreign ones it holds. Each
+    /// caller gets only its own trust domain's and those its entries federate with (see
+    /// `workload::response`).
     pub bundles: BundleSet,
     /// False until the agent has synced with the server at least once (or loaded a cache):
     /// the Workload API answers `Unavailable` rather than "no identity" while it is false.
@@ -156,6 +162,7 @@ impl WorkloadSvid {
             key_pkcs8: KeyDer::default(),
             not_after: SystemTime::now(),
             created_at: 0,
+            federates_with: Vec::new(),
         }
     }
 }

@@ -19,7 +19,7 @@ use lanyard_proto::workload::{
 use lanyard_x509::{KeyPair, parse_x509_svid, split_der_certificates};
 use tonic::{Code, Request, Streaming};
 
-use support::{Agent, Ca, my_uid, other_uid, snapshot, with_header, within};
+use support::{Agent, Ca, federating, my_uid, other_uid, snapshot, with_header, within};
 
 async fn next(stream: &mut Streaming<X509svidResponse>) -> Result<X509svidResponse, tonic::Status> {
     within(stream.message())
@@ -99,7 +99,10 @@ async fn a_matching_entry_gets_its_svid_key_and_bundle_and_not_another_uids() {
     let agent = Agent::start().await;
     let ca = Ca::new("example.org");
     let federated = Ca::new("partner.org");
-    let mine = ca.svid("e1", "/mine", &[my_uid()], "internal");
+    let mine = federating(
+        &ca.svid("e1", "/mine", &[my_uid()], "internal"),
+        &["partner.org"],
+    );
     agent.store.publish(snapshot(
         vec![mine.clone(), ca.svid("e2", "/theirs", &[other_uid()], "")],
         &[&ca, &federated],
@@ -198,11 +201,14 @@ async fn a_removed_entry_is_absent_from_the_next_message_and_the_last_one_ends_t
 }
 
 #[tokio::test]
-async fn fetch_x509_bundles_streams_every_trust_domain_keyed_by_id() {
+async fn fetch_x509_bundles_streams_the_callers_trust_domains_keyed_by_id() {
     let agent = Agent::start().await;
     let ca = Ca::new("example.org");
     let partner = Ca::new("partner.org");
-    let svids = vec![ca.svid("e1", "/w", &[my_uid()], "")];
+    let svids = vec![federating(
+        &ca.svid("e1", "/w", &[my_uid()], ""),
+        &["partner.org"],
+    )];
     agent.store.publish(snapshot(svids.clone(), &[&ca]));
     let mut client = agent.raw_client().await;
     let mut stream = client
@@ -222,6 +228,16 @@ async fn fetch_x509_bundles_streams_every_trust_domain_keyed_by_id() {
     assert_eq!(
         second.bundles["spiffe://partner.org"],
         partner.bundle().x509_authorities_der()
+    );
+
+    // The entry stops federating with partner.org: its bundle leaves the caller's stream,
+    // though the agent still holds it.
+    let plain = vec![ca.svid("e1", "/w", &[my_uid()], "")];
+    agent.store.publish(snapshot(plain, &[&ca, &partner]));
+    let third = within(stream.message()).await.unwrap().unwrap();
+    assert_eq!(
+        third.bundles.keys().collect::<Vec<_>>(),
+        ["spiffe://example.org"]
     );
 }
 
@@ -413,6 +429,46 @@ async fn validate_jwt_svid_answers_with_the_subject_and_claims_or_says_why_not()
         assert_eq!(status.code(), Code::InvalidArgument);
         assert!(status.message().contains(expect), "{status:?}");
     }
+}
+
+#[tokio::test]
+async fn validate_jwt_svid_accepts_a_foreign_token_only_for_a_caller_federating_with_its_domain() {
+    let agent = Agent::start().await;
+    let ca = Ca::new("example.org");
+    let partner = Ca::new("partner.org");
+    let mut partner_bundle = partner.bundle();
+    let key = jwt_key(&mut partner_bundle, "p1");
+    let plain = ca.svid("e1", "/w", &[my_uid()], "");
+    let mut snap = snapshot(vec![plain.clone()], &[&ca]);
+    snap.bundles.insert(partner_bundle);
+    agent.store.publish(snap.clone());
+    let mut client = agent.raw_client().await;
+    let foreign = token(&key, "p1", "spiffe://partner.org/orders", "me", 300);
+    let validate = || {
+        with_header(ValidateJwtsvidRequest {
+            audience: "me".into(),
+            svid: foreign.clone(),
+        })
+    };
+
+    // The agent holds partner.org's bundle, but not for this caller.
+    let status = client.validate_jwtsvid(validate()).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("no bundle is known for trust domain partner.org"),
+        "{status:?}"
+    );
+
+    snap.svids = vec![federating(&plain, &["partner.org"])];
+    agent.store.publish(snap);
+    let resp = client
+        .validate_jwtsvid(validate())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.spiffe_id, "spiffe://partner.org/orders");
 }
 
 /// A compact JWS with exactly `header` and `payload`, ES256-signed by `key`: tokens a minter

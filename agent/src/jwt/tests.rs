@@ -173,6 +173,7 @@ fn svid(entry: &str) -> Arc<WorkloadSvid> {
         key_pkcs8: Default::default(),
         not_after: SystemTime::now(),
         created_at: 0,
+        federates_with: Vec::new(),
     })
 }
 

@@ -339,7 +339,7 @@ pub async fn run(
     };
     let mut api = connect(servers.current())?;
     jwt.set_server(Some(api.clone()));
-    let mut workloads = Workloads::new(metrics.clone());
+    let mut workloads = Workloads::new(cfg.trust_domain.clone(), metrics.clone());
     let mut stream: Option<tonic::Streaming<pb::SyncMessage>> = None;
     let mut backoff = Backoff::new();
     let mut next_connect = tokio::time::Instant::now();
@@ -496,10 +496,7 @@ pub async fn run(
                         Applied::Changed => {
                             changed = true;
                             metrics.changed(SystemTime::now());
-                            if let Some(b) = workloads.bundle() {
-                                trust.set(bundle_set(b));
-                                dd.save_bundle(&b.x509_authorities)?;
-                            }
+                            keep_own_trust(&mut workloads, &trust, &dd)?;
                             // Taint as state: whatever the bundle marks tainted is rotated away
                             // from, even if the notice itself was missed.
                             let taint = workloads.taint();
@@ -634,6 +631,21 @@ pub async fn run(
             store.publish(workloads.snapshot());
         }
     }
+}
+
+/// Hands a newly received own trust domain bundle to the agent's trust store for the server
+/// connection and to `bundle.der`. Only the own trust domain's: foreign bundles (federation)
+/// never authenticate the agent's server and are never stored on disk.
+fn keep_own_trust(
+    workloads: &mut Workloads,
+    trust: &TrustStore,
+    dd: &DataDir,
+) -> std::io::Result<()> {
+    if let Some(b) = workloads.take_own_bundle_update() {
+        trust.set(bundle_set(b));
+        dd.save_bundle(&b.x509_authorities)?;
+    }
+    Ok(())
 }
 
 /// Takes `new` as the agent's identity: stored, presented on connections opened from now on.

@@ -5,12 +5,18 @@
 //! lockstep), at once when its signing authority is tainted, and when the entry's ID, DNS names
 //! or TTL change. Selector and hint changes need no re-signing: snapshots take them from the
 //! current entry.
+//!
+//! Bundles: the agent's own trust domain's bundle (with its taint) is kept apart from the
+//! foreign ones its entries federate with. Only the own one feeds the agent's trust store for
+//! the server connection and `bundle.der` ([`Workloads::take_own_bundle_update`]); foreign
+//! bundles live in memory and reach workloads through the snapshot. A message about one trust
+//! domain never replaces another's bundle.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_proto::lanyard::agent::v1::agent_service_client::AgentServiceClient;
 use lanyard_proto::lanyard::types::v1 as types;
@@ -87,13 +93,22 @@ pub enum Applied {
 }
 
 /// Authorized entries and their SVIDs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Workloads {
+    /// The agent's own trust domain: its bundle is [`Workloads::own`], any other is foreign.
+    trust_domain: TrustDomain,
     entries: BTreeMap<String, types::Entry>,
     held: HashMap<String, Held>,
-    bundle: Option<Bundle>,
-    /// The tainted authorities of the last bundle received (taint is state: an agent that
-    /// missed the `Reissue` notice learns it from the bundle).
+    /// The own trust domain's bundle from the server, once received.
+    own: Option<Bundle>,
+    /// Set when `own` was received since the last [`Workloads::take_own_bundle_update`].
+    own_updated: bool,
+    /// The bundles of foreign trust domains the server sent (for entries federating with
+    /// them). Memory only: never the trust store, never the disk.
+    federated: BTreeMap<TrustDomain, Bundle>,
+    /// The tainted authorities of the last own bundle received (taint is state: an agent that
+    /// missed the `Reissue` notice learns it from the bundle). Foreign bundles' taint flags
+    /// are not ours to act on and are ignored.
     taint: Taint,
     revision: u64,
     /// The parts of a snapshot received so far, while more are to come (`Snapshot.more`).
@@ -145,12 +160,42 @@ pub(crate) fn point_of_life(not_before: SystemTime, not_after: SystemTime, r: u1
     not_before + life.mul_f64(fraction)
 }
 
+/// The trust domains an entry federates with (bare names or `spiffe://` IDs on the wire);
+/// names that do not parse are left out (and logged when the entry arrives, see
+/// [`check_federates_with`]).
+fn federates_with(e: &types::Entry) -> Vec<TrustDomain> {
+    e.federates_with
+        .iter()
+        .filter_map(|name| TrustDomain::new(name).ok())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Logs each `federates_with` name of `e` that is not a trust domain (the server checks them,
+/// so this is a server bug or a newer server's syntax): the entry is served without it.
+fn check_federates_with(e: &types::Entry) {
+    for name in &e.federates_with {
+        if let Err(error) = TrustDomain::new(name) {
+            tracing::warn!(entry = %e.id, federates_with = %name, %error, "entry federates with a name that is not a trust domain; ignored");
+        }
+    }
+}
+
 impl Workloads {
-    /// Nothing held yet; signings are counted in `metrics`.
-    pub fn new(metrics: NodeMetrics) -> Workloads {
+    /// Nothing held yet for an agent of `trust_domain`; signings are counted in `metrics`.
+    pub fn new(trust_domain: TrustDomain, metrics: NodeMetrics) -> Workloads {
         Workloads {
+            trust_domain,
+            entries: BTreeMap::new(),
+            held: HashMap::new(),
+            own: None,
+            own_updated: false,
+            federated: BTreeMap::new(),
+            taint: Taint::default(),
+            revision: 0,
+            partial: None,
             metrics,
-            ..Workloads::default()
         }
     }
 
@@ -163,9 +208,25 @@ impl Workloads {
         }
     }
 
-    /// The bundle from the server, if any yet.
-    pub fn bundle(&self) -> Option<&Bundle> {
-        self.bundle.as_ref()
+    /// The own trust domain's bundle from the server, if any yet.
+    pub fn own_bundle(&self) -> Option<&Bundle> {
+        self.own.as_ref()
+    }
+
+    /// The own trust domain's bundle if one was received since the last call: what the agent's
+    /// trust store for the server and its stored `bundle.der` take. Foreign bundles never
+    /// come out of here.
+    pub fn take_own_bundle_update(&mut self) -> Option<&Bundle> {
+        if std::mem::take(&mut self.own_updated) {
+            self.own.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The foreign bundles held, by trust domain.
+    pub fn federated_bundles(&self) -> &BTreeMap<TrustDomain, Bundle> {
+        &self.federated
     }
 
     /// A new Sync stream begins: a snapshot left incomplete by the last one is dropped.
@@ -178,9 +239,11 @@ impl Workloads {
         &self.taint
     }
 
-    /// Takes the bundle `b` and its taint: SVIDs signed by a tainted authority rotate now.
-    fn set_bundle(&mut self, b: &types::Bundle, now: SystemTime) -> Result<(), NodeError> {
-        self.bundle = Some(bundle_from_pb(b)?);
+    /// Takes a bundle of the own trust domain, `bundle` decoded from `b`, and its taint: SVIDs
+    /// signed by a tainted authority rotate now.
+    fn set_own_bundle(&mut self, bundle: Bundle, b: &types::Bundle, now: SystemTime) {
+        self.own = Some(bundle);
+        self.own_updated = true;
         self.taint = Taint::of(b);
         for h in self.held.values_mut() {
             if h.authority_key_id
@@ -189,6 +252,26 @@ impl Workloads {
             {
                 h.rotate_at = h.rotate_at.min(now);
             }
+        }
+    }
+
+    /// Takes a bundle from the server: the own trust domain's replaces the own one (a bundle
+    /// that does not decode is a protocol error, as it always was); a foreign one replaces
+    /// only that trust domain's (one that does not decode is logged and the old one kept: one
+    /// foreign domain's bad bundle must not stop the agent).
+    fn take_bundle(&mut self, b: &types::Bundle, now: SystemTime) -> Result<(), NodeError> {
+        let bundle = match bundle_from_pb(b) {
+            Ok(bundle) => bundle,
+            Err(e) if TrustDomain::new(&b.trust_domain).is_ok_and(|td| td != self.trust_domain) => {
+                tracing::error!(trust_domain = %b.trust_domain, error = %e, "foreign bundle from the server is unusable; keeping the one held");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if bundle.trust_domain == self.trust_domain {
+            self.set_own_bundle(bundle, b, now);
+        } else {
+            self.federated.insert(bundle.trust_domain.clone(), bundle);
         }
         Ok(())
     }
@@ -217,15 +300,31 @@ impl Workloads {
                     self.partial = Some(s);
                     return Ok(Applied::Nothing);
                 }
+                s.entries.iter().for_each(check_federates_with);
                 self.entries = s.entries.into_iter().map(|e| (e.id.clone(), e)).collect();
                 self.held.retain(|id, _| self.entries.contains_key(id));
-                if let Some(b) = s.bundles.first() {
-                    self.set_bundle(b, now)?;
+                // The snapshot's foreign bundles are the whole foreign set now; the own one
+                // is kept when the snapshot has none.
+                let before = std::mem::take(&mut self.federated);
+                for b in &s.bundles {
+                    self.take_bundle(b, now)?;
+                }
+                // A foreign bundle the snapshot names but that did not decode: the one held
+                // before stays.
+                for (td, old) in before {
+                    let named = s
+                        .bundles
+                        .iter()
+                        .any(|b| TrustDomain::new(&b.trust_domain).is_ok_and(|n| n == td));
+                    if named && !self.federated.contains_key(&td) {
+                        self.federated.insert(td, old);
+                    }
                 }
                 Applied::Changed
             }
             Event::Resumed(_) | Event::Heartbeat(_) => Applied::Nothing,
             Event::EntryUpserted(e) => {
+                check_federates_with(&e);
                 self.entries.insert(e.id.clone(), e);
                 Applied::Changed
             }
@@ -235,10 +334,27 @@ impl Workloads {
                 Applied::Changed
             }
             Event::BundleUpdated(b) => {
-                self.set_bundle(&b, now)?;
+                self.take_bundle(&b, now)?;
                 Applied::Changed
             }
-            Event::BundleDeleted(_) => Applied::Nothing,
+            Event::BundleDeleted(d) => match TrustDomain::new(&d.trust_domain) {
+                Ok(td) if td == self.trust_domain => {
+                    tracing::warn!(trust_domain = %td, "the server asked to delete the agent's own trust domain bundle; ignored");
+                    Applied::Nothing
+                }
+                Ok(td) => {
+                    if self.federated.remove(&td).is_some() {
+                        tracing::info!(trust_domain = %td, "foreign bundle deleted");
+                        Applied::Changed
+                    } else {
+                        Applied::Nothing
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(trust_domain = %d.trust_domain, %error, "the server asked to delete the bundle of a name that is not a trust domain; ignored");
+                    Applied::Nothing
+                }
+            },
             Event::Reissue(r) => match r.authority {
                 Some(pb::reissue::Authority::X509SubjectKeyId(ski)) => {
                     for h in self.held.values_mut() {
@@ -412,14 +528,20 @@ impl Workloads {
                     key_pkcs8: Arc::clone(&h.key),
                     not_after: h.not_after,
                     created_at: e.created_at,
+                    federates_with: federates_with(e),
                 }))
             })
             .collect();
         svids.sort_by(|a, b| (a.created_at, &a.entry_id).cmp(&(b.created_at, &b.entry_id)));
         Snapshot {
             svids,
-            bundles: self.bundle.iter().cloned().collect::<BundleSet>(),
-            ready: self.bundle.is_some(),
+            bundles: self
+                .own
+                .iter()
+                .chain(self.federated.values())
+                .cloned()
+                .collect::<BundleSet>(),
+            ready: self.own.is_some(),
         }
     }
 }
@@ -433,6 +555,10 @@ pub fn until(t: SystemTime) -> Duration {
 mod tests {
     use std::time::Duration;
 
+    use lanyard_tls::TrustStore;
+
+    use super::super::disk::DataDir;
+    use super::super::keep_own_trust;
     use super::*;
 
     #[test]
@@ -467,7 +593,7 @@ mod tests {
     #[test]
     fn a_snapshot_in_parts_takes_effect_with_its_last_part() {
         let now = SystemTime::now();
-        let mut w = Workloads::default();
+        let mut w = workloads();
         assert_eq!(
             w.apply(snapshot(&["a", "b"], true), now).unwrap(),
             Applied::Nothing
@@ -483,5 +609,376 @@ mod tests {
         w.stream_opened();
         w.apply(snapshot(&["d"], false), now).unwrap();
         assert_eq!(w.entries.keys().collect::<Vec<_>>(), ["d"]);
+    }
+
+    /// The agent's workloads, in trust domain `example.org`.
+    fn workloads() -> Workloads {
+        Workloads::new(
+            TrustDomain::new("example.org").unwrap(),
+            NodeMetrics::default(),
+        )
+    }
+
+    /// A real self-signed CA certificate of `td` (bundles are decoded, so it must parse).
+    fn ca_cert(td: &str) -> CertDer {
+        let now = SystemTime::now();
+        let params = lanyard_x509::CaParams {
+            trust_domain: TrustDomain::new(td).unwrap(),
+            subject: lanyard_x509::Subject {
+                organization: Some("Test".into()),
+                ..lanyard_x509::Subject::default()
+            },
+            not_before: now,
+            not_after: now + Duration::from_secs(3600),
+            path_len: None,
+        };
+        lanyard_x509::self_signed_ca(&params, &KeyPair::generate(KeyType::EcP256).unwrap()).unwrap()
+    }
+
+    /// A bundle message of `td` (as the server names it) with `certs`, the ones in `tainted`
+    /// marked tainted.
+    fn pb_bundle(td: &str, certs: &[&CertDer], tainted: &[&CertDer]) -> types::Bundle {
+        types::Bundle {
+            trust_domain: td.to_owned(),
+            x509_authorities: certs
+                .iter()
+                .map(|c| types::X509Authority {
+                    asn1: c.as_bytes().to_vec(),
+                    tainted: tainted.contains(c),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn message(event: pb::sync_message::Event) -> pb::SyncMessage {
+        pb::SyncMessage {
+            revision: 1,
+            event: Some(event),
+        }
+    }
+
+    fn full_snapshot(bundles: Vec<types::Bundle>) -> pb::SyncMessage {
+        message(pb::sync_message::Event::Snapshot(pb::Snapshot {
+            entries: Vec::new(),
+            bundles,
+            more: false,
+        }))
+    }
+
+    fn deleted(td: &str) -> pb::SyncMessage {
+        message(pb::sync_message::Event::BundleDeleted(pb::BundleDeleted {
+            trust_domain: td.to_owned(),
+        }))
+    }
+
+    fn td(name: &str) -> TrustDomain {
+        TrustDomain::new(name).unwrap()
+    }
+
+    fn foreign(w: &Workloads) -> Vec<&str> {
+        w.federated_bundles()
+            .keys()
+            .map(TrustDomain::name)
+            .collect()
+    }
+
+    #[test]
+    fn a_foreign_bundle_update_never_touches_the_own_bundle_or_its_taint() {
+        let now = SystemTime::now();
+        let mut w = workloads();
+        let (own, other) = (ca_cert("example.org"), ca_cert("other.org"));
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("example.org", &[&own], &[]),
+                pb_bundle("other.org", &[&other], &[]),
+            ]),
+            now,
+        )
+        .unwrap();
+        let taken = w.take_own_bundle_update().unwrap();
+        assert_eq!(taken.trust_domain, td("example.org"));
+        assert_eq!(taken.x509_authorities, std::slice::from_ref(&own));
+        assert!(w.take_own_bundle_update().is_none(), "taken once");
+        assert_eq!(foreign(&w), ["other.org"]);
+
+        // A foreign update, even one that marks an authority tainted and names the domain as
+        // an ID: only that domain's bundle changes.
+        let rotated = ca_cert("other.org");
+        let update = pb_bundle("spiffe://other.org", &[&other, &rotated], &[&other]);
+        let applied = w
+            .apply(message(pb::sync_message::Event::BundleUpdated(update)), now)
+            .unwrap();
+        assert_eq!(applied, Applied::Changed);
+        assert!(
+            w.take_own_bundle_update().is_none(),
+            "a foreign bundle is never the agent's trust store or bundle.der"
+        );
+        assert_eq!(
+            w.own_bundle().unwrap().x509_authorities,
+            std::slice::from_ref(&own)
+        );
+        assert_eq!(w.taint(), &Taint::default(), "foreign taint is not ours");
+        assert_eq!(
+            w.federated_bundles()[&td("other.org")].x509_authorities,
+            [other.clone(), rotated]
+        );
+        let third = ca_cert("third.org");
+        w.apply(
+            message(pb::sync_message::Event::BundleUpdated(pb_bundle(
+                "third.org",
+                &[&third],
+                &[],
+            ))),
+            now,
+        )
+        .unwrap();
+        assert_eq!(foreign(&w), ["other.org", "third.org"]);
+        let snap = w.snapshot();
+        let mut held: Vec<&str> = snap.bundles.iter().map(|b| b.trust_domain.name()).collect();
+        held.sort_unstable();
+        assert_eq!(held, ["example.org", "other.org", "third.org"]);
+
+        // The own domain's update still replaces the own bundle and its taint.
+        let next = ca_cert("example.org");
+        w.apply(
+            message(pb::sync_message::Event::BundleUpdated(pb_bundle(
+                "example.org",
+                &[&own, &next],
+                &[&own],
+            ))),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            w.take_own_bundle_update().unwrap().x509_authorities,
+            [own.clone(), next]
+        );
+        let own_ski = CertInfo::from_der(own.as_bytes())
+            .unwrap()
+            .subject_key_id
+            .unwrap();
+        assert_eq!(w.taint().x509, BTreeSet::from([own_ski]));
+        assert_eq!(foreign(&w), ["other.org", "third.org"]);
+    }
+
+    #[test]
+    fn bundle_deleted_drops_a_foreign_domain_and_never_the_own() {
+        let now = SystemTime::now();
+        let mut w = workloads();
+        let own = ca_cert("example.org");
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("example.org", &[&own], &[]),
+                pb_bundle("other.org", &[&ca_cert("other.org")], &[]),
+                pb_bundle("third.org", &[&ca_cert("third.org")], &[]),
+            ]),
+            now,
+        )
+        .unwrap();
+        w.take_own_bundle_update();
+
+        for own_name in ["example.org", "spiffe://example.org"] {
+            assert_eq!(w.apply(deleted(own_name), now).unwrap(), Applied::Nothing);
+        }
+        assert_eq!(w.own_bundle().unwrap().x509_authorities, [own]);
+        assert!(w.take_own_bundle_update().is_none());
+        assert!(w.snapshot().ready, "still serving");
+
+        assert_eq!(
+            w.apply(deleted("spiffe://other.org"), now).unwrap(),
+            Applied::Changed
+        );
+        assert_eq!(foreign(&w), ["third.org"]);
+        for nothing in ["other.org", "unknown.org", "Not A Domain"] {
+            assert_eq!(w.apply(deleted(nothing), now).unwrap(), Applied::Nothing);
+        }
+        assert_eq!(foreign(&w), ["third.org"]);
+        w.apply(deleted("third.org"), now).unwrap();
+        assert!(foreign(&w).is_empty());
+        assert_eq!(w.snapshot().bundles.len(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_replaces_the_foreign_set_wholesale() {
+        let now = SystemTime::now();
+        let mut w = workloads();
+        let own = ca_cert("example.org");
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("other.org", &[&ca_cert("other.org")], &[]),
+                pb_bundle("example.org", &[&own], &[]),
+                pb_bundle("third.org", &[&ca_cert("third.org")], &[]),
+            ]),
+            now,
+        )
+        .unwrap();
+        assert_eq!(foreign(&w), ["other.org", "third.org"]);
+        assert_eq!(
+            w.own_bundle().unwrap().x509_authorities,
+            std::slice::from_ref(&own)
+        );
+
+        // A snapshot without the own bundle keeps it; its foreign set is the whole set now.
+        w.take_own_bundle_update();
+        w.apply(
+            full_snapshot(vec![pb_bundle(
+                "fourth.org",
+                &[&ca_cert("fourth.org")],
+                &[],
+            )]),
+            now,
+        )
+        .unwrap();
+        assert_eq!(foreign(&w), ["fourth.org"]);
+        assert_eq!(w.own_bundle().unwrap().x509_authorities, [own]);
+        assert!(w.take_own_bundle_update().is_none());
+    }
+
+    #[test]
+    fn an_unusable_foreign_bundle_is_skipped_and_the_held_one_kept() {
+        let now = SystemTime::now();
+        let mut w = workloads();
+        let (own, other) = (ca_cert("example.org"), ca_cert("other.org"));
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("example.org", &[&own], &[]),
+                pb_bundle("other.org", &[&other], &[]),
+            ]),
+            now,
+        )
+        .unwrap();
+        let mut garbage = pb_bundle("other.org", &[], &[]);
+        garbage.x509_authorities.push(types::X509Authority {
+            asn1: b"not a certificate".to_vec(),
+            tainted: false,
+        });
+        let update = |b: types::Bundle| message(pb::sync_message::Event::BundleUpdated(b));
+        w.apply(update(garbage.clone()), now).unwrap();
+        assert_eq!(
+            w.federated_bundles()[&td("other.org")].x509_authorities,
+            std::slice::from_ref(&other)
+        );
+        // In a snapshot too: that domain keeps its held bundle.
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("example.org", &[&own], &[]),
+                garbage.clone(),
+            ]),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            w.federated_bundles()[&td("other.org")].x509_authorities,
+            [other]
+        );
+        // The own domain's unusable bundle is a protocol error, as before.
+        garbage.trust_domain = "example.org".into();
+        assert!(matches!(
+            w.apply(update(garbage), now),
+            Err(NodeError::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn each_svid_carries_its_entrys_federated_trust_domains() {
+        let now = SystemTime::now();
+        let mut w = workloads();
+        let entry = types::Entry {
+            id: "e1".into(),
+            spiffe_id: "spiffe://example.org/w".into(),
+            federates_with: vec![
+                "spiffe://other.org".into(),
+                "third.org".into(),
+                "other.org".into(),
+                "Not A Domain".into(),
+            ],
+            ..Default::default()
+        };
+        w.apply(
+            message(pb::sync_message::Event::EntryUpserted(entry.clone())),
+            now,
+        )
+        .unwrap();
+        w.held.insert(
+            "e1".into(),
+            Held {
+                spiffe_id: SpiffeId::parse("spiffe://example.org/w").unwrap(),
+                chain: Vec::new(),
+                key: KeyDer::default(),
+                not_after: now + Duration::from_secs(60),
+                rotate_at: now + Duration::from_secs(30),
+                authority_key_id: None,
+                signed_for: SignedFor::of(&entry),
+            },
+        );
+        let snap = w.snapshot();
+        assert_eq!(snap.svids.len(), 1);
+        assert_eq!(
+            snap.svids[0].federates_with,
+            [td("other.org"), td("third.org")],
+            "both spellings, once each; a bad name left out"
+        );
+    }
+
+    /// What `node::run` does with each change: the agent's trust store for the server and
+    /// `bundle.der` follow the own trust domain's bundle, and a foreign one never reaches them.
+    #[test]
+    fn only_the_own_bundle_reaches_the_trust_store_and_the_disk() {
+        let now = SystemTime::now();
+        let dir = tempfile::tempdir().unwrap();
+        let dd = DataDir::open(dir.path()).unwrap();
+        let stored = dir.path().join("bundle.der");
+        let trust = TrustStore::new(BundleSet::new());
+        let mut w = workloads();
+        let own = ca_cert("example.org");
+        w.apply(
+            full_snapshot(vec![
+                pb_bundle("example.org", &[&own], &[]),
+                pb_bundle("other.org", &[&ca_cert("other.org")], &[]),
+            ]),
+            now,
+        )
+        .unwrap();
+        keep_own_trust(&mut w, &trust, &dd).unwrap();
+        let trusted = |trust: &TrustStore| -> Vec<(String, Vec<CertDer>)> {
+            trust
+                .get()
+                .iter()
+                .map(|b| (b.trust_domain.name().to_owned(), b.x509_authorities.clone()))
+                .collect()
+        };
+        assert_eq!(
+            trusted(&trust),
+            [("example.org".to_owned(), vec![own.clone()])]
+        );
+        assert_eq!(std::fs::read(&stored).unwrap(), own.as_bytes());
+
+        // A foreign update: the file is not even written again (removed here to show it).
+        std::fs::remove_file(&stored).unwrap();
+        let update = pb_bundle("other.org", &[&ca_cert("other.org")], &[]);
+        w.apply(message(pb::sync_message::Event::BundleUpdated(update)), now)
+            .unwrap();
+        keep_own_trust(&mut w, &trust, &dd).unwrap();
+        assert_eq!(
+            trusted(&trust),
+            [("example.org".to_owned(), vec![own.clone()])]
+        );
+        assert!(!stored.exists(), "bundle.der written for a foreign bundle");
+
+        // The own domain's update reaches both.
+        let next = ca_cert("example.org");
+        let update = pb_bundle("example.org", &[&own, &next], &[]);
+        w.apply(message(pb::sync_message::Event::BundleUpdated(update)), now)
+            .unwrap();
+        keep_own_trust(&mut w, &trust, &dd).unwrap();
+        assert_eq!(
+            trusted(&trust),
+            [("example.org".to_owned(), vec![own.clone(), next.clone()])]
+        );
+        assert_eq!(
+            std::fs::read(&stored).unwrap(),
+            lanyard_x509::join_der_certificates(&[own, next])
+        );
     }
 }

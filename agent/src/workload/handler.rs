@@ -11,6 +11,10 @@
 //! audience, `ValidateJWTSVID` without audience or token, an audience beyond `lanyard_jwt`'s
 //! bounds (more than 16 values, or one longer than 512 bytes), or a token that fails validation
 //! → `InvalidArgument`; no JWT-SVID could be minted → `Unavailable`.
+//!
+//! `ValidateJWTSVID` validates with the bundles held for the caller only (its own trust domain
+//! and those its entries federate with, [`response::CallerBundles`]): a foreign JWT-SVID whose
+//! trust domain's bundle the caller does not hold is refused like one of an unknown domain.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -298,15 +302,18 @@ impl SpiffeWorkloadApi for WorkloadHandler {
         let caller = self.caller(&request, "ValidateJWTSVID").await?;
         let snapshot = self.store.current();
         // Like FetchJWTBundles: validating uses the bundles, which only callers with an
-        // identity may have.
-        if let Err(denial) = response::may_have_bundles(&snapshot, &caller.selectors) {
-            return Err(deny(&caller, denial));
-        }
+        // identity may have, and only those held for this caller (its own trust domain and
+        // those its entries federate with).
+        let domains = match response::caller_bundle_domains(&snapshot, &caller.selectors) {
+            Ok(domains) => domains,
+            Err(denial) => return Err(deny(&caller, denial)),
+        };
+        let bundles = response::CallerBundles::new(&snapshot, domains);
         let req = request.into_inner();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        match lanyard_jwt::validate_jwt_svid(&req.svid, &req.audience, &snapshot.bundles, now) {
+        match lanyard_jwt::validate_jwt_svid(&req.svid, &req.audience, &bundles, now) {
             Ok(valid) => {
                 tracing::info!(
                     method = caller.method,

@@ -1,9 +1,16 @@
 //! The full-state Workload API responses for one caller, computed from a store [`Snapshot`] and
 //! the caller's selectors. Pure functions, so each rule is tested without a socket.
+//!
+//! Bundles are per caller ([`caller_domains`]): the trust domains of the caller's SVIDs (the
+//! agent's own) and those its entries federate with, as SPIRE does. A workload whose entries
+//! federate with nothing never sees a foreign bundle, in any response, and cannot validate a
+//! foreign JWT-SVID ([`CallerBundles`]). Streams resend only when the caller's own response
+//! changes, so a foreign bundle's update reaches exactly the streams of callers holding it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use lanyard_id::TrustDomain;
+use lanyard_x509::JwtAuthority;
 use std::sync::Arc;
 
 use lanyard_proto::workload::{
@@ -32,7 +39,8 @@ pub(crate) enum Denial {
 /// - Hints are unique (see [`identities`]).
 /// - Each SVID's `bundle` is its own trust domain's X.509 authorities; an SVID whose trust
 ///   domain has no bundle is left out (the field is mandatory, §4.5).
-/// - `federated_bundles` holds the bundles of every other trust domain, keyed `spiffe://<td>`.
+/// - `federated_bundles` (§5.2.1) holds the bundles of the foreign trust domains the caller's
+///   entries federate with ([`caller_domains`] less the SVIDs' own), keyed `spiffe://<td>`.
 pub(crate) fn x509_svid_response(
     snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
@@ -40,7 +48,11 @@ pub(crate) fn x509_svid_response(
     if !snapshot.ready {
         return Err(Denial::NotReady);
     }
-    let mut own_domains = BTreeSet::new();
+    let matched = index::svids_for(snapshot, selectors);
+    let mut federated = caller_domains(snapshot, &matched);
+    for svid in &matched {
+        federated.remove(&svid.spiffe_id.trust_domain());
+    }
     let mut svids = Vec::new();
     for (svid, hint) in identities(snapshot, selectors) {
         let trust_domain = svid.spiffe_id.trust_domain();
@@ -57,7 +69,6 @@ pub(crate) fn x509_svid_response(
             );
             continue;
         }
-        own_domains.insert(trust_domain);
         svids.push(X509svid {
             spiffe_id: svid.spiffe_id.as_str().to_owned(),
             x509_svid: join_der_certificates(&svid.chain),
@@ -73,8 +84,76 @@ pub(crate) fn x509_svid_response(
     Ok(X509svidResponse {
         svids,
         crl: Vec::new(),
-        federated_bundles: bundles_by_id(snapshot, &own_domains),
+        federated_bundles: bundles_by_id(snapshot, &federated),
     })
+}
+
+/// The trust domains whose bundles a caller holding `svids` (every SVID its selectors match)
+/// gets: each SVID's own trust domain and the ones its entry federates with, of those the agent
+/// holds a bundle for. A caller with an SVID always has the agent's own trust domain here
+/// (Workload API §5.2.2, §6.2.2: at least the agent's own).
+pub(crate) fn caller_domains(
+    snapshot: &Snapshot,
+    svids: &[Arc<WorkloadSvid>],
+) -> BTreeSet<TrustDomain> {
+    svids
+        .iter()
+        .flat_map(|svid| {
+            std::iter::once(svid.spiffe_id.trust_domain())
+                .chain(svid.federates_with.iter().cloned())
+        })
+        .filter(|td| snapshot.bundles.get(td).is_some())
+        .collect()
+}
+
+/// The trust domains whose bundles a caller with `selectors` may have ([`caller_domains`]).
+///
+/// Only a caller with at least one identity may have bundles (and so validate tokens), like
+/// SPIRE without `allow_unauthenticated_verifiers`: Workload API §5.2.2 allows
+/// `PermissionDenied` for callers "not entitled to receive any X.509 bundles".
+pub(crate) fn caller_bundle_domains(
+    snapshot: &Arc<Snapshot>,
+    selectors: &[Selector],
+) -> Result<BTreeSet<TrustDomain>, Denial> {
+    if !snapshot.ready {
+        return Err(Denial::NotReady);
+    }
+    let svids = index::svids_for(snapshot, selectors);
+    if svids.is_empty() {
+        return Err(Denial::NoIdentity);
+    }
+    Ok(caller_domains(snapshot, &svids))
+}
+
+/// The bundles held for one caller, as `ValidateJWTSVID` sees them: a JWT-SVID of a trust
+/// domain outside `allowed` finds no bundle (`lanyard_jwt` says "no bundle for trust domain"),
+/// even when the agent holds one for another caller.
+pub(crate) struct CallerBundles<'a> {
+    snapshot: &'a Snapshot,
+    allowed: BTreeSet<TrustDomain>,
+}
+
+impl<'a> CallerBundles<'a> {
+    /// The bundles of `snapshot` whose trust domain is in `allowed` (from
+    /// [`caller_bundle_domains`]).
+    pub(crate) fn new(snapshot: &'a Snapshot, allowed: BTreeSet<TrustDomain>) -> Self {
+        Self { snapshot, allowed }
+    }
+}
+
+impl lanyard_jwt::JwtBundleSource for CallerBundles<'_> {
+    fn jwt_authorities(
+        &self,
+        trust_domain: &TrustDomain,
+    ) -> Option<&BTreeMap<String, JwtAuthority>> {
+        if !self.allowed.contains(trust_domain) {
+            return None;
+        }
+        self.snapshot
+            .bundles
+            .get(trust_domain)
+            .map(|b| &b.jwt_authorities)
+    }
 }
 
 /// The identities of a caller with `selectors`, default first, each with the hint to send.
@@ -103,34 +182,21 @@ pub(crate) fn identities(
     out
 }
 
-/// Whether a caller with `selectors` may have bundles (and so validate tokens): like SPIRE
-/// without `allow_unauthenticated_verifiers`, only a caller with at least one identity may.
-/// Workload API §5.2.2 allows `PermissionDenied` for callers "not entitled to receive any X.509
-/// bundles".
-pub(crate) fn may_have_bundles(
-    snapshot: &Arc<Snapshot>,
-    selectors: &[Selector],
-) -> Result<(), Denial> {
-    if !snapshot.ready {
-        return Err(Denial::NotReady);
-    }
-    if index::svids_for(snapshot, selectors).is_empty() {
-        return Err(Denial::NoIdentity);
-    }
-    Ok(())
-}
-
-/// The `FetchJWTBundles` response: the JWT authorities of every bundle as a JWKS document
-/// (RFC 7517, `use: jwt-svid`, `kid` set: JWT-SVID §6.1), keyed `spiffe://<td>`. A trust domain
-/// without JWT authorities gets a JWKS with no keys. For callers that
-/// [`may_have_bundles`].
+/// The `FetchJWTBundles` response: the JWT authorities of the caller's bundles
+/// ([`caller_bundle_domains`]) as JWKS documents (RFC 7517, `use: jwt-svid`, `kid` set:
+/// JWT-SVID §6.1; no X.509 keys, §6.2.2), keyed `spiffe://<td>`. A trust domain without JWT
+/// authorities gets a JWKS with no keys.
 pub(crate) fn jwt_bundles_response(
     snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Result<JwtBundlesResponse, Denial> {
-    may_have_bundles(snapshot, selectors)?;
+    let domains = caller_bundle_domains(snapshot, selectors)?;
     let mut bundles = HashMap::new();
-    for bundle in snapshot.bundles.iter() {
+    for bundle in snapshot
+        .bundles
+        .iter()
+        .filter(|b| domains.contains(&b.trust_domain))
+    {
         let mut jwt_only = bundle.clone();
         jwt_only.x509_authorities.clear();
         match jwt_only.to_jwks_json() {
@@ -174,25 +240,25 @@ fn protobuf_value(v: serde_json::Value) -> pbjson_types::Value {
     pbjson_types::Value { kind: Some(kind) }
 }
 
-/// The `FetchX509Bundles` response: every bundle, keyed `spiffe://<td>`, for callers that
-/// [`may_have_bundles`].
+/// The `FetchX509Bundles` response: the caller's bundles ([`caller_bundle_domains`]), keyed
+/// `spiffe://<td>`.
 pub(crate) fn x509_bundles_response(
     snapshot: &Arc<Snapshot>,
     selectors: &[Selector],
 ) -> Result<X509BundlesResponse, Denial> {
-    may_have_bundles(snapshot, selectors)?;
+    let domains = caller_bundle_domains(snapshot, selectors)?;
     Ok(X509BundlesResponse {
         crl: Vec::new(),
-        bundles: bundles_by_id(snapshot, &BTreeSet::new()),
+        bundles: bundles_by_id(snapshot, &domains),
     })
 }
 
-/// The X.509 authorities of every bundle not in `except` that has any, keyed `spiffe://<td>`.
-fn bundles_by_id(snapshot: &Snapshot, except: &BTreeSet<TrustDomain>) -> HashMap<String, Vec<u8>> {
+/// The X.509 authorities of the bundles of `domains` that have any, keyed `spiffe://<td>`.
+fn bundles_by_id(snapshot: &Snapshot, domains: &BTreeSet<TrustDomain>) -> HashMap<String, Vec<u8>> {
     snapshot
         .bundles
         .iter()
-        .filter(|b| !except.contains(&b.trust_domain) && !b.x509_authorities.is_empty())
+        .filter(|b| domains.contains(&b.trust_domain) && !b.x509_authorities.is_empty())
         .map(|b| (b.trust_domain.id_string(), b.x509_authorities_der()))
         .collect()
 }
@@ -242,6 +308,7 @@ mod tests {
             key_pkcs8: crate::store::key_der(&[1, 2, 3]),
             not_after: SystemTime::now(),
             created_at: 0,
+            federates_with: Vec::new(),
         })
     }
 
@@ -260,16 +327,95 @@ mod tests {
         ]
     }
 
+    fn td(name: &str) -> TrustDomain {
+        TrustDomain::new(name).unwrap()
+    }
+
+    /// `svid` with its entry federating with `domains`.
+    fn federating(svid: &Arc<WorkloadSvid>, domains: &[&str]) -> Arc<WorkloadSvid> {
+        Arc::new(WorkloadSvid {
+            federates_with: domains.iter().map(|d| td(d)).collect(),
+            ..(**svid).clone()
+        })
+    }
+
+    /// `svid` for the caller with `unix:uid:<uid>` instead.
+    fn for_uid(svid: &Arc<WorkloadSvid>, uid: u32) -> Arc<WorkloadSvid> {
+        Arc::new(WorkloadSvid {
+            selectors: vec![Selector::new("unix", format!("uid:{uid}"))],
+            ..(**svid).clone()
+        })
+    }
+
+    fn keys<V>(map: &HashMap<String, V>) -> Vec<&str> {
+        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        keys
+    }
+
     #[test]
-    fn svids_carry_their_own_bundle_and_other_domains_are_federated() {
-        let snap = snapshot(vec![svid("a", "spiffe://example.org/a", "")]);
+    fn svids_carry_their_own_bundle_and_only_federated_domains_come_along() {
+        let plain = svid("a", "spiffe://example.org/a", "");
+        let snap = snapshot(vec![plain.clone()]);
         let resp = x509_svid_response(&snap, &caller()).unwrap();
         assert_eq!(resp.svids.len(), 1);
-        let own = snap.bundles.iter().next().unwrap().x509_authorities_der();
-        assert_eq!(resp.svids[0].bundle, own);
+        let own = snap.bundles.get(&td("example.org")).unwrap();
+        assert_eq!(resp.svids[0].bundle, own.x509_authorities_der());
         assert_eq!(resp.svids[0].x509_svid_key, vec![1, 2, 3]);
-        let federated: Vec<_> = resp.federated_bundles.keys().cloned().collect();
-        assert_eq!(federated, vec!["spiffe://other.org".to_string()]);
+        assert!(
+            resp.federated_bundles.is_empty(),
+            "an entry that federates with nothing gets no foreign bundle: {:?}",
+            keys(&resp.federated_bundles)
+        );
+
+        // Federating with other.org (held) and third.org (not held): only other.org, as DER,
+        // and never the SVID's own trust domain.
+        let snap = snapshot(vec![federating(
+            &plain,
+            &["other.org", "third.org", "example.org"],
+        )]);
+        let resp = x509_svid_response(&snap, &caller()).unwrap();
+        assert_eq!(keys(&resp.federated_bundles), ["spiffe://other.org"]);
+        assert_eq!(
+            resp.federated_bundles["spiffe://other.org"],
+            snap.bundles
+                .get(&td("other.org"))
+                .unwrap()
+                .x509_authorities_der()
+        );
+    }
+
+    #[test]
+    fn a_caller_gets_the_union_of_its_entries_federations_and_no_one_elses() {
+        let mut snap = snapshot(vec![
+            federating(&svid("a", "spiffe://example.org/a", ""), &["other.org"]),
+            federating(&svid("b", "spiffe://example.org/b", ""), &["third.org"]),
+            for_uid(
+                &federating(&svid("c", "spiffe://example.org/c", ""), &["fourth.org"]),
+                2,
+            ),
+        ]);
+        for b in ["third.org", "fourth.org"] {
+            Arc::make_mut(&mut snap).bundles.insert(bundle(b));
+        }
+        let svids = index::svids_for(&snap, &caller());
+        assert_eq!(
+            caller_domains(&snap, &svids),
+            BTreeSet::from([td("example.org"), td("other.org"), td("third.org")])
+        );
+        let resp = x509_svid_response(&snap, &caller()).unwrap();
+        assert_eq!(
+            keys(&resp.federated_bundles),
+            ["spiffe://other.org", "spiffe://third.org"]
+        );
+        let uid2 = [Selector::new("unix", "uid:2")];
+        let resp = x509_svid_response(&snap, &uid2).unwrap();
+        assert_eq!(keys(&resp.federated_bundles), ["spiffe://fourth.org"]);
+        let resp = x509_bundles_response(&snap, &uid2).unwrap();
+        assert_eq!(
+            keys(&resp.bundles),
+            ["spiffe://example.org", "spiffe://fourth.org"]
+        );
     }
 
     #[test]
@@ -319,19 +465,186 @@ mod tests {
     }
 
     #[test]
-    fn bundles_response_has_every_domain() {
-        let snap = snapshot(vec![svid("a", "spiffe://example.org/a", "")]);
+    fn x509_bundles_hold_the_own_domain_and_the_federated_ones_only() {
+        let plain = svid("a", "spiffe://example.org/a", "");
+        let snap = snapshot(vec![plain.clone()]);
         let resp = x509_bundles_response(&snap, &caller()).unwrap();
-        let mut keys: Vec<_> = resp.bundles.keys().cloned().collect();
-        keys.sort();
-        assert_eq!(keys, ["spiffe://example.org", "spiffe://other.org"]);
-        let other = snap
-            .bundles
-            .get(&TrustDomain::new("other.org").unwrap())
-            .unwrap();
+        assert_eq!(
+            keys(&resp.bundles),
+            ["spiffe://example.org"],
+            "the own trust domain always (§5.2.2), no foreign one unasked"
+        );
+
+        let snap = snapshot(vec![federating(&plain, &["spiffe://other.org"])]);
+        let resp = x509_bundles_response(&snap, &caller()).unwrap();
+        assert_eq!(
+            keys(&resp.bundles),
+            ["spiffe://example.org", "spiffe://other.org"]
+        );
+        let other = snap.bundles.get(&td("other.org")).unwrap();
         assert_eq!(
             resp.bundles["spiffe://other.org"],
             other.x509_authorities_der()
         );
+    }
+
+    /// `snap` with a JWT key `kid` added to `domain`'s bundle; the key signs tokens.
+    fn with_jwt_key(snap: &mut Arc<Snapshot>, domain: &str, kid: &str) -> KeyPair {
+        let key = KeyPair::generate(KeyType::EcP256).unwrap();
+        let mut b = snap.bundles.get(&td(domain)).unwrap().clone();
+        b.jwt_authorities.insert(
+            kid.to_owned(),
+            JwtAuthority {
+                public_key: key.public_key_spki_der(),
+                expires_at: None,
+            },
+        );
+        Arc::make_mut(snap).bundles.insert(b);
+        key
+    }
+
+    #[test]
+    fn jwt_bundles_hold_the_own_domain_and_the_federated_ones_only_with_jwt_keys() {
+        let plain = svid("a", "spiffe://example.org/a", "");
+        let mut snap = snapshot(vec![plain.clone()]);
+        with_jwt_key(&mut snap, "example.org", "own");
+        with_jwt_key(&mut snap, "other.org", "foreign");
+        let resp = jwt_bundles_response(&snap, &caller()).unwrap();
+        assert_eq!(keys(&resp.bundles), ["spiffe://example.org"]);
+
+        Arc::make_mut(&mut snap).svids = vec![federating(&plain, &["other.org"])];
+        let resp = jwt_bundles_response(&snap, &caller()).unwrap();
+        assert_eq!(
+            keys(&resp.bundles),
+            ["spiffe://example.org", "spiffe://other.org"]
+        );
+        let other =
+            Bundle::from_jwks_json(td("other.org"), &resp.bundles["spiffe://other.org"]).unwrap();
+        assert_eq!(
+            other.jwt_authorities.keys().collect::<Vec<_>>(),
+            ["foreign"]
+        );
+        assert!(other.x509_authorities.is_empty(), "JWT keys only (§6.2.2)");
+
+        assert_eq!(
+            jwt_bundles_response(&snap, &[Selector::new("unix", "uid:2")]),
+            Err(Denial::NoIdentity),
+            "a caller without an identity gets no bundle at all"
+        );
+    }
+
+    fn token(key: &KeyPair, kid: &str, sub: &str) -> String {
+        let now = i64::try_from(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap();
+        let claims = lanyard_jwt::JwtSvidClaims::new(
+            SpiffeId::parse(sub).unwrap(),
+            vec!["me".to_owned()],
+            now,
+            now + 300,
+        );
+        lanyard_jwt::mint_jwt_svid(key, kid, &claims).unwrap()
+    }
+
+    #[test]
+    fn caller_bundles_validate_only_tokens_of_domains_held_for_the_caller() {
+        let plain = svid("a", "spiffe://example.org/a", "");
+        let mut snap = snapshot(vec![
+            federating(&plain, &["other.org"]),
+            for_uid(&svid("b", "spiffe://example.org/b", ""), 2),
+        ]);
+        let own_key = with_jwt_key(&mut snap, "example.org", "own");
+        let foreign_key = with_jwt_key(&mut snap, "other.org", "foreign");
+        let own = token(&own_key, "own", "spiffe://example.org/peer");
+        let foreign = token(&foreign_key, "foreign", "spiffe://other.org/peer");
+        let now = i64::try_from(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap();
+        let validate = |selectors: &[Selector], token: &str| {
+            let domains = caller_bundle_domains(&snap, selectors).unwrap();
+            lanyard_jwt::validate_jwt_svid(token, "me", &CallerBundles::new(&snap, domains), now)
+        };
+
+        // Federating with other.org: both tokens validate.
+        let valid = validate(&caller(), &foreign).unwrap();
+        assert_eq!(valid.spiffe_id.as_str(), "spiffe://other.org/peer");
+        validate(&caller(), &own).unwrap();
+
+        // Not federating: the own token still validates, the foreign one finds no bundle even
+        // though the agent holds one (for another caller).
+        let uid2 = [Selector::new("unix", "uid:2")];
+        validate(&uid2, &own).unwrap();
+        let refused = validate(&uid2, &foreign).unwrap_err();
+        assert!(
+            matches!(
+                &refused,
+                lanyard_jwt::JwtError::NoBundleForTrustDomain { trust_domain }
+                    if *trust_domain == td("other.org")
+            ),
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_foreign_bundle_update_reaches_only_the_streams_of_callers_holding_it() {
+        use tokio::sync::watch;
+        use tokio_stream::StreamExt as _;
+
+        use crate::workload::stream::{Caller, ResponseStream, stream_updates};
+
+        async fn next(stream: &mut ResponseStream<X509svidResponse>) -> X509svidResponse {
+            tokio::time::timeout(Duration::from_secs(10), stream.next())
+                .await
+                .expect("no message in time")
+                .expect("the stream ended")
+                .expect("a denial")
+        }
+
+        let plain = svid("a", "spiffe://example.org/a", "");
+        let svids = vec![
+            federating(&plain, &["other.org"]),
+            for_uid(&svid("b", "spiffe://example.org/b", ""), 2),
+        ];
+        let snap = snapshot(svids.clone());
+        let (tx, rx) = watch::channel(Arc::clone(&snap));
+        let (_stop, stop_rx) = watch::channel(false);
+        let open = |uid: u32| {
+            let caller = Caller {
+                method: "FetchX509SVID",
+                pid: 1,
+                uid,
+                selectors: vec![Selector::new("unix", format!("uid:{uid}"))],
+            };
+            stream_updates(rx.clone(), stop_rx.clone(), caller, x509_svid_response).unwrap()
+        };
+        let (mut federated, mut plain) = (open(1), open(2));
+        let first = next(&mut federated).await;
+        assert_eq!(keys(&first.federated_bundles), ["spiffe://other.org"]);
+        let first = next(&mut plain).await;
+        assert!(first.federated_bundles.is_empty());
+
+        // other.org's bundle gains an authority.
+        let mut changed = (*snap).clone();
+        let mut other = changed.bundles.get(&td("other.org")).unwrap().clone();
+        other.add_x509_authority(cert("other.org"));
+        changed.bundles.insert(other.clone());
+        tx.send(Arc::new(changed)).unwrap();
+
+        let update = next(&mut federated).await;
+        assert_eq!(
+            update.federated_bundles["spiffe://other.org"],
+            other.x509_authorities_der()
+        );
+        // The other caller's response did not change: its stream sends nothing.
+        let nothing = tokio::time::timeout(Duration::ZERO, plain.next()).await;
+        assert!(nothing.is_err(), "unexpected message: {nothing:?}");
     }
 }

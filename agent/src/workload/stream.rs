@@ -247,6 +247,7 @@ mod tests {
             key_pkcs8: Default::default(),
             not_after: SystemTime::now(),
             created_at: 0,
+            federates_with: Vec::new(),
         });
         Arc::new(Snapshot {
             svids: vec![svid; svids],

@@ -99,8 +99,20 @@ impl Ca {
             key_pkcs8: lanyard_agent::store::key_der(key.pkcs8_der()),
             not_after: issued.not_after,
             created_at: 0,
+            federates_with: Vec::new(),
         })
     }
+}
+
+/// `svid` with its entry federating with `trust_domains`.
+pub(crate) fn federating(svid: &Arc<WorkloadSvid>, trust_domains: &[&str]) -> Arc<WorkloadSvid> {
+    Arc::new(WorkloadSvid {
+        federates_with: trust_domains
+            .iter()
+            .map(|td| TrustDomain::new(td).unwrap())
+            .collect(),
+        ..(**svid).clone()
+    })
 }
 
 /// `unix:uid:<this process's effective uid>`: what the attestor derives for the test.
