@@ -484,7 +484,18 @@ impl Live {
         }
         match Pin::new(&mut self.events).poll_next(cx) {
             Poll::Ready(Some(Ok(tagged))) => {
-                if i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq {
+                // The snapshot or resync at `revision` read the entries and foreign bundles as
+                // they were then: their events up to it are in. The own bundle, taints and
+                // evictions are not read by a resync, so their events always apply (a late one
+                // re-sends the current bundle or ends a stream that must end).
+                let reflected = matches!(
+                    tagged.event,
+                    CacheEvent::Entry { .. }
+                        | CacheEvent::FederatedBundle { .. }
+                        | CacheEvent::Relationship { .. }
+                );
+                if reflected && i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq
+                {
                     return Poll::Ready(Ok(()));
                 }
                 return Poll::Ready(self.handle(&tagged, out));
@@ -560,11 +571,17 @@ impl Live {
                     }
                 }
             }
-            CacheEvent::Bundle(b) => {
-                self.caller.check_bundle(&view.agent, b)?;
-                view.revision = seq;
+            CacheEvent::Bundle(_) => {
+                // The cache's bundle, at least as new as the event's: a late event never sends
+                // an older bundle than the snapshot or an earlier event did.
+                let b = self.cache.bundle();
+                self.caller.check_bundle(&view.agent, &b)?;
+                view.revision = view.revision.max(seq);
                 let taint = self.cache.taint();
-                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &taint))));
+                out.push_back(msg(
+                    view.revision,
+                    Event::BundleUpdated(bundle_to_pb(&b, &taint)),
+                ));
             }
             CacheEvent::Tainted(ski) => {
                 let reissue = pb::Reissue {
@@ -1004,6 +1021,41 @@ mod tests {
                 _ => {}
             }
         }
+    }
+
+    /// Events the cache applied before a node-entry resync (which moves the stream's revision
+    /// to the cache's) but that the stream had not read yet: the own bundle's change and an
+    /// eviction still reach the agent; a resync reflects entries, not those.
+    #[tokio::test]
+    async fn a_bundle_change_and_an_eviction_behind_a_node_entry_resync_still_arrive() {
+        let Fixture {
+            _dir,
+            ds,
+            cache,
+            api,
+            agent: a,
+        } = fixture().await;
+        let ca = api.state.ca().clone();
+        let server_id = api.state.server_id().clone();
+        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
+        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
+        // Not polled meanwhile: a node entry that makes the agent an alias (a resync), then a
+        // prepared authority (the bundle), then the eviction.
+        let mut node = entry("spiffe://example.org/node/c1", server_id.as_str());
+        node.selectors = node_selectors();
+        ds.create_entry(node).await.unwrap();
+        ca.prepare(std::time::SystemTime::now()).await.unwrap();
+        ds.delete_agent(&id(ME)).await.unwrap();
+        cache.catch_up().await.unwrap();
+        match event(&mut s).await {
+            Event::BundleUpdated(b) => assert_eq!(b.x509_authorities.len(), 2, "{b:?}"),
+            other => panic!("expected the bundle with the prepared authority, got {other:?}"),
+        }
+        match event(&mut s).await {
+            Event::Evicted(e) => assert_eq!(e.reason, pb::evicted::Reason::Evicted as i32),
+            other => panic!("{other:?}"),
+        }
+        ends_with(&mut s, Code::PermissionDenied).await;
     }
 
     /// A big node's snapshot comes in parts under the message limit, the bundle in the first,
