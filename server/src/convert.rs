@@ -18,6 +18,9 @@ pub const MAX_OWNER_LEN: usize = 256;
 /// The latest `expires_at`: 9999-12-31T23:59:59Z, the last second RFC 3339 (and the CLI) can
 /// write.
 pub const MAX_EXPIRES_AT: i64 = 253_402_300_799;
+/// Most foreign trust domains one entry may federate with (after duplicates are dropped): each
+/// is a bundle every agent holding the entry receives, so the list is bounded like the entry.
+pub const MAX_FEDERATES_WITH: usize = 64;
 
 /// Why an entry from the API is invalid; `Display` names the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +56,50 @@ pub fn parse_member_id(
         ));
     }
     Ok(id)
+}
+
+/// Parses an entry's `federates_with`: each value a foreign trust domain's name
+/// (`orders.example`) or ID (`spiffe://orders.example`), never `own` (whose bundle every workload
+/// gets anyway). Sorted and deduplicated; at most [`MAX_FEDERATES_WITH`]. Whether a relationship
+/// or a stored bundle names each domain is the datastore's check, made in the write's
+/// transaction.
+pub fn parse_federates_with(
+    values: &[String],
+    own: &TrustDomain,
+) -> Result<Vec<TrustDomain>, InvalidEntry> {
+    const FIELD: &str = "federates_with";
+    let mut tds = std::collections::BTreeSet::new();
+    for value in values {
+        let td = TrustDomain::new(value).map_err(|e| {
+            invalid(
+                FIELD,
+                format!(
+                    "{value:?} is not a trust domain: {e}; give its name (orders.example) or its \
+                     ID (spiffe://orders.example)"
+                ),
+            )
+        })?;
+        if &td == own {
+            return Err(invalid(
+                FIELD,
+                format!(
+                    "{value:?} is this server's own trust domain, whose bundle every workload \
+                     gets already; list only foreign trust domains"
+                ),
+            ));
+        }
+        tds.insert(td);
+        if tds.len() > MAX_FEDERATES_WITH {
+            return Err(invalid(
+                FIELD,
+                format!(
+                    "names more than {MAX_FEDERATES_WITH} trust domains; at most \
+                     {MAX_FEDERATES_WITH} are allowed per entry"
+                ),
+            ));
+        }
+    }
+    Ok(tds.into_iter().collect())
 }
 
 /// What an entry from the admin API is checked against (see `ServerState::entry_rules`).
@@ -197,6 +244,7 @@ pub fn entry_from_pb(e: pb::Entry, rules: &EntryRules<'_>) -> Result<Entry, Inva
             ),
         ));
     }
+    let federates_with = parse_federates_with(&e.federates_with, td)?;
     Ok(Entry {
         id: e.id,
         spiffe_id,
@@ -211,8 +259,7 @@ pub fn entry_from_pb(e: pb::Entry, rules: &EntryRules<'_>) -> Result<Entry, Inva
         expires_at: (e.expires_at > 0).then_some(e.expires_at),
         owner: e.owner,
         description: e.description,
-        // Federation: parsing `federates_with` is not wired up yet.
-        federates_with: Vec::new(),
+        federates_with,
         created_at: 0,
         revision: i64::try_from(e.revision).unwrap_or(0),
     })
@@ -260,13 +307,36 @@ pub fn entry_to_pb(e: &Entry) -> pb::Entry {
         description: e.description.clone(),
         created_at: e.created_at,
         revision: u64::try_from(e.revision).unwrap_or(0),
-        federates_with: Vec::new(),
+        federates_with: e
+            .federates_with
+            .iter()
+            .map(|td| td.name().to_owned())
+            .collect(),
     }
 }
 
 /// The protobuf form of a bundle. `tainted` lists the IDs (SKI hex) of tainted authorities.
 /// `b` with each authority's tainted flag from `taint`.
 pub fn bundle_to_pb(b: &Bundle, taint: &Taint) -> pb::Bundle {
+    bundle_pb(
+        b,
+        |der| taint.is_x509_tainted(der),
+        |kid| taint.is_jwt_tainted(kid),
+    )
+}
+
+/// The protobuf form of a foreign trust domain's bundle: no authority is marked tainted (taint is
+/// the own trust domain's rotation state; a foreign domain removes an authority from its bundle
+/// instead).
+pub fn federated_bundle_to_pb(b: &Bundle) -> pb::Bundle {
+    bundle_pb(b, |_| false, |_| false)
+}
+
+fn bundle_pb(
+    b: &Bundle,
+    x509_tainted: impl Fn(&[u8]) -> bool,
+    jwt_tainted: impl Fn(&str) -> bool,
+) -> pb::Bundle {
     pb::Bundle {
         trust_domain: b.trust_domain.name().to_owned(),
         x509_authorities: b
@@ -274,7 +344,7 @@ pub fn bundle_to_pb(b: &Bundle, taint: &Taint) -> pb::Bundle {
             .iter()
             .map(|c| pb::X509Authority {
                 asn1: c.as_bytes().to_vec(),
-                tainted: taint.is_x509_tainted(c.as_bytes()),
+                tainted: x509_tainted(c.as_bytes()),
             })
             .collect(),
         jwt_authorities: b
@@ -288,7 +358,7 @@ pub fn bundle_to_pb(b: &Bundle, taint: &Taint) -> pb::Bundle {
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .and_then(|d| i64::try_from(d.as_secs()).ok())
                     .unwrap_or(0),
-                tainted: taint.is_jwt_tainted(kid),
+                tainted: jwt_tainted(kid),
             })
             .collect(),
         sequence_number: b.sequence_number,
@@ -503,6 +573,96 @@ mod tests {
             m.contains("`x509_svid_ttl`") && m.contains("CA lifetime"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn federates_with_takes_names_or_ids_sorted_and_deduplicated() {
+        let e = entry_from_pb(
+            pb::Entry {
+                federates_with: vec![
+                    "spiffe://pay.example".into(),
+                    "orders.example".into(),
+                    "spiffe://orders.example".into(),
+                ],
+                ..entry()
+            },
+            &rules(&td()),
+        )
+        .unwrap();
+        let names: Vec<&str> = e.federates_with.iter().map(TrustDomain::name).collect();
+        assert_eq!(names, ["orders.example", "pay.example"]);
+        // Answers carry bare names.
+        assert_eq!(
+            entry_to_pb(&e).federates_with,
+            ["orders.example", "pay.example"]
+        );
+    }
+
+    #[test]
+    fn federates_with_refuses_the_own_domain_bad_names_and_too_many() {
+        for own in ["example.org", "spiffe://example.org"] {
+            let m = err(pb::Entry {
+                federates_with: vec![own.into()],
+                ..entry()
+            });
+            assert!(
+                m.contains("`federates_with`") && m.contains("this server's own trust domain"),
+                "{own}: {m}"
+            );
+        }
+        for bad in ["", "Orders.Example", "spiffe://orders.example/web", "a b"] {
+            let m = err(pb::Entry {
+                federates_with: vec![bad.into()],
+                ..entry()
+            });
+            assert!(
+                m.contains("`federates_with`")
+                    && m.contains("is not a trust domain")
+                    && m.contains("spiffe://orders.example"),
+                "{bad:?}: {m}"
+            );
+        }
+        let many = |n: usize| pb::Entry {
+            federates_with: (0..n).map(|i| format!("td{i}.example")).collect(),
+            ..entry()
+        };
+        let m = err(many(MAX_FEDERATES_WITH + 1));
+        assert!(m.contains("at most 64 are allowed"), "{m}");
+        entry_from_pb(many(MAX_FEDERATES_WITH), &rules(&td())).unwrap();
+        // Duplicates do not count twice.
+        let mut dup = many(MAX_FEDERATES_WITH);
+        dup.federates_with.push("td0.example".into());
+        entry_from_pb(dup, &rules(&td())).unwrap();
+    }
+
+    #[test]
+    fn a_federated_bundle_never_marks_an_authority_tainted() {
+        use lanyard_x509::{CaParams, KeyPair, KeyType, Subject, self_signed_ca};
+        let foreign = TrustDomain::new("orders.example").unwrap();
+        let now = std::time::SystemTime::now();
+        let params = CaParams {
+            trust_domain: foreign.clone(),
+            subject: Subject {
+                country: None,
+                organization: Some("Orders".into()),
+                common_name: None,
+            },
+            not_before: now,
+            not_after: now + std::time::Duration::from_secs(3600),
+            path_len: None,
+        };
+        let ca = self_signed_ca(&params, &KeyPair::generate(KeyType::EcP256).unwrap()).unwrap();
+        let mut b = Bundle::new(foreign);
+        b.add_x509_authority(ca.clone());
+        b.sequence_number = 9;
+        b.refresh_hint = Some(std::time::Duration::from_secs(300));
+        let p = federated_bundle_to_pb(&b);
+        assert_eq!(p.trust_domain, "orders.example");
+        assert_eq!(p.sequence_number, 9);
+        assert_eq!(p.refresh_hint_seconds, 300);
+        assert_eq!(p.x509_authorities.len(), 1);
+        assert_eq!(p.x509_authorities[0].asn1, ca.as_bytes());
+        assert!(!p.x509_authorities[0].tainted);
     }
 
     #[test]

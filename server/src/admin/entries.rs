@@ -1,7 +1,7 @@
 //! The `Entries` service: registration entry CRUD, listing and counting.
 
 use lanyard_datastore::{EntryFilter, MatchMode, PageRequest, Selector, SelectorMatch};
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_proto::lanyard::admin::v1 as api;
 use lanyard_proto::lanyard::types::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -92,14 +92,26 @@ fn filter_id(field: &str, value: Option<String>) -> Result<Option<SpiffeId>, Sta
         .transpose()
 }
 
+fn filter_trust_domain(field: &str, value: Option<String>) -> Result<Option<TrustDomain>, Status> {
+    value
+        .map(|v| {
+            TrustDomain::new(&v).map_err(|e| {
+                Status::invalid_argument(format!(
+                    "`{field}` {v:?} is not a trust domain: {e}; give its name (orders.example) \
+                     or its ID (spiffe://orders.example)"
+                ))
+            })
+        })
+        .transpose()
+}
+
 fn entry_filter(f: Option<api::EntryFilter>) -> Result<EntryFilter, Status> {
     let f = f.unwrap_or_default();
     Ok(EntryFilter {
         spiffe_id: filter_id("filter.spiffe_id", f.spiffe_id)?,
         parent_id: filter_id("filter.parent_id", f.parent_id)?,
         selectors: selector_match("filter.selectors", f.selectors)?,
-        // Federation: the `federates_with` filter is not wired up yet.
-        federates_with: None,
+        federates_with: filter_trust_domain("filter.federates_with", f.federates_with)?,
     })
 }
 

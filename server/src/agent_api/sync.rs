@@ -6,6 +6,14 @@
 //! being. A change to a node entry can change the agent's aliases, so it triggers a full
 //! recomputation and diff, as does falling behind the broadcast.
 //!
+//! Foreign trust domains' bundles (federation) go to exactly the agents holding an entry that
+//! federates with them: the stream counts, over the entries it has sent, how many name each
+//! foreign domain, sends a domain's bundle before the first entry that needs it and deletes it
+//! after the last such entry is gone, and passes on a change to a bundle only to the agents
+//! that need it. What the agent holds is compared with the cache's current bundle, never with
+//! an event's, so a late or repeated event cannot send an older bundle. The caller's own checks
+//! (`Caller::check_bundle`) use the own trust domain's bundle only.
+//!
 //! Memory per connected agent is what bounds how many agents a server holds, so the stream is a
 //! state machine polled by the connection's response body: no task and no channel of its own.
 //! It turns the next cache event into messages only once the previous ones have been taken, so
@@ -19,7 +27,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use lanyard_datastore::{AttestedAgent, Datastore, DatastoreError, Entry, Selector};
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_observe::metrics::OpenGuard;
 use lanyard_proto::lanyard::agent::v1 as pb;
 use lanyard_x509::Bundle;
@@ -33,7 +41,7 @@ use tonic::Status;
 
 use super::{AgentApi, AuthorityKeys, CallerSvid, HEARTBEAT, unix};
 use crate::cache::{CacheEvent, EntryCache, Tagged};
-use crate::convert::{bundle_to_pb, entry_to_pb};
+use crate::convert::{bundle_to_pb, entry_to_pb, federated_bundle_to_pb};
 
 /// The server half of the Sync stream.
 pub(crate) type SyncStream = Pin<Box<dyn Stream<Item = Result<pb::SyncMessage, Status>> + Send>>;
@@ -46,6 +54,85 @@ struct View {
     parents: BTreeSet<SpiffeId>,
     sent: BTreeMap<String, Arc<Entry>>,
     revision: u64,
+    /// The foreign trust domains the `sent` entries federate with, each with how many of them
+    /// name it.
+    fed_refs: BTreeMap<TrustDomain, u32>,
+    /// The foreign bundles the agent holds: the cache's, as they were when sent (compared by
+    /// pointer: the cache decodes a new `Arc` for every change). Only domains in `fed_refs`.
+    bundles_sent: BTreeMap<TrustDomain, Arc<Bundle>>,
+}
+
+impl View {
+    /// Counts `e`'s foreign trust domains in; those no sent entry named before.
+    fn refs_add(&mut self, e: &Entry) -> Vec<TrustDomain> {
+        let mut first = Vec::new();
+        for td in &e.federates_with {
+            let n = self.fed_refs.entry(td.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                first.push(td.clone());
+            }
+        }
+        first
+    }
+
+    /// Counts `e`'s foreign trust domains out; those no sent entry names any more.
+    fn refs_remove(&mut self, e: &Entry) -> Vec<TrustDomain> {
+        let mut last = Vec::new();
+        for td in &e.federates_with {
+            if let Some(n) = self.fed_refs.get_mut(td) {
+                *n -= 1;
+                if *n == 0 {
+                    self.fed_refs.remove(td);
+                    last.push(td.clone());
+                }
+            }
+        }
+        last
+    }
+
+    /// Brings the agent's copy of `td`'s bundle in line with the cache: sent (again, if
+    /// `resend`) while a sent entry needs it and the cache has it, deleted otherwise.
+    fn follow_bundle(
+        &mut self,
+        cache: &EntryCache,
+        td: &TrustDomain,
+        resend: bool,
+        out: &mut VecDeque<pb::SyncMessage>,
+    ) {
+        let current = if self.fed_refs.contains_key(td) {
+            cache.federated_bundle(td)
+        } else {
+            None
+        };
+        match (current, self.bundles_sent.get(td)) {
+            (Some(b), Some(sent)) if !resend && Arc::ptr_eq(&b, sent) => {}
+            (Some(b), _) => {
+                let update = federated_bundle_to_pb(&b);
+                out.push_back(msg(self.revision, Event::BundleUpdated(update)));
+                self.bundles_sent.insert(td.clone(), b);
+            }
+            (None, Some(_)) => {
+                self.bundles_sent.remove(td);
+                let del = pb::BundleDeleted {
+                    trust_domain: td.name().to_owned(),
+                };
+                out.push_back(msg(self.revision, Event::BundleDeleted(del)));
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// How many of `entries` federate with each foreign trust domain.
+fn count_refs<'a>(entries: impl Iterator<Item = &'a Arc<Entry>>) -> BTreeMap<TrustDomain, u32> {
+    let mut refs = BTreeMap::new();
+    for e in entries {
+        for td in &e.federates_with {
+            *refs.entry(td.clone()).or_insert(0) += 1;
+        }
+    }
+    refs
 }
 
 pub(super) fn open(api: AgentApi, agent: AttestedAgent, svid: CallerSvid) -> SyncStream {
@@ -239,34 +326,49 @@ async fn catch_up_to_head(api: &AgentApi, events: &mut broadcast::Receiver<Arc<T
     }
 }
 
-/// Most bytes of entries in one snapshot part (`Snapshot.more`): well under gRPC's default
-/// 4 MiB message limit, whatever the agent's node holds.
+/// Most bytes of entries and foreign bundles in one snapshot part (`Snapshot.more`): well under
+/// gRPC's default 4 MiB message limit, whatever the agent's node holds.
 const SNAPSHOT_PART_BYTES: usize = 1 << 20;
 
-/// The snapshot of `entries` at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of
-/// entries (one part at least; the bundle in the first).
+/// The snapshot at `revision` in parts of at most [`SNAPSHOT_PART_BYTES`] of foreign bundles
+/// and entries (one part at least): the own `bundle` first in the first part, then the foreign
+/// bundles the entries need, then the entries.
 fn snapshot_parts(
     revision: u64,
     entries: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Entry>,
     bundle: lanyard_proto::lanyard::types::v1::Bundle,
+    federated: impl Iterator<Item = lanyard_proto::lanyard::types::v1::Bundle>,
 ) -> Vec<pb::SyncMessage> {
     let mut parts = vec![pb::Snapshot {
         bundles: vec![bundle],
         ..pb::Snapshot::default()
     }];
     let mut size = 0;
-    for e in entries {
-        // The entry, its field tag and its length prefix (at most 3 bytes below 2 MiB).
-        let len = prost::Message::encoded_len(&e) + 4;
+    // Items in the last part, the own bundle aside: a part holds one at least, however large.
+    let mut items = 0;
+    let mut room_for = |len: usize, parts: &mut Vec<pb::Snapshot>| {
+        // The item, its field tag and its length prefix.
+        let len = len + 1 + prost::encoding::encoded_len_varint(len as u64);
         if let Some(part) = parts.last_mut()
             && size + len > SNAPSHOT_PART_BYTES
-            && !part.entries.is_empty()
+            && items > 0
         {
             part.more = true;
             parts.push(pb::Snapshot::default());
             size = 0;
+            items = 0;
         }
         size += len;
+        items += 1;
+    };
+    for b in federated {
+        room_for(prost::Message::encoded_len(&b), &mut parts);
+        if let Some(part) = parts.last_mut() {
+            part.bundles.push(b);
+        }
+    }
+    for e in entries {
+        room_for(prost::Message::encoded_len(&e), &mut parts);
         if let Some(part) = parts.last_mut() {
             part.entries.push(e);
         }
@@ -301,17 +403,29 @@ async fn start(
     let cache = api.cache;
     let parents = cache.authorized_parents(&agent.spiffe_id, &agent.selectors);
     let (sent, seq) = cache.authorized(&parents);
+    let fed_refs = count_refs(sent.values());
+    // Read after the entries: at least as new as their revision, so the events up to it, which
+    // the stream skips, are in.
+    let bundles_sent: BTreeMap<TrustDomain, Arc<Bundle>> = fed_refs
+        .keys()
+        .filter_map(|td| Some((td.clone(), cache.federated_bundle(td)?)))
+        .collect();
     let view = View {
         agent: agent.spiffe_id,
         selectors: agent.selectors,
         parents,
         sent,
         revision: u64::try_from(seq).unwrap_or(0),
+        fed_refs,
+        bundles_sent,
     };
     let snapshot = snapshot_parts(
         view.revision,
         view.sent.values().map(|e| entry_to_pb(e)),
         bundle_to_pb(&cache.bundle(), &cache.taint()),
+        view.bundles_sent
+            .values()
+            .map(|b| federated_bundle_to_pb(b)),
     );
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // The stream is polled only while the agent takes messages: after a stall, one heartbeat,
@@ -370,7 +484,18 @@ impl Live {
         }
         match Pin::new(&mut self.events).poll_next(cx) {
             Poll::Ready(Some(Ok(tagged))) => {
-                if i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq {
+                // The snapshot or resync at `revision` read the entries and foreign bundles as
+                // they were then: their events up to it are in. The own bundle, taints and
+                // evictions are not read by a resync, so their events always apply (a late one
+                // re-sends the current bundle or ends a stream that must end).
+                let reflected = matches!(
+                    tagged.event,
+                    CacheEvent::Entry { .. }
+                        | CacheEvent::FederatedBundle { .. }
+                        | CacheEvent::Relationship { .. }
+                );
+                if reflected && i64::try_from(self.view.revision).unwrap_or(i64::MAX) >= tagged.seq
+                {
                     return Poll::Ready(Ok(()));
                 }
                 return Poll::Ready(self.handle(&tagged, out));
@@ -410,7 +535,7 @@ impl Live {
                     .chain(new.iter())
                     .any(|e| self.cache.is_node_entry(e));
                 if node_change {
-                    self.resync(seq, out);
+                    self.resync(seq, false, out);
                     return Ok(());
                 }
                 view.revision = seq;
@@ -422,23 +547,41 @@ impl Live {
                     Some(e)
                         if view.parents.contains(&e.parent_id) && self.cache.is_in_effect(e) =>
                     {
-                        view.sent.insert(id.clone(), Arc::clone(e));
+                        // The bundles it is the first to need, before it.
+                        for td in view.refs_add(e) {
+                            view.follow_bundle(&self.cache, &td, false, out);
+                        }
+                        let replaced = view.sent.insert(id.clone(), Arc::clone(e));
                         out.push_back(msg(seq, Event::EntryUpserted(entry_to_pb(e))));
+                        // The bundles only its old version needed, after it.
+                        for td in replaced.map(|r| view.refs_remove(&r)).unwrap_or_default() {
+                            view.follow_bundle(&self.cache, &td, false, out);
+                        }
                     }
-                    _ if view.sent.remove(id).is_some() => {
-                        let del = pb::EntryDeleted {
-                            entry_id: id.clone(),
-                        };
-                        out.push_back(msg(seq, Event::EntryDeleted(del)));
+                    _ => {
+                        if let Some(gone) = view.sent.remove(id) {
+                            let del = pb::EntryDeleted {
+                                entry_id: id.clone(),
+                            };
+                            out.push_back(msg(seq, Event::EntryDeleted(del)));
+                            for td in view.refs_remove(&gone) {
+                                view.follow_bundle(&self.cache, &td, false, out);
+                            }
+                        }
                     }
-                    _ => {}
                 }
             }
-            CacheEvent::Bundle(b) => {
-                self.caller.check_bundle(&view.agent, b)?;
-                view.revision = seq;
+            CacheEvent::Bundle(_) => {
+                // The cache's bundle, at least as new as the event's: a late event never sends
+                // an older bundle than the snapshot or an earlier event did.
+                let b = self.cache.bundle();
+                self.caller.check_bundle(&view.agent, &b)?;
+                view.revision = view.revision.max(seq);
                 let taint = self.cache.taint();
-                out.push_back(msg(seq, Event::BundleUpdated(bundle_to_pb(b, &taint))));
+                out.push_back(msg(
+                    view.revision,
+                    Event::BundleUpdated(bundle_to_pb(&b, &taint)),
+                ));
             }
             CacheEvent::Tainted(ski) => {
                 let reissue = pb::Reissue {
@@ -475,32 +618,48 @@ impl Live {
                 });
             }
             CacheEvent::AgentGone { .. } => {}
-            // Federation: delivering foreign bundles to the agents that need them is not wired
-            // up yet.
-            CacheEvent::FederatedBundle { .. } | CacheEvent::Relationship { .. } => {}
+            // Only to agents that need the domain (`follow_bundle` reads the cache's bundle,
+            // which is at least as new as the event's).
+            CacheEvent::FederatedBundle { trust_domain, .. } => {
+                if view.fed_refs.contains_key(trust_domain) {
+                    view.revision = seq;
+                    view.follow_bundle(&self.cache, trust_domain, false, out);
+                }
+            }
+            // For the refresher; agents see only the bundles a relationship brings.
+            CacheEvent::Relationship { .. } => {}
             CacheEvent::Reloaded => self.resync_missed(seq, out),
         }
         Ok(())
     }
 
     /// After events were missed (the stream fell behind the broadcast, or the cache reloaded
-    /// past a pruned change log): the full difference; the bundle, whose taint flags stand in
-    /// for any missed taint notice; and the agent's record read again, for a missed ban or
-    /// eviction.
+    /// past a pruned change log): the full difference, every needed foreign bundle again; the
+    /// bundle, whose taint flags stand in for any missed taint notice; and the agent's record
+    /// read again, for a missed ban or eviction.
     fn resync_missed(&mut self, seq: u64, out: &mut VecDeque<pb::SyncMessage>) {
-        self.resync(seq, out);
+        self.resync(seq, true, out);
         let bundle = bundle_to_pb(&self.cache.bundle(), &self.cache.taint());
         out.push_back(msg(self.view.revision, Event::BundleUpdated(bundle)));
         self.caller.recheck(&self.view.agent);
     }
 
-    /// Recomputes the authorized set and queues the difference.
-    fn resync(&mut self, seq: u64, out: &mut VecDeque<pb::SyncMessage>) {
+    /// Recomputes the authorized set and queues the difference: first the foreign bundles the
+    /// new set needs (changed ones, or all of them if `resend_bundles`), then the entries, then
+    /// the deletion of foreign bundles no entry needs any more.
+    fn resync(&mut self, seq: u64, resend_bundles: bool, out: &mut VecDeque<pb::SyncMessage>) {
         let view = &mut self.view;
         view.parents = self.cache.authorized_parents(&view.agent, &view.selectors);
         let (now, at) = self.cache.authorized(&view.parents);
         let seq = seq.max(u64::try_from(at).unwrap_or(0));
         view.revision = seq;
+        // Every needed bundle is compared with the cache's (read after `at`): the events up to
+        // `at`, which the stream now skips, are in.
+        view.fed_refs = count_refs(now.values());
+        let needed: Vec<TrustDomain> = view.fed_refs.keys().cloned().collect();
+        for td in &needed {
+            view.follow_bundle(&self.cache, td, resend_bundles, out);
+        }
         view.sent.retain(|id, _| {
             let keep = now.contains_key(id);
             if !keep {
@@ -518,375 +677,18 @@ impl Live {
                 view.sent.insert(id, e);
             }
         }
+        let unneeded: Vec<TrustDomain> = view
+            .bundles_sent
+            .keys()
+            .filter(|td| !view.fed_refs.contains_key(*td))
+            .cloned()
+            .collect();
+        for td in &unneeded {
+            view.follow_bundle(&self.cache, td, false, out);
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use tokio_stream::StreamExt;
-    use tonic::Code;
-
-    use super::*;
-
-    fn id(s: &str) -> SpiffeId {
-        SpiffeId::parse(s).unwrap()
-    }
-
-    fn node_selectors() -> Vec<Selector> {
-        vec![Selector::new("k8s_psat", "cluster:c1").unwrap()]
-    }
-
-    fn agent(spiffe_id: &str) -> AttestedAgent {
-        super::super::test_agent(spiffe_id, "01", node_selectors())
-    }
-
-    /// Agent [`ME`] attested on a fresh server, and the API over its entry cache.
-    struct Fixture {
-        _dir: tempfile::TempDir,
-        ds: lanyard_datastore::Datastore,
-        cache: EntryCache,
-        api: AgentApi,
-        agent: AttestedAgent,
-    }
-
-    const ME: &str = "spiffe://example.org/agent/a";
-
-    async fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let agent = ds.upsert_agent(agent(ME)).await.unwrap();
-        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
-            .await
-            .unwrap();
-        let api = AgentApi::new(state, cache.clone(), vec![]);
-        Fixture {
-            _dir: dir,
-            ds,
-            cache,
-            api,
-            agent,
-        }
-    }
-
-    /// Publishes more events than the broadcast holds (another agent's entries): a stream not
-    /// polled meanwhile has fallen behind and missed whatever came before them.
-    async fn fall_behind(ds: &lanyard_datastore::Datastore, cache: &EntryCache) {
-        let theirs: Vec<Entry> = (0..crate::cache::BROADCAST_CAPACITY + 10)
-            .map(|n| {
-                entry(
-                    &format!("spiffe://example.org/w{n}"),
-                    "spiffe://example.org/agent/b",
-                )
-            })
-            .collect();
-        ds.create_entries(theirs).await.unwrap();
-        cache.catch_up().await.unwrap();
-    }
-
-    /// Asserts the stream's next item is an error with `code`, then that it ends; the status.
-    async fn ends_with<S>(s: &mut S, code: Code) -> Status
-    where
-        S: Stream<Item = Result<pb::SyncMessage, Status>> + Unpin,
-    {
-        let status = match next(s).await {
-            Some(Err(status)) => status,
-            other => panic!("expected {code:?}, got {other:?}"),
-        };
-        assert_eq!(status.code(), code, "{status:?}");
-        assert!(next(s).await.is_none(), "the stream did not end");
-        status
-    }
-
-    /// The SVID the agent's connection showed: serial 01 (as [`agent`] records), valid for an
-    /// hour, signed by the current CA.
-    fn svid(cache: &EntryCache) -> CallerSvid {
-        let bundle = cache.bundle();
-        let ca = lanyard_x509::CertInfo::from_der(bundle.x509_authorities[0].as_bytes()).unwrap();
-        CallerSvid {
-            serial: "01".to_owned(),
-            not_after: std::time::SystemTime::now() + Duration::from_secs(3600),
-            authority_key_id: ca.subject_key_id,
-        }
-    }
-
-    fn entry(spiffe_id: &str, parent: &str) -> Entry {
-        Entry::new(
-            id(spiffe_id),
-            id(parent),
-            vec![Selector::new("unix", "uid:1000").unwrap()],
-        )
-    }
-
-    async fn next<S>(s: &mut S) -> Option<Result<pb::SyncMessage, Status>>
-    where
-        S: Stream<Item = Result<pb::SyncMessage, Status>> + Unpin,
-    {
-        tokio::time::timeout(Duration::from_secs(10), s.next())
-            .await
-            .expect("the sync stream stalled")
-    }
-
-    /// The next message, heartbeats included.
-    async fn any_event<S>(s: &mut S) -> Event
-    where
-        S: Stream<Item = Result<pb::SyncMessage, Status>> + Unpin,
-    {
-        match next(s).await {
-            Some(Ok(m)) => m.event.unwrap(),
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
-
-    /// The next message but heartbeats (a slow test run may see one anywhere).
-    async fn event<S>(s: &mut S) -> Event
-    where
-        S: Stream<Item = Result<pb::SyncMessage, Status>> + Unpin,
-    {
-        loop {
-            match any_event(s).await {
-                Event::Heartbeat(_) => {}
-                other => return other,
-            }
-        }
-    }
-
-    /// Snapshot, pushed changes (own entries only, aliases through a node entry), heartbeat,
-    /// then eviction: `Evicted`, PermissionDenied, end of stream.
-    #[tokio::test]
-    async fn pushes_changes_heartbeats_and_ends_on_eviction() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ds, td, state) = super::super::test_server(dir.path()).await;
-        let me = ME;
-        let a = ds.upsert_agent(agent(me)).await.unwrap();
-        let first = ds
-            .create_entry(entry("spiffe://example.org/first", me))
-            .await
-            .unwrap();
-        let cache = EntryCache::load(ds.clone(), td, state.server_id().clone())
-            .await
-            .unwrap();
-        let api = AgentApi::new(state.clone(), cache.clone(), vec![]);
-        let beat = Duration::from_millis(300);
-        let mut s = PushStream::new(api, a, svid(&cache), beat);
-
-        let Event::Snapshot(snap) = event(&mut s).await else {
-            panic!("no snapshot first");
-        };
-        assert_eq!(snap.entries.len(), 1, "{snap:?}");
-        assert_eq!(snap.entries[0].id, first.id);
-        assert_eq!(snap.bundles.len(), 1);
-
-        // Another agent's entry is not pushed; the next message is our own.
-        ds.create_entry(entry(
-            "spiffe://example.org/theirs",
-            "spiffe://example.org/agent/b",
-        ))
-        .await
-        .unwrap();
-        let mine = ds
-            .create_entry(entry("spiffe://example.org/mine", me))
-            .await
-            .unwrap();
-        cache.catch_up().await.unwrap();
-        match event(&mut s).await {
-            Event::EntryUpserted(e) => assert_eq!(e.id, mine.id),
-            other => panic!("{other:?}"),
-        }
-        ds.delete_entry(&mine.id).await.unwrap();
-        cache.catch_up().await.unwrap();
-        match event(&mut s).await {
-            Event::EntryDeleted(d) => assert_eq!(d.entry_id, mine.id),
-            other => panic!("{other:?}"),
-        }
-
-        // A node entry matching the agent's selectors makes it an alias: resync sends the
-        // entries parented by the alias.
-        let alias = "spiffe://example.org/node/c1";
-        let aliased = ds
-            .create_entry(entry("spiffe://example.org/aliased", alias))
-            .await
-            .unwrap();
-        let mut node = entry(alias, state.server_id().as_str());
-        node.selectors = node_selectors();
-        ds.create_entry(node).await.unwrap();
-        cache.catch_up().await.unwrap();
-        match event(&mut s).await {
-            Event::EntryUpserted(e) => assert_eq!(e.id, aliased.id),
-            other => panic!("{other:?}"),
-        }
-
-        // Idle: a heartbeat, and not a burst of the ones missed while nobody polled.
-        tokio::time::sleep(beat * 4).await;
-        assert!(
-            matches!(any_event(&mut s).await, Event::Heartbeat(_)),
-            "expected a heartbeat"
-        );
-        let t = tokio::time::Instant::now();
-        assert!(matches!(any_event(&mut s).await, Event::Heartbeat(_)));
-        assert!(t.elapsed() >= beat / 2, "heartbeats in a burst");
-
-        ds.delete_agent(&id(me)).await.unwrap();
-        cache.catch_up().await.unwrap();
-        match event(&mut s).await {
-            Event::Evicted(e) => assert_eq!(e.reason, pb::evicted::Reason::Evicted as i32),
-            other => panic!("{other:?}"),
-        }
-        ends_with(&mut s, Code::PermissionDenied).await;
-    }
-
-    /// Nothing is computed ahead of the agent: while a message waits to be taken, further cache
-    /// events stay in the broadcast.
-    #[tokio::test]
-    async fn computes_nothing_ahead_of_the_agent() {
-        let Fixture {
-            _dir,
-            ds,
-            cache,
-            api,
-            agent: a,
-        } = fixture().await;
-        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
-        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
-        let mut ids = Vec::new();
-        for n in 0..3 {
-            let e = ds
-                .create_entry(entry(&format!("spiffe://example.org/w{n}"), ME))
-                .await
-                .unwrap();
-            ids.push(e.id);
-        }
-        cache.catch_up().await.unwrap();
-        for want in &ids {
-            match event(&mut s).await {
-                Event::EntryUpserted(e) => assert_eq!(&e.id, want),
-                other => panic!("{other:?}"),
-            }
-            assert!(s.out.is_empty(), "computed ahead: {:?}", s.out);
-        }
-        drop(s);
-    }
-
-    /// The connection's SVID expires while the stream is open: the stream ends with
-    /// `Unauthenticated` (a raw client could otherwise keep it past its identity's lifetime).
-    #[tokio::test]
-    async fn ends_when_the_connections_svid_expires() {
-        let Fixture {
-            _dir,
-            cache,
-            api,
-            agent: a,
-            ..
-        } = fixture().await;
-        let mut short = svid(&cache);
-        short.not_after = std::time::SystemTime::now() + Duration::from_millis(500);
-        let mut s = PushStream::new(api, a, short, HEARTBEAT);
-        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
-        let status = ends_with(&mut s, Code::Unauthenticated).await;
-        assert!(status.message().contains("has expired"), "{status:?}");
-    }
-
-    /// An agent banned while its stream had fallen behind the broadcast (the ban event was
-    /// among those it missed) is found out at the resync.
-    #[tokio::test]
-    async fn a_ban_missed_while_behind_ends_the_stream_at_the_resync() {
-        let Fixture {
-            _dir,
-            ds,
-            cache,
-            api,
-            agent: a,
-        } = fixture().await;
-        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
-        assert!(matches!(event(&mut s).await, Event::Snapshot(_)));
-        // Not polled meanwhile: the ban, then more events than the broadcast holds, so the ban
-        // event is among those dropped.
-        ds.ban_agent(&id(ME)).await.unwrap();
-        fall_behind(&ds, &cache).await;
-        let t = tokio::time::Instant::now();
-        loop {
-            match next(&mut s).await {
-                Some(Ok(_)) => {}
-                Some(Err(status)) => {
-                    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-                    assert!(status.message().contains("banned"), "{status:?}");
-                    break;
-                }
-                None => panic!("the stream ended without saying why"),
-            }
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(1),
-            "took {:?}",
-            t.elapsed()
-        );
-    }
-
-    /// A taint whose notice the stream missed (it fell behind the broadcast) still reaches the
-    /// agent: the resync ends with the bundle, which marks the authority tainted.
-    #[tokio::test]
-    async fn a_taint_missed_while_behind_arrives_as_bundle_state() {
-        let Fixture {
-            _dir,
-            ds,
-            cache,
-            api,
-            agent: a,
-        } = fixture().await;
-        let ca = api.state.ca().clone();
-        let mut s = PushStream::new(api, a, svid(&cache), HEARTBEAT);
-        let Event::Snapshot(snap) = event(&mut s).await else {
-            panic!("no snapshot first");
-        };
-        assert!(snap.bundles[0].x509_authorities.iter().all(|x| !x.tainted));
-        let old = ca.authorities().await.unwrap()[0].id.clone();
-        ca.prepare(std::time::SystemTime::now()).await.unwrap();
-        ca.activate().await.unwrap();
-        ca.taint(&old).await.unwrap();
-        fall_behind(&ds, &cache).await;
-        loop {
-            match event(&mut s).await {
-                Event::Reissue(r) => panic!("the notice was not missed: {r:?}"),
-                Event::BundleUpdated(b) if b.x509_authorities.iter().any(|x| x.tainted) => {
-                    assert_eq!(b.x509_authorities.len(), 2);
-                    break;
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// A big node's snapshot comes in parts under the message limit, the bundle in the first,
-    /// `more` on all but the last, every entry exactly once.
-    #[test]
-    fn a_large_snapshot_is_split_into_parts_of_at_most_1_mib() {
-        let entries: Vec<_> = (0..30_000)
-            .map(|n| {
-                entry_to_pb(&entry(
-                    &format!("spiffe://example.org/workloads/w{n}"),
-                    "spiffe://example.org/agent/a",
-                ))
-            })
-            .collect();
-        let bundle = lanyard_proto::lanyard::types::v1::Bundle {
-            trust_domain: "example.org".to_owned(),
-            ..Default::default()
-        };
-        let parts = snapshot_parts(7, entries.clone().into_iter(), bundle);
-        assert!(parts.len() > 1, "{} parts", parts.len());
-        let mut seen = Vec::new();
-        for (i, m) in parts.iter().enumerate() {
-            assert_eq!(m.revision, 7);
-            let Some(Event::Snapshot(s)) = &m.event else {
-                panic!("part {i} is not a snapshot");
-            };
-            assert_eq!(s.more, i + 1 < parts.len(), "part {i}");
-            assert_eq!(s.bundles.len(), usize::from(i == 0), "part {i}");
-            assert!(prost::Message::encoded_len(m) <= SNAPSHOT_PART_BYTES + 4096);
-            seen.extend(s.entries.iter().cloned());
-        }
-        assert_eq!(seen, entries);
-        // A small one is one part.
-        let one = snapshot_parts(1, entries.into_iter().take(3), Default::default());
-        assert_eq!(one.len(), 1);
-    }
-}
+#[path = "sync_tests.rs"]
+mod tests;

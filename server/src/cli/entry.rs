@@ -62,6 +62,11 @@ pub struct EntryFields {
     /// Free text.
     #[arg(long, default_value = "")]
     description: String,
+    /// A foreign trust domain whose bundle the entry's workloads receive, as a name
+    /// (orders.example) or ID (spiffe://orders.example); repeatable. A federation relationship
+    /// or a stored bundle must name it (`federation create`, `bundle set`).
+    #[arg(long = "federates-with", value_name = "TRUST_DOMAIN")]
+    federates_with: Vec<String>,
 }
 
 /// `entry create`.
@@ -123,13 +128,16 @@ pub struct FilterArgs {
     /// How --selector compares.
     #[arg(long = "match", value_enum, default_value_t = Match::Superset)]
     match_mode: Match,
+    /// Only entries that federate with this trust domain (name or spiffe:// ID).
+    #[arg(long = "federates-with", value_name = "TRUST_DOMAIN")]
+    federates_with: Option<String>,
 }
 
 /// `entry show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Show only this entry.
-    #[arg(long, conflicts_with_all = ["spiffe_id", "parent_id", "selectors"])]
+    #[arg(long, conflicts_with_all = ["spiffe_id", "parent_id", "selectors", "federates_with"])]
     id: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
@@ -164,6 +172,18 @@ pub(super) fn parse_selector(s: &str) -> Result<pb::Selector, CliError> {
             "selector {s:?} must be type:value, e.g. unix:uid:1000"
         ))),
     }
+}
+
+/// Checks a `--federates-with` value before anything is sent.
+fn trust_domain_flag(v: &str) -> Result<String, CliError> {
+    lanyard_id::TrustDomain::new(v)
+        .map(|_| v.to_owned())
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "--federates-with {v:?} is not a trust domain: {e}; give its name \
+                 (orders.example) or its ID (spiffe://orders.example)"
+            ))
+        })
 }
 
 fn ttl_flag(flag: &str, v: Option<u32>) -> Result<u32, CliError> {
@@ -205,6 +225,11 @@ impl EntryFields {
             expires_at: self.expires_at.unwrap_or(0),
             owner: self.owner.clone(),
             description: self.description.clone(),
+            federates_with: self
+                .federates_with
+                .iter()
+                .map(|v| trust_domain_flag(v))
+                .collect::<Result<_, _>>()?,
             ..Default::default()
         })
     }
@@ -234,7 +259,11 @@ impl FilterArgs {
             spiffe_id: self.spiffe_id.clone(),
             parent_id: self.parent_id.clone(),
             selectors,
-            federates_with: None,
+            federates_with: self
+                .federates_with
+                .as_deref()
+                .map(trust_domain_flag)
+                .transpose()?,
         })
     }
 }

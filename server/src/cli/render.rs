@@ -52,6 +52,9 @@ pub(super) fn entry_text(out: &mut String, e: &pb::Entry) {
     for d in &e.dns_names {
         line(out, "DNS name", d);
     }
+    for td in &e.federates_with {
+        line(out, "Federates with", td);
+    }
     if !e.hint.is_empty() {
         line(out, "Hint", &e.hint);
     }

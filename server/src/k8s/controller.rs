@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_stream::StreamExt as _;
 
-use super::crd::{ClusterSPIFFEID, ClusterSpiffeIdStatus};
+use super::crd::{ClusterSPIFFEID, ClusterSpiffeIdSpec, ClusterSpiffeIdStatus};
 use super::template::{TemplateData, render};
 
 /// How long to gather changes before reconciling.
@@ -387,6 +387,7 @@ impl AutoRegistration {
         entry.x509_svid_ttl = ttl_seconds("ttl", cr.spec.ttl.as_deref())?;
         entry.jwt_svid_ttl = ttl_seconds("jwtTtl", cr.spec.jwt_ttl.as_deref())?;
         entry.hint = cr.spec.hint.clone().unwrap_or_default();
+        entry.federates_with = federates_with(&cr.spec, &self.td)?;
         entry.owner = owner(&self.cluster);
         entry.description = format!(
             "ClusterSPIFFEID {cr_name}, pod {}/{}",
@@ -415,6 +416,16 @@ fn ttl_seconds(field: &str, value: Option<&str>) -> Result<u32, String> {
         .ok_or_else(|| format!("{field} {value:?} must be between 1s and 136 years"))
 }
 
+/// The resource's `federatesWith`, checked as the admin API checks an entry's (the datastore
+/// refuses a domain nothing names, which the status then shows).
+fn federates_with(
+    spec: &ClusterSpiffeIdSpec,
+    td: &TrustDomain,
+) -> Result<Vec<TrustDomain>, String> {
+    crate::convert::parse_federates_with(&spec.federates_with, td)
+        .map_err(|e| format!("federatesWith {}", e.problem))
+}
+
 /// Whether two entries differ in anything the controller sets.
 fn same(a: &Entry, b: &Entry) -> bool {
     let mut sa = a.selectors.clone();
@@ -430,6 +441,7 @@ fn same(a: &Entry, b: &Entry) -> bool {
         && a.hint == b.hint
         && a.owner == b.owner
         && a.description == b.description
+        && a.federates_with == b.federates_with
 }
 
 /// Kubernetes label selector semantics (matchLabels AND matchExpressions); `None` matches all.
@@ -501,6 +513,42 @@ mod tests {
         ));
         assert!(!matches(Some(&sel(&[], vec![("zone", "Exists", &[])])), &l));
         assert!(!matches(Some(&sel(&[], vec![("app", "Bogus", &[])])), &l));
+    }
+
+    #[test]
+    fn federates_with_is_checked_and_compared() {
+        let td = TrustDomain::new("example.org").unwrap();
+        let spec = |tds: &[&str]| ClusterSpiffeIdSpec {
+            federates_with: tds.iter().map(|t| (*t).to_owned()).collect(),
+            ..ClusterSpiffeIdSpec::default()
+        };
+        let got = federates_with(
+            &spec(&["spiffe://pay.example", "orders.example", "pay.example"]),
+            &td,
+        )
+        .unwrap();
+        let names: Vec<&str> = got.iter().map(TrustDomain::name).collect();
+        assert_eq!(names, ["orders.example", "pay.example"]);
+        assert!(federates_with(&spec(&[]), &td).unwrap().is_empty());
+        let e = federates_with(&spec(&["example.org"]), &td).unwrap_err();
+        assert!(
+            e.starts_with("federatesWith \"example.org\" is this server's own trust domain"),
+            "{e}"
+        );
+        let e = federates_with(&spec(&["Orders"]), &td).unwrap_err();
+        assert!(e.contains("is not a trust domain"), "{e}");
+
+        // A changed federatesWith is a change the controller writes.
+        let id = |s: &str| SpiffeId::parse(s).unwrap();
+        let a = Entry::new(
+            id("spiffe://example.org/w"),
+            id("spiffe://example.org/lanyard/agent/k8s_psat/prod/n"),
+            vec![Selector::new("k8s", "pod-uid:u").unwrap()],
+        );
+        let mut b = a.clone();
+        assert!(same(&a, &b));
+        b.federates_with = got;
+        assert!(!same(&a, &b));
     }
 
     #[test]

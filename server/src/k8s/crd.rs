@@ -43,6 +43,12 @@ pub struct ClusterSpiffeIdSpec {
     /// The Workload API hint of the entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Foreign trust domains the entries federate with, by name (`orders.example`) or ID
+    /// (`spiffe://orders.example`): the selected pods receive their bundles. Each must be named
+    /// by a federation relationship or a stored bundle on the server, or the pods get no entry
+    /// (see `status.lastError`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub federates_with: Vec<String>,
 }
 
 /// What the controller last did for the resource.
@@ -107,9 +113,11 @@ mod tests {
             "podSelector": {"matchLabels": {"app": "api"}},
             "dnsNameTemplates": ["a.b"],
             "ttl": "1h",
+            "federatesWith": ["orders.example"],
         });
         let spec: ClusterSpiffeIdSpec = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(spec.spiffe_id_template, "spiffe://example.org/x");
+        assert_eq!(spec.federates_with, ["orders.example"]);
         assert_eq!(serde_json::to_value(&spec).unwrap(), json);
     }
 }

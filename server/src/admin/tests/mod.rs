@@ -6,6 +6,7 @@ mod agents_tokens;
 mod authority;
 mod entries;
 mod entry_checks;
+mod federates_with;
 mod jwt;
 mod socket;
 
