@@ -153,7 +153,10 @@ async fn a_hostile_bundle_endpoint_is_bounded_logged_and_the_bundle_kept() {
         .ok();
     let fetched = stored_bundle(&a, ORDERS).await.unwrap();
     assert_eq!(sequence(&fetched), kept_sequence + 2, "{fetched}");
-    assert_eq!(authorities(&fetched), authorities_b64(&[served.clone()]));
+    assert_eq!(
+        authorities(&fetched),
+        authorities_b64(std::slice::from_ref(&served))
+    );
 
     // ... but a different bundle with a lower sequence than the stored one is refused, and kept
     // out whatever the refresh command reports.
