@@ -14,11 +14,16 @@ use super::{
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
-/// How a refusal for a certificate of another name may be worded (rustls: "certificate not
-/// valid for name ...").
-const WRONG_NAME: &[&str] = &["not valid for name", "name mismatch", "notvalidforname"];
-/// How a refusal for an untrusted issuer may be worded (rustls: `UnknownIssuer`).
-const UNTRUSTED: &[&str] = &["unknown issuer", "unknownissuer", "untrusted issuer"];
+/// How a refusal for a certificate of another name is worded (the fetch error: "the endpoint's
+/// certificate is not valid for localhost: ..."; rustls: "certificate not valid for name").
+const WRONG_NAME: &[&str] = &["not valid for", "name mismatch", "notvalidforname"];
+/// How a refusal for an untrusted issuer is worded (the fetch error: "signed by an authority we
+/// do not trust"; rustls: `UnknownIssuer`).
+const UNTRUSTED: &[&str] = &[
+    "authority we do not trust",
+    "unknown issuer",
+    "unknownissuer",
+];
 
 /// Waits until B's bundle endpoint presents `leaf` (B re-reads its files every second).
 async fn await_presented(b: &Server, leaf: &Leaf) {
