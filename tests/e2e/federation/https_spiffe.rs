@@ -113,6 +113,14 @@ async fn https_spiffe_both_ways_hands_each_side_the_other_only_where_entries_fed
 
     let uid = my_uid();
     let me = this_program();
+    // The Python script's entry first: once CHECKOUT (created after it) is served, the agent
+    // has synced and signed BATCH too.
+    let py = lanyard_test_support::python();
+    if let Some(py) = &py {
+        let python = std::fs::canonicalize(py.interpreter()).unwrap();
+        let python = format!("unix:path:{}", python.display());
+        create_uid_entry(&a, BATCH, &a_agent.id, uid, &["--selector", &python]).await;
+    }
     create_uid_entry(
         &a,
         CHECKOUT,
@@ -126,12 +134,6 @@ async fn https_spiffe_both_ways_hands_each_side_the_other_only_where_entries_fed
         ],
     )
     .await;
-    let py = lanyard_test_support::python();
-    if let Some(py) = &py {
-        let python = std::fs::canonicalize(py.interpreter()).unwrap();
-        let python = format!("unix:path:{}", python.display());
-        create_uid_entry(&a, BATCH, &a_agent.id, uid, &["--selector", &python]).await;
-    }
     create_uid_entry(&b, ORDERS_API, &b_agent.id, uid, &["--federates-with", PAY]).await;
 
     // B's workload: its SVID, a JWT-SVID for A's audience, and A's bundle.
