@@ -81,8 +81,9 @@ async fn https_web_takes_the_right_certificate_and_keeps_the_bundle_on_a_wrong_o
     await_fetched(&a, ORDERS).await;
     let published = b.cli(&["bundle", "show", "--format", "json"]).await.json();
     let kept = stored_bundle(&a, ORDERS).await.expect("no bundle stored");
+    // The authorities B publishes (its sequence is the change-log position when the endpoint's
+    // copy was loaded, not necessarily what `bundle show` reads now).
     assert_eq!(authorities(&kept), authorities(&published), "{kept}");
-    assert_eq!(sequence(&kept), sequence(&published), "{kept}");
     let kept_sequence = sequence(&kept);
 
     for (leaf, what, cause) in [
