@@ -24,6 +24,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod federation;
 pub mod k8s;
 pub mod metrics;
 pub mod prune;

@@ -15,6 +15,9 @@ pub enum IdentityError {
     /// rustls cannot sign with the key.
     #[error("unusable private key: {0}")]
     Key(rustls::Error),
+    /// The private key is not the one of the leaf certificate's public key.
+    #[error("the private key does not belong to the leaf certificate ({0})")]
+    KeyMismatch(rustls::Error),
 }
 
 /// A shared, replaceable TLS identity (SVID chain + key). Cloning shares the cell.
@@ -32,6 +35,28 @@ impl Identity {
     /// Installs `chain` (DER, leaf first) and its PKCS#8 DER private key; new handshakes present
     /// them.
     pub fn set(&self, chain: &[Vec<u8>], key_pkcs8_der: &[u8]) -> Result<(), IdentityError> {
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8_der.to_vec()));
+        self.install(chain, key, false)
+    }
+
+    /// Installs `chain` (DER, leaf first) and its private key in any encoding rustls reads
+    /// (PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`), after checking that the key is
+    /// the leaf's: for certificates an operator supplies (the `https_web` bundle endpoint), where
+    /// a mismatched pair is a mistake to report, not to serve.
+    pub fn set_with_key(
+        &self,
+        chain: &[Vec<u8>],
+        key: PrivateKeyDer<'static>,
+    ) -> Result<(), IdentityError> {
+        self.install(chain, key, true)
+    }
+
+    fn install(
+        &self,
+        chain: &[Vec<u8>],
+        key: PrivateKeyDer<'static>,
+        check_match: bool,
+    ) -> Result<(), IdentityError> {
         if chain.is_empty() {
             return Err(IdentityError::EmptyChain);
         }
@@ -39,13 +64,21 @@ impl Identity {
             .iter()
             .map(|c| CertificateDer::from(c.clone()))
             .collect();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8_der.to_vec()));
         let provider = rustls::crypto::ring::default_provider();
         let signing = provider
             .key_provider
             .load_private_key(key)
             .map_err(IdentityError::Key)?;
-        let ck = Arc::new(CertifiedKey::new(certs, signing));
+        let ck = CertifiedKey::new(certs, signing);
+        if check_match {
+            match ck.keys_match() {
+                // ring's keys all report their public key; "unknown" cannot be checked.
+                Ok(())
+                | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+                Err(e) => return Err(IdentityError::KeyMismatch(e)),
+            }
+        }
+        let ck = Arc::new(ck);
         match self.current.write() {
             Ok(mut g) => *g = Some(ck),
             Err(poisoned) => *poisoned.into_inner() = Some(ck),

@@ -11,12 +11,18 @@
 //! [`server_config`] and [`client_config`] build rustls configs over those cells;
 //! [`transport`] adapts them to tonic (an incoming stream of TLS connections whose
 //! `ConnectInfo` carries the verified peer SPIFFE ID, and a connector for `Endpoint`).
+//! [`bundle_endpoint_server_config`], [`spiffe_endpoint_client_config`] and
+//! [`web_pki_client_config`] are the TLS of SPIFFE bundle endpoints (federation), over HTTP/1.1.
 
+mod endpoint;
 mod identity;
 pub mod transport;
 mod trust;
 mod verify;
 
+pub use endpoint::{
+    ALPN_HTTP1, bundle_endpoint_server_config, spiffe_endpoint_client_config, web_pki_client_config,
+};
 pub use identity::{Identity, IdentityError};
 pub use trust::TrustStore;
 pub use verify::{

@@ -18,11 +18,11 @@ use rustls::{DigitallySignedStruct, DistinguishedName, OtherError, SignatureSche
 
 use crate::{ALPN_H2, Identity, TrustStore};
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn to_system_time(now: UnixTime) -> SystemTime {
+pub(crate) fn to_system_time(now: UnixTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs())
 }
 
@@ -45,6 +45,20 @@ pub enum PeerRejected {
         presented: SpiffeId,
         /// The ID the client pinned.
         expected: SpiffeId,
+    },
+    /// A Web PKI server certificate is not valid for the name dialled, and it is an X.509-SVID:
+    /// the endpoint speaks the `https_spiffe` profile (SPIFFE_Federation §5.2.2), not
+    /// `https_web`. SPIRE gives the same hint.
+    #[error(
+        "the server's certificate is not valid for {name} ({reason}); it is the X.509-SVID of {presented}: configure this endpoint with profile https_spiffe and endpoint SPIFFE ID {presented}"
+    )]
+    SvidOnWebPki {
+        /// The host name (or address) the client checked.
+        name: String,
+        /// The SPIFFE ID the certificate holds.
+        presented: SpiffeId,
+        /// rustls's name error.
+        reason: String,
     },
 }
 
