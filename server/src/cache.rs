@@ -19,6 +19,11 @@
 //! An entry whose `expires_at` has passed is in effect for nothing: not sent, not an alias
 //! (the pruner deletes it soon after, which tells the agents that still hold it).
 //!
+//! Foreign trust domains' bundles (federation) are held beside the own bundle, decoded once per
+//! change, for the push streams and the federation refresher. They never enter the own bundle:
+//! [`EntryCache::bundle`] is the server's own trust domain only, and so is every trust store
+//! built from it (the server's TLS, the agents' connection to the server).
+//!
 //! When the server stops, [`EntryCache::run`] closes the broadcast: every stream ends (Sync
 //! with `Unavailable`, so agents reconnect elsewhere), and a stream opened later ends at once.
 
@@ -27,7 +32,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use lanyard_datastore::{
-    AuthorityKind, ChangeKind, Datastore, DatastoreError, Entry, EntryFilter, PageRequest, Selector,
+    AuthorityKind, ChangeKind, Datastore, DatastoreError, Entry, EntryFilter, FederatedBundle,
+    PageRequest, Selector,
 };
 use lanyard_id::{SpiffeId, TrustDomain};
 use lanyard_x509::{Bundle, CertInfo};
@@ -59,6 +65,19 @@ pub enum CacheEvent {
         spiffe_id: SpiffeId,
         /// Banned rather than evicted.
         banned: bool,
+    },
+    /// A foreign trust domain's stored bundle was set, replaced or deleted.
+    FederatedBundle {
+        /// The foreign trust domain.
+        trust_domain: TrustDomain,
+        /// The bundle now stored; `None` once deleted (or if the stored one cannot be decoded,
+        /// which is logged).
+        bundle: Option<Arc<Bundle>>,
+    },
+    /// A federation relationship was created, changed or deleted (read it from the datastore).
+    Relationship {
+        /// The foreign trust domain.
+        trust_domain: TrustDomain,
     },
     /// The cache was reloaded from the datastore (the change log had been pruned past its
     /// position): any entry and the bundle may have changed without an event of their own, so
@@ -124,6 +143,8 @@ struct Index {
     bundle: Option<Arc<Bundle>>,
     /// Which of the bundle's authorities are tainted (sent with every bundle).
     taint: Arc<Taint>,
+    /// Foreign trust domains' stored bundles.
+    federated: BTreeMap<TrustDomain, Arc<Bundle>>,
 }
 
 impl Index {
@@ -276,6 +297,16 @@ impl EntryCache {
     /// Which of the bundle's authorities are tainted.
     pub fn taint(&self) -> Arc<Taint> {
         Arc::clone(&self.read().taint)
+    }
+
+    /// The stored bundle of foreign trust domain `td`, if any. Never the own bundle.
+    pub fn federated_bundle(&self, td: &TrustDomain) -> Option<Arc<Bundle>> {
+        self.read().federated.get(td).cloned()
+    }
+
+    /// Every stored foreign bundle, ordered by trust domain.
+    pub fn federated_bundles(&self) -> Vec<Arc<Bundle>> {
+        self.read().federated.values().cloned().collect()
     }
 
     /// Every entry for which `pred` holds (a scan: for start-up checks, not for hot paths).
@@ -479,6 +510,29 @@ impl EntryCache {
                     banned: false,
                 })
             }
+            ChangeKind::FederatedBundleChanged { trust_domain } => {
+                let bundle = self
+                    .ds
+                    .get_federated_bundle(&trust_domain)
+                    .await?
+                    .and_then(decode_federated)
+                    .map(Arc::new);
+                let mut index = self.write();
+                match &bundle {
+                    Some(b) => index.federated.insert(trust_domain.clone(), Arc::clone(b)),
+                    None => index.federated.remove(&trust_domain),
+                };
+                index.seq = seq;
+                drop(index);
+                Some(CacheEvent::FederatedBundle {
+                    trust_domain,
+                    bundle,
+                })
+            }
+            ChangeKind::RelationshipChanged { trust_domain } => {
+                self.write().seq = seq;
+                Some(CacheEvent::Relationship { trust_domain })
+            }
         };
         if let Some(event) = event {
             self.publish(seq, event);
@@ -523,7 +577,34 @@ async fn load_index(ds: &Datastore, td: &TrustDomain) -> Result<Index, CaError> 
     }
     index.bundle = Some(Arc::new(load_bundle(ds, td).await?));
     index.taint = Arc::new(Taint::load(ds).await?);
+    for stored in ds.list_federated_bundles().await? {
+        let trust_domain = stored.trust_domain.clone();
+        if let Some(b) = decode_federated(stored) {
+            index.federated.insert(trust_domain, Arc::new(b));
+        }
+    }
     Ok(index)
+}
+
+/// Decodes a stored foreign bundle, with the stored sequence number (which a refresh may raise
+/// past the document's). `None`, logged, when the document does not decode: the datastore holds
+/// only documents the server encoded, so that is a corrupt row, and workloads are better served
+/// without that trust domain than by a stream that fails.
+fn decode_federated(stored: FederatedBundle) -> Option<Bundle> {
+    match Bundle::from_jwks_json(stored.trust_domain.clone(), stored.bundle_json.as_bytes()) {
+        Ok(mut b) => {
+            b.sequence_number = stored.sequence;
+            Some(b)
+        }
+        Err(error) => {
+            tracing::error!(
+                trust_domain = %stored.trust_domain,
+                %error,
+                "the stored bundle of a federated trust domain does not decode; ignoring it"
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -574,6 +655,136 @@ mod tests {
             "an emptied parent is dropped"
         );
         assert_eq!(index.entries.len(), 1);
+    }
+
+    /// A SPIFFE bundle document for `td` with one fresh CA certificate.
+    fn foreign_bundle(td: &TrustDomain, sequence: u64) -> Bundle {
+        use lanyard_x509::{CaParams, KeyPair, KeyType, Subject, self_signed_ca};
+        let now = SystemTime::now();
+        let params = CaParams {
+            trust_domain: td.clone(),
+            subject: Subject {
+                country: None,
+                organization: Some("Foreign".into()),
+                common_name: None,
+            },
+            not_before: now,
+            not_after: now + Duration::from_secs(3600),
+            path_len: None,
+        };
+        let key = KeyPair::generate(KeyType::EcP256).unwrap();
+        let mut b = Bundle::new(td.clone());
+        b.add_x509_authority(self_signed_ca(&params, &key).unwrap());
+        b.sequence_number = sequence;
+        b
+    }
+
+    fn stored(b: &Bundle) -> FederatedBundle {
+        FederatedBundle {
+            trust_domain: b.trust_domain.clone(),
+            bundle_json: b.to_jwks_json().unwrap(),
+            sequence: b.sequence_number,
+            origin: lanyard_datastore::BundleOrigin::Operator,
+            updated_at: 0,
+        }
+    }
+
+    /// The next event the cache published, without waiting (the caller has caught up).
+    fn next_event(rx: &mut broadcast::Receiver<Arc<Tagged>>) -> CacheEvent {
+        rx.try_recv().unwrap().event.clone()
+    }
+
+    #[tokio::test]
+    async fn follows_foreign_bundles_and_relationships_beside_the_own_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Datastore::connect(dir.path().join("ds.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let own = TrustDomain::new("example.org").unwrap();
+        let orders = TrustDomain::new("orders.example").unwrap();
+        let other = TrustDomain::new("other.example").unwrap();
+        // Stored before the cache starts: loaded; a row that does not decode is skipped.
+        let v1 = foreign_bundle(&orders, 3);
+        ds.set_federated_bundle(stored(&v1)).await.unwrap();
+        ds.set_federated_bundle(FederatedBundle {
+            bundle_json: "not a bundle".into(),
+            ..stored(&foreign_bundle(&other, 1))
+        })
+        .await
+        .unwrap();
+        let server_id = SpiffeId::parse("spiffe://example.org/lanyard/server").unwrap();
+        let cache = EntryCache::load(ds.clone(), own.clone(), server_id)
+            .await
+            .unwrap();
+        assert_eq!(cache.federated_bundle(&orders).as_deref(), Some(&v1));
+        assert_eq!(cache.federated_bundle(&other), None);
+        assert_eq!(cache.federated_bundles().len(), 1);
+        assert_eq!(
+            cache.federated_bundle(&own),
+            None,
+            "the own bundle is not foreign"
+        );
+
+        // A replaced bundle is decoded once and published with its trust domain.
+        let mut rx = cache.subscribe();
+        let v2 = foreign_bundle(&orders, 4);
+        ds.set_federated_bundle(stored(&v2)).await.unwrap();
+        cache.catch_up().await.unwrap();
+        match next_event(&mut rx) {
+            CacheEvent::FederatedBundle {
+                trust_domain,
+                bundle: Some(b),
+            } => {
+                assert_eq!(trust_domain, orders);
+                assert_eq!(*b, v2);
+            }
+            other => panic!("expected the new orders.example bundle, got {other:?}"),
+        }
+        assert_eq!(cache.federated_bundle(&orders).as_deref(), Some(&v2));
+        // The own bundle, which every own trust store is built from, holds none of it.
+        let own_bundle = cache.bundle();
+        assert_eq!(own_bundle.trust_domain, own);
+        assert!(
+            !own_bundle
+                .x509_authorities
+                .iter()
+                .any(|c| v2.x509_authorities.contains(c))
+        );
+
+        // Relationship changes are passed on for the refresher; deleting one deletes its bundle.
+        let rel = lanyard_datastore::FederationRelationship {
+            trust_domain: orders.clone(),
+            endpoint_url: "https://orders.example/".into(),
+            profile: lanyard_datastore::EndpointProfile::HttpsWeb,
+            endpoint_spiffe_id: None,
+            declared_in_config: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        ds.create_relationship(rel, None).await.unwrap();
+        ds.delete_relationship(&orders).await.unwrap();
+        cache.catch_up().await.unwrap();
+        let events: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|t| match &t.event {
+                CacheEvent::Relationship { trust_domain } => format!("relationship {trust_domain}"),
+                CacheEvent::FederatedBundle {
+                    trust_domain,
+                    bundle,
+                } => format!("bundle {trust_domain} {}", bundle.is_some()),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "relationship orders.example",
+                "bundle orders.example false",
+                "relationship orders.example"
+            ]
+        );
+        assert_eq!(cache.federated_bundle(&orders), None);
+        assert!(cache.federated_bundles().is_empty());
+        assert_eq!(cache.seq(), ds.latest_seq().await.unwrap());
     }
 
     #[test]

@@ -211,6 +211,8 @@ pub fn entry_from_pb(e: pb::Entry, rules: &EntryRules<'_>) -> Result<Entry, Inva
         expires_at: (e.expires_at > 0).then_some(e.expires_at),
         owner: e.owner,
         description: e.description,
+        // Federation: parsing `federates_with` is not wired up yet.
+        federates_with: Vec::new(),
         created_at: 0,
         revision: i64::try_from(e.revision).unwrap_or(0),
     })

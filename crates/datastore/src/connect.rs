@@ -149,6 +149,11 @@ const SQLITE_MIGRATIONS: &[Embedded] = &[
         "pruned_through",
         include_str!("../migrations/sqlite/0003_pruned_through.sql"),
     ),
+    (
+        4,
+        "federation",
+        include_str!("../migrations/sqlite/0004_federation.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[Embedded] = &[
@@ -166,6 +171,11 @@ const POSTGRES_MIGRATIONS: &[Embedded] = &[
         3,
         "pruned_through",
         include_str!("../migrations/postgres/0003_pruned_through.sql"),
+    ),
+    (
+        4,
+        "federation",
+        include_str!("../migrations/postgres/0004_federation.sql"),
     ),
 ];
 

@@ -212,6 +212,12 @@ impl<'a> Tx<'a> {
         })
     }
 
+    /// Whether this is a PostgreSQL transaction: row locks (`FOR UPDATE`, ...) are needed there
+    /// and do not parse on SQLite, where `BEGIN IMMEDIATE` already serializes writers.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.conn, Conn::Postgres(_))
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(&mut self, s: Stmt) -> Result<u64, DatastoreError> {
         Ok(match &mut self.conn {

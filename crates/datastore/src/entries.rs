@@ -1,9 +1,10 @@
 //! Registration entries: create, get, update, delete. Listing and matching are in
 //! `entry_query.rs`.
 
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 
 use crate::db::{DbRow, Tx, stmt};
+use crate::federation;
 use crate::selector::{self, normalize};
 use crate::{ChangeKind, Datastore, DatastoreError, Entry, new_id, now_unix, sha256_hex};
 
@@ -12,7 +13,7 @@ macro_rules! entry_columns {
     () => {
         "e.id, e.spiffe_id, e.parent_id, e.selectors, e.x509_svid_ttl, e.jwt_svid_ttl, \
          e.dns_names, e.hint, e.admin, e.downstream, e.expires_at, e.owner, e.description, \
-         e.created_at, e.revision"
+         e.created_at, e.revision, e.federates_with"
     };
 }
 pub(crate) use entry_columns;
@@ -31,6 +32,7 @@ struct Prepared {
     entry: Entry,
     selectors_json: String,
     dns_json: String,
+    federates_json: String,
     natural_key: String,
 }
 
@@ -50,13 +52,18 @@ fn prepare(mut entry: Entry) -> Result<Prepared, DatastoreError> {
     if entry.hint.len() > MAX_HINT_LEN {
         return Err(invalid(format!("hint is longer than {MAX_HINT_LEN} bytes")));
     }
+    entry.federates_with.sort_unstable();
+    entry.federates_with.dedup();
     let selectors_json = selector::to_json(&entry.selectors);
     let dns_json = serde_json::to_string(&entry.dns_names).map_err(|e| invalid(e.to_string()))?;
+    let names: Vec<&str> = entry.federates_with.iter().map(TrustDomain::name).collect();
+    let federates_json = serde_json::to_string(&names).map_err(|e| invalid(e.to_string()))?;
     let natural_key = natural_key(&entry.spiffe_id, &entry.parent_id, &selectors_json);
     Ok(Prepared {
         entry,
         selectors_json,
         dns_json,
+        federates_json,
         natural_key,
     })
 }
@@ -90,6 +97,13 @@ pub(crate) fn decode(row: &DbRow) -> Result<Entry, DatastoreError> {
     };
     let selectors_text: String = row.get("selectors")?;
     let dns_text: String = row.get("dns_names")?;
+    let federates_text: String = row.get("federates_with")?;
+    let federates_names: Vec<String> = serde_json::from_str(&federates_text)
+        .map_err(|e| corrupt(format!("federates_with: {e}")))?;
+    let federates_with = federates_names
+        .iter()
+        .map(|n| TrustDomain::new(n).map_err(|e| corrupt(format!("federates_with {n:?}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Entry {
         spiffe_id: spiffe("spiffe_id")?,
         parent_id: spiffe("parent_id")?,
@@ -104,6 +118,7 @@ pub(crate) fn decode(row: &DbRow) -> Result<Entry, DatastoreError> {
         expires_at: row.get("expires_at")?,
         owner: row.get("owner")?,
         description: row.get("description")?,
+        federates_with,
         created_at: row.get("created_at")?,
         revision: row.get("revision")?,
         id,
@@ -118,8 +133,8 @@ async fn insert(tx: &mut Tx<'_>, p: &Prepared) -> Result<Option<String>, Datasto
             stmt(
                 "INSERT INTO entries (id, spiffe_id, parent_id, selectors, natural_key, \
                  x509_svid_ttl, jwt_svid_ttl, dns_names, hint, admin, downstream, expires_at, \
-                 owner, description, created_at, revision) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 owner, description, created_at, revision, federates_with) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(e.id.as_str())
@@ -137,7 +152,8 @@ async fn insert(tx: &mut Tx<'_>, p: &Prepared) -> Result<Option<String>, Datasto
             .bind(e.owner.as_str())
             .bind(e.description.as_str())
             .bind(e.created_at)
-            .bind(e.revision),
+            .bind(e.revision)
+            .bind(p.federates_json.as_str()),
         )
         .await?;
     if inserted == 0 {
@@ -159,11 +175,12 @@ async fn insert(tx: &mut Tx<'_>, p: &Prepared) -> Result<Option<String>, Datasto
         };
         return Ok(Some(id));
     }
-    insert_selectors(tx, e).await?;
+    insert_children(tx, e).await?;
     Ok(None)
 }
 
-async fn insert_selectors(tx: &mut Tx<'_>, e: &Entry) -> Result<(), DatastoreError> {
+/// Inserts the entry's `entry_selectors` and `entry_federates_with` rows.
+async fn insert_children(tx: &mut Tx<'_>, e: &Entry) -> Result<(), DatastoreError> {
     for s in &e.selectors {
         tx.execute(
             stmt("INSERT INTO entry_selectors (entry_id, selector) VALUES ($1, $2)")
@@ -172,7 +189,24 @@ async fn insert_selectors(tx: &mut Tx<'_>, e: &Entry) -> Result<(), DatastoreErr
         )
         .await?;
     }
+    for td in &e.federates_with {
+        tx.execute(
+            stmt("INSERT INTO entry_federates_with (entry_id, trust_domain) VALUES ($1, $2)")
+                .bind(e.id.as_str())
+                .bind(td.name()),
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// [`DatastoreError::UnknownFederatedTrustDomain`] for the first trust domain of `e` that
+/// neither a relationship nor a stored bundle names (checked in the writing transaction).
+async fn check_federates_with(tx: &mut Tx<'_>, e: &Entry) -> Result<(), DatastoreError> {
+    match federation::first_unknown(tx, &e.federates_with).await? {
+        Some(trust_domain) => Err(DatastoreError::UnknownFederatedTrustDomain { trust_domain }),
+        None => Ok(()),
+    }
 }
 
 /// Fills in what the datastore owns on create.
@@ -193,6 +227,7 @@ impl Datastore {
     pub async fn create_entry(&self, entry: Entry) -> Result<Entry, DatastoreError> {
         let p = stamp_new(prepare(entry)?, now_unix())?;
         let mut tx = Tx::write(self).await?;
+        check_federates_with(&mut tx, &p.entry).await?;
         if let Some(id) = insert(&mut tx, &p).await? {
             return Err(DatastoreError::AlreadyExists { id });
         }
@@ -221,6 +256,14 @@ impl Datastore {
                     continue;
                 }
             };
+            if let Some(trust_domain) =
+                federation::first_unknown(&mut tx, &p.entry.federates_with).await?
+            {
+                results.push(Err(DatastoreError::UnknownFederatedTrustDomain {
+                    trust_domain,
+                }));
+                continue;
+            }
             match insert(&mut tx, &p).await? {
                 Some(id) => results.push(Err(DatastoreError::AlreadyExists { id })),
                 None => {
@@ -288,13 +331,14 @@ impl Datastore {
         if let Some(row) = clash {
             return Err(DatastoreError::AlreadyExists { id: row.get("id")? });
         }
+        check_federates_with(&mut tx, e).await?;
         let row = tx
             .fetch_optional(
                 stmt(
                     "UPDATE entries SET spiffe_id = $2, parent_id = $3, selectors = $4, \
                      natural_key = $5, x509_svid_ttl = $6, jwt_svid_ttl = $7, dns_names = $8, \
                      hint = $9, admin = $10, downstream = $11, expires_at = $12, owner = $13, \
-                     description = $14, revision = revision + 1 \
+                     description = $14, federates_with = $16, revision = revision + 1 \
                      WHERE id = $1 AND ($15 IS NULL OR revision = $15) \
                      RETURNING created_at, revision",
                 )
@@ -312,7 +356,8 @@ impl Datastore {
                 .bind(e.expires_at)
                 .bind(e.owner.as_str())
                 .bind(e.description.as_str())
-                .bind(expected_revision),
+                .bind(expected_revision)
+                .bind(p.federates_json.as_str()),
             )
             .await?;
         let Some(row) = row else {
@@ -338,7 +383,11 @@ impl Datastore {
         stored.revision = row.get("revision")?;
         tx.execute(stmt("DELETE FROM entry_selectors WHERE entry_id = $1").bind(e.id.as_str()))
             .await?;
-        insert_selectors(&mut tx, &stored).await?;
+        tx.execute(
+            stmt("DELETE FROM entry_federates_with WHERE entry_id = $1").bind(e.id.as_str()),
+        )
+        .await?;
+        insert_children(&mut tx, &stored).await?;
         tx.record(ChangeKind::EntryUpserted {
             id: stored.id.clone(),
         });
@@ -357,7 +406,7 @@ impl Datastore {
                 id: id.to_owned(),
             })?;
         let entry = decode(&row)?;
-        // entry_selectors rows go with it (ON DELETE CASCADE).
+        // entry_selectors and entry_federates_with rows go with it (ON DELETE CASCADE).
         tx.execute(stmt("DELETE FROM entries WHERE id = $1").bind(id))
             .await?;
         tx.record(ChangeKind::EntryDeleted {
@@ -377,14 +426,14 @@ impl Datastore {
     /// server), and an entry whose expiry was extended meanwhile is re-checked and kept.
     pub async fn prune_expired_entries(&self, now: i64) -> Result<Vec<Entry>, DatastoreError> {
         let mut tx = Tx::write(self).await?;
-        // entry_selectors rows go with them (ON DELETE CASCADE).
+        // entry_selectors and entry_federates_with rows go with them (ON DELETE CASCADE).
         let rows = tx
             .fetch_all(
                 stmt(
                     "DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= $1 \
                      RETURNING id, spiffe_id, parent_id, selectors, x509_svid_ttl, \
                      jwt_svid_ttl, dns_names, hint, admin, downstream, expires_at, owner, \
-                     description, created_at, revision",
+                     description, created_at, revision, federates_with",
                 )
                 .bind(now),
             )

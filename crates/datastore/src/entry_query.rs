@@ -21,6 +21,14 @@ fn push_filter(b: &mut SqlBuilder, filter: &EntryFilter) {
     if let Some(m) = &filter.selectors {
         push_selector_match(b, m);
     }
+    if let Some(td) = &filter.federates_with {
+        b.push(
+            " AND EXISTS (SELECT 1 FROM entry_federates_with f \
+             WHERE f.entry_id = e.id AND f.trust_domain = ",
+        )
+        .push_bind(td.name())
+        .push(")");
+    }
 }
 
 /// Appends ` AND <selector condition>`, evaluated against `entry_selectors` with the
@@ -83,6 +91,7 @@ async fn aliases(
             selectors: node_selectors.to_vec(),
             mode: MatchMode::Subset,
         }),
+        federates_with: None,
     };
     let mut b = SqlBuilder::default();
     b.push(concat!(

@@ -107,6 +107,62 @@ pub enum DatastoreError {
         /// The last pruned `seq`.
         pruned_through: i64,
     },
+    /// An entry federates with a trust domain that neither a federation relationship nor a
+    /// stored bundle names: its workloads could never receive that bundle.
+    #[error(
+        "trust domain {trust_domain} has no federation relationship and no stored bundle: create \
+         the relationship (or set its bundle) before entries federate with it"
+    )]
+    UnknownFederatedTrustDomain {
+        /// The trust domain the entry named.
+        trust_domain: lanyard_id::TrustDomain,
+    },
+    /// The relationship or bundle cannot go while entries federate with its trust domain.
+    #[error(
+        "{entries} registration entries federate with trust domain {trust_domain}: remove it \
+         from their federates_with first"
+    )]
+    FederationInUse {
+        /// The trust domain.
+        trust_domain: lanyard_id::TrustDomain,
+        /// How many entries federate with it.
+        entries: u64,
+    },
+    /// A federation relationship for this trust domain already exists.
+    #[error("a federation relationship with trust domain {trust_domain} already exists")]
+    RelationshipAlreadyExists {
+        /// The trust domain.
+        trust_domain: lanyard_id::TrustDomain,
+    },
+    /// The relationship is declared in `server.toml`; only the file changes it.
+    #[error(
+        "the federation relationship with trust domain {trust_domain} is declared in server.toml: \
+         edit the file (and restart the server) to change or remove it"
+    )]
+    DeclaredInConfig {
+        /// The trust domain.
+        trust_domain: lanyard_id::TrustDomain,
+    },
+    /// A relationship (or its bootstrap bundle) breaks a rule of the model.
+    #[error("invalid federation relationship with trust domain {trust_domain}: {reason}")]
+    InvalidRelationship {
+        /// The trust domain.
+        trust_domain: lanyard_id::TrustDomain,
+        /// The rule that was broken.
+        reason: String,
+    },
+    /// A bundle's sequence number does not fit the stored column (a signed 64-bit integer).
+    #[error(
+        "the bundle of trust domain {trust_domain} has sequence number {sequence}, above the \
+         largest one Lanyard stores ({max})",
+        max = i64::MAX
+    )]
+    SequenceTooLarge {
+        /// The trust domain.
+        trust_domain: lanyard_id::TrustDomain,
+        /// The sequence number given.
+        sequence: u64,
+    },
     /// A stored row does not parse back into the model (e.g. an invalid SPIFFE ID).
     #[error("corrupt datastore row: {what}")]
     Corrupt {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
@@ -25,6 +25,12 @@ pub(crate) fn insert(seq: i64, kind: &ChangeKind, at: i64) -> Stmt {
         ChangeKind::AgentEvicted { spiffe_id } => ("agent_evicted", spiffe_id.as_str(), ""),
         ChangeKind::BundleChanged => ("bundle_changed", "", ""),
         ChangeKind::AuthorityTainted { id } => ("authority_tainted", id.as_str(), ""),
+        ChangeKind::FederatedBundleChanged { trust_domain } => {
+            ("federated_bundle_changed", trust_domain.name(), "")
+        }
+        ChangeKind::RelationshipChanged { trust_domain } => {
+            ("relationship_changed", trust_domain.name(), "")
+        }
     };
     stmt("INSERT INTO events (seq, kind, subject, parent, at) VALUES ($1, $2, $3, $4, $5)")
         .bind(seq)
@@ -42,6 +48,9 @@ fn decode(row: &DbRow) -> Result<ChangeEvent, DatastoreError> {
     let id = |s: &str| {
         SpiffeId::parse(s).map_err(|e| DatastoreError::corrupt(format!("event {seq}: {s:?}: {e}")))
     };
+    let td = |s: &str| {
+        TrustDomain::new(s).map_err(|e| DatastoreError::corrupt(format!("event {seq}: {s:?}: {e}")))
+    };
     let kind = match name.as_str() {
         "entry_upserted" => ChangeKind::EntryUpserted { id: subject },
         "entry_deleted" => ChangeKind::EntryDeleted {
@@ -56,6 +65,12 @@ fn decode(row: &DbRow) -> Result<ChangeEvent, DatastoreError> {
         },
         "bundle_changed" => ChangeKind::BundleChanged,
         "authority_tainted" => ChangeKind::AuthorityTainted { id: subject },
+        "federated_bundle_changed" => ChangeKind::FederatedBundleChanged {
+            trust_domain: td(&subject)?,
+        },
+        "relationship_changed" => ChangeKind::RelationshipChanged {
+            trust_domain: td(&subject)?,
+        },
         other => {
             return Err(DatastoreError::corrupt(format!(
                 "event {seq}: unknown kind {other:?}"

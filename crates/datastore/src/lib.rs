@@ -1,5 +1,6 @@
 //! Everything the Lanyard server must not lose: registration entries, attested agents, join
-//! tokens, the trust bundle's authorities, and a change log that drives the push stream to agents.
+//! tokens, the trust bundle's authorities, federation relationships and foreign bundles, and a
+//! change log that drives the push stream to agents.
 //!
 //! # Backends
 //!
@@ -35,6 +36,11 @@
 //!   state. Several servers may prune at once.
 //! - **Join tokens are single use**: [`Datastore::consume_join_token`] is one
 //!   `DELETE ... RETURNING`, so of any number of concurrent consumers exactly one gets the token.
+//! - **Entries federate only with known trust domains**: every trust domain in an entry's
+//!   `federates_with` is named by a federation relationship or a stored foreign bundle, checked
+//!   in the writing transaction; neither can be deleted while entries need it
+//!   ([`DatastoreError::FederationInUse`]). A fetched foreign bundle replaces the stored one only
+//!   when it is fresher ([`Datastore::store_fetched_bundle`]).
 //! - **One entry per (SPIFFE ID, parent ID, selector set)**: a unique index on a hash of the three
 //!   enforces it on both backends whatever the concurrency; a duplicate gives
 //!   [`DatastoreError::AlreadyExists`] with the existing entry's ID.
@@ -57,6 +63,7 @@ mod entries;
 mod entry_query;
 mod error;
 mod events;
+mod federation;
 mod model;
 mod selector;
 mod tokens;
@@ -68,8 +75,10 @@ use tokio::sync::watch;
 
 pub use error::{DatastoreError, redact_url};
 pub use model::{
-    AttestedAgent, Authority, AuthorityKind, AuthorityState, AuthorizedEntries, ChangeEvent,
-    ChangeKind, Entry, EntryFilter, JoinToken, MatchMode, Page, PageRequest, SelectorMatch,
+    AttestedAgent, Authority, AuthorityKind, AuthorityState, AuthorizedEntries, BundleOrigin,
+    ChangeEvent, ChangeKind, ConfigReconciled, EndpointProfile, Entry, EntryFilter,
+    FederatedBundle, FederationRelationship, JoinToken, MatchMode, Page, PageRequest,
+    SelectorMatch, StoreOutcome,
 };
 pub use selector::{Selector, SelectorError};
 

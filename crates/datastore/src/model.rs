@@ -3,7 +3,7 @@
 //! Times are Unix seconds (`i64`). IDs of entries are opaque strings (32 hex digits when the
 //! datastore makes them).
 
-use lanyard_id::SpiffeId;
+use lanyard_id::{SpiffeId, TrustDomain};
 
 use crate::Selector;
 
@@ -38,6 +38,11 @@ pub struct Entry {
     pub owner: String,
     /// Free text.
     pub description: String,
+    /// Foreign trust domains whose bundles the entry's workloads receive, sorted and
+    /// deduplicated by the datastore. Each must be named by a [`FederationRelationship`] or a
+    /// [`FederatedBundle`] when the entry is written
+    /// ([`DatastoreError::UnknownFederatedTrustDomain`](crate::DatastoreError::UnknownFederatedTrustDomain)).
+    pub federates_with: Vec<TrustDomain>,
     /// Set by the datastore on create.
     pub created_at: i64,
     /// Set by the datastore: 1 on create, +1 on every update.
@@ -61,6 +66,7 @@ impl Entry {
             expires_at: None,
             owner: String::new(),
             description: String::new(),
+            federates_with: Vec::new(),
             created_at: 0,
             revision: 0,
         }
@@ -98,6 +104,8 @@ pub struct EntryFilter {
     pub parent_id: Option<SpiffeId>,
     /// Only entries whose selectors match.
     pub selectors: Option<SelectorMatch>,
+    /// Only entries that federate with this trust domain.
+    pub federates_with: Option<TrustDomain>,
 }
 
 /// Which page of a listing to return.
@@ -238,6 +246,16 @@ pub enum ChangeKind {
         /// The authority's ID.
         id: String,
     },
+    /// A foreign trust domain's stored bundle was set, replaced or deleted.
+    FederatedBundleChanged {
+        /// The foreign trust domain.
+        trust_domain: TrustDomain,
+    },
+    /// A federation relationship was created, changed or deleted.
+    RelationshipChanged {
+        /// The foreign trust domain.
+        trust_domain: TrustDomain,
+    },
 }
 
 /// One row of the change log.
@@ -249,4 +267,127 @@ pub struct ChangeEvent {
     pub kind: ChangeKind,
     /// When it was committed (Unix seconds, the writing server's clock).
     pub at: i64,
+}
+
+/// How a foreign trust domain's bundle endpoint is authenticated (SPIFFE Federation §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointProfile {
+    /// `https_web`: Web PKI, the URL's host checked against the server certificate.
+    HttpsWeb,
+    /// `https_spiffe`: the endpoint presents an X.509-SVID with a configured SPIFFE ID.
+    HttpsSpiffe,
+}
+
+impl EndpointProfile {
+    /// The profile's name in the SPIFFE Federation specification (`https_web`, `https_spiffe`),
+    /// also its stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HttpsWeb => "https_web",
+            Self::HttpsSpiffe => "https_spiffe",
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A federation relationship: this trust domain trusts `trust_domain`, whose bundle is fetched
+/// from `endpoint_url` (SPIFFE Federation §6; relationships are one-way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederationRelationship {
+    /// The foreign trust domain.
+    pub trust_domain: TrustDomain,
+    /// The bundle endpoint URL, as the operator gave it (the server checks it before storing).
+    pub endpoint_url: String,
+    /// How the endpoint is authenticated.
+    pub profile: EndpointProfile,
+    /// The SPIFFE ID the endpoint presents: `Some` exactly for
+    /// [`EndpointProfile::HttpsSpiffe`].
+    pub endpoint_spiffe_id: Option<SpiffeId>,
+    /// Declared in `server.toml`: changed only by
+    /// [`Datastore::reconcile_config_relationships`](crate::Datastore::reconcile_config_relationships).
+    pub declared_in_config: bool,
+    /// Set by the datastore on create.
+    pub created_at: i64,
+    /// Set by the datastore on every change.
+    pub updated_at: i64,
+}
+
+/// Where a stored foreign bundle came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BundleOrigin {
+    /// Fetched from the trust domain's bundle endpoint.
+    Endpoint,
+    /// Set by an operator (or a bootstrap bundle): the latest until the next successful refresh
+    /// replaces it, whatever its sequence number (SPIFFE Federation §4.2).
+    Operator,
+}
+
+impl BundleOrigin {
+    /// The stored form: `endpoint` or `operator`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Endpoint => "endpoint",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+impl std::fmt::Display for BundleOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A foreign trust domain's bundle as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedBundle {
+    /// The foreign trust domain (SPIFFE Trust Domain and Bundle §3: recorded beside the bundle,
+    /// which does not name it).
+    pub trust_domain: TrustDomain,
+    /// The bundle as a SPIFFE bundle (JWKS) document, as `lanyard_x509::Bundle::to_jwks_json`
+    /// writes it. Opaque to the datastore.
+    pub bundle_json: String,
+    /// The bundle's `spiffe_sequence` (0 when absent); at most `i64::MAX`
+    /// ([`DatastoreError::SequenceTooLarge`](crate::DatastoreError::SequenceTooLarge)).
+    pub sequence: u64,
+    /// Where it came from.
+    pub origin: BundleOrigin,
+    /// Set by the datastore on every store.
+    pub updated_at: i64,
+}
+
+/// What [`Datastore::store_fetched_bundle`](crate::Datastore::store_fetched_bundle) did with a
+/// fetched bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// Stored: the trust domain had no bundle, or the fetched one has other keys and is fresher.
+    Updated,
+    /// The stored bundle already has these keys; nothing that agents see changed.
+    Unchanged,
+    /// Refused: other keys, but a sequence number not above the stored one (SPIFFE Federation
+    /// §4.2: freshness is compared by sequence). The stored bundle is kept.
+    Stale {
+        /// The stored bundle's sequence number.
+        stored: u64,
+    },
+}
+
+/// What [`Datastore::reconcile_config_relationships`](crate::Datastore::reconcile_config_relationships)
+/// changed, for the server to log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigReconciled {
+    /// Declared relationships that were created or changed (unchanged ones are left out).
+    pub upserted: Vec<TrustDomain>,
+    /// Bootstrap bundles stored because the trust domain had none.
+    pub bootstrapped: Vec<TrustDomain>,
+    /// Relationships no longer declared, deleted with their bundles.
+    pub removed: Vec<TrustDomain>,
+    /// Relationships no longer declared but still federated with by this many entries: kept,
+    /// now managed through the admin API (delete them there once no entry needs them).
+    pub kept_in_use: Vec<(TrustDomain, u64)>,
 }

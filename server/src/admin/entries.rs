@@ -98,6 +98,8 @@ fn entry_filter(f: Option<api::EntryFilter>) -> Result<EntryFilter, Status> {
         spiffe_id: filter_id("filter.spiffe_id", f.spiffe_id)?,
         parent_id: filter_id("filter.parent_id", f.parent_id)?,
         selectors: selector_match("filter.selectors", f.selectors)?,
+        // Federation: the `federates_with` filter is not wired up yet.
+        federates_with: None,
     })
 }
 

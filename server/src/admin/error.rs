@@ -71,7 +71,31 @@ fn datastore(e: DatastoreError) -> (Code, String) {
         }
         DatastoreError::AgentBanned { .. } => Code::FailedPrecondition,
         DatastoreError::TokenExpired | DatastoreError::TokenNotFound => Code::NotFound,
-        DatastoreError::InvalidEntry { .. } => Code::InvalidArgument,
+        DatastoreError::InvalidEntry { .. }
+        | DatastoreError::InvalidRelationship { .. }
+        | DatastoreError::SequenceTooLarge { .. } => Code::InvalidArgument,
+        DatastoreError::UnknownFederatedTrustDomain { trust_domain } => {
+            return (
+                Code::InvalidArgument,
+                format!(
+                    "{e}; create it with `federation create --trust-domain {trust_domain}` or \
+                     store its bundle with `bundle set --trust-domain {trust_domain}`"
+                ),
+            );
+        }
+        DatastoreError::FederationInUse { trust_domain, .. } => {
+            return (
+                Code::FailedPrecondition,
+                format!("{e}; list them with `entry show --federates-with {trust_domain}`"),
+            );
+        }
+        DatastoreError::RelationshipAlreadyExists { trust_domain } => {
+            return (
+                Code::AlreadyExists,
+                format!("{e}; change it with `federation update --trust-domain {trust_domain}`"),
+            );
+        }
+        DatastoreError::DeclaredInConfig { .. } => Code::FailedPrecondition,
         DatastoreError::InvalidPageToken => {
             return (
                 Code::InvalidArgument,
@@ -160,6 +184,39 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(status(err).code(), code);
         }
+    }
+
+    #[test]
+    fn federation_refusals_say_what_to_do() {
+        let td = lanyard_id::TrustDomain::new("orders.example").unwrap();
+        let s = status(DatastoreError::UnknownFederatedTrustDomain {
+            trust_domain: td.clone(),
+        });
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(
+            s.message()
+                .contains("federation create --trust-domain orders.example"),
+            "{s:?}"
+        );
+        let s = status(DatastoreError::FederationInUse {
+            trust_domain: td.clone(),
+            entries: 3,
+        });
+        assert_eq!(s.code(), Code::FailedPrecondition);
+        assert!(s.message().contains("3 registration entries"), "{s:?}");
+        assert!(
+            s.message()
+                .contains("entry show --federates-with orders.example"),
+            "{s:?}"
+        );
+        let s = status(DatastoreError::RelationshipAlreadyExists {
+            trust_domain: td.clone(),
+        });
+        assert_eq!(s.code(), Code::AlreadyExists);
+        assert!(s.message().contains("federation update"), "{s:?}");
+        let s = status(DatastoreError::DeclaredInConfig { trust_domain: td });
+        assert_eq!(s.code(), Code::FailedPrecondition);
+        assert!(s.message().contains("server.toml"), "{s:?}");
     }
 
     #[test]

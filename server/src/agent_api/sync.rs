@@ -475,6 +475,9 @@ impl Live {
                 });
             }
             CacheEvent::AgentGone { .. } => {}
+            // Federation: delivering foreign bundles to the agents that need them is not wired
+            // up yet.
+            CacheEvent::FederatedBundle { .. } | CacheEvent::Relationship { .. } => {}
             CacheEvent::Reloaded => self.resync_missed(seq, out),
         }
         Ok(())

@@ -38,6 +38,8 @@ mod common;
 mod connect;
 mod entries;
 mod events;
+mod federated_bundles;
+mod federation;
 mod pruning;
 mod queries;
 mod tokens;

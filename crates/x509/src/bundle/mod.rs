@@ -81,6 +81,50 @@ impl Bundle {
         jwks::encode(self)
     }
 
+    /// A bundle for `trust_domain` whose X.509 authorities are the PEM `CERTIFICATE` blocks of
+    /// `pem` (duplicates dropped), with no JWT keys and no sequence number: the form an operator
+    /// hands over a foreign trust domain's CA certificates in. Another block type is
+    /// [`BundleError::UnexpectedPemBlock`]; no block at all is [`BundleError::NoPemCertificates`].
+    pub fn from_pem_authorities(
+        trust_domain: TrustDomain,
+        pem: &[u8],
+    ) -> Result<Bundle, BundleError> {
+        let certs = certificates_from_pem(pem)?;
+        if certs.is_empty() {
+            return Err(BundleError::NoPemCertificates);
+        }
+        let mut bundle = Bundle::new(trust_domain);
+        for cert in certs {
+            bundle.add_x509_authority(cert);
+        }
+        Ok(bundle)
+    }
+
+    /// Whether `self` and `other` hold the same keys for the same trust domain: the same X.509
+    /// authorities (in any order) and the same JWT keys under the same `kid`s.
+    ///
+    /// The sequence number and refresh hint are ignored, and so is a JWT key's `expires_at`
+    /// (local bookkeeping, not in the JWKS): a foreign server may bump its sequence number
+    /// without changing the keys (SPIFFE Trust Domain and Bundle §4.1.1 requires a change when
+    /// the contents change, not the converse), and what relying parties need to hear about is a
+    /// change of keys.
+    pub fn same_keys(&self, other: &Bundle) -> bool {
+        use std::collections::BTreeSet;
+
+        fn x509(b: &Bundle) -> BTreeSet<&CertDer> {
+            b.x509_authorities.iter().collect()
+        }
+        fn jwt(b: &Bundle) -> Vec<(&String, &Vec<u8>)> {
+            b.jwt_authorities
+                .iter()
+                .map(|(kid, key)| (kid, &key.public_key))
+                .collect()
+        }
+        self.trust_domain == other.trust_domain
+            && x509(self) == x509(other)
+            && jwt(self) == jwt(other)
+    }
+
     /// The X.509 authorities as concatenated DER (the Workload API `bundle` encoding).
     pub fn x509_authorities_der(&self) -> Vec<u8> {
         join_der_certificates(&self.x509_authorities)
@@ -193,5 +237,154 @@ impl BundleSource for BundleSet {
         self.bundles
             .get(trust_domain)
             .map(|b| b.x509_authorities.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{CaParams, KeyPair, KeyType, Subject, self_signed_ca};
+
+    fn td(name: &str) -> TrustDomain {
+        TrustDomain::new(name).unwrap()
+    }
+
+    fn ca_cert(name: &str) -> CertDer {
+        let now = SystemTime::now();
+        let params = CaParams {
+            trust_domain: td(name),
+            subject: Subject {
+                country: None,
+                organization: Some("Test".into()),
+                common_name: None,
+            },
+            not_before: now,
+            not_after: now + Duration::from_secs(3600),
+            path_len: None,
+        };
+        self_signed_ca(&params, &KeyPair::generate(KeyType::EcP256).unwrap()).unwrap()
+    }
+
+    fn jwt_key() -> JwtAuthority {
+        JwtAuthority {
+            public_key: KeyPair::generate(KeyType::EcP256)
+                .unwrap()
+                .public_key_spki_der(),
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn same_keys_ignores_order_sequence_hint_and_expiry() {
+        let (a, b) = (ca_cert("orders.example"), ca_cert("orders.example"));
+        let key = jwt_key();
+        let mut first = Bundle::new(td("orders.example"));
+        first.add_x509_authority(a.clone());
+        first.add_x509_authority(b.clone());
+        first.jwt_authorities.insert("k1".into(), key.clone());
+        first.sequence_number = 7;
+
+        let mut second = Bundle::new(td("orders.example"));
+        second.add_x509_authority(b);
+        second.add_x509_authority(a.clone());
+        second.jwt_authorities.insert(
+            "k1".into(),
+            JwtAuthority {
+                expires_at: Some(SystemTime::now()),
+                ..key.clone()
+            },
+        );
+        second.sequence_number = 9;
+        second.refresh_hint = Some(Duration::from_secs(60));
+        assert!(first.same_keys(&second), "only metadata differs");
+        assert!(second.same_keys(&first));
+
+        // Through JWKS and back: the same keys.
+        let decoded = Bundle::from_jwks_json(
+            td("orders.example"),
+            first.to_jwks_json().unwrap().as_bytes(),
+        )
+        .unwrap();
+        assert!(decoded.same_keys(&first));
+    }
+
+    #[test]
+    fn same_keys_sees_every_key_change() {
+        let a = ca_cert("orders.example");
+        let key = jwt_key();
+        let mut base = Bundle::new(td("orders.example"));
+        base.add_x509_authority(a.clone());
+        base.jwt_authorities.insert("k1".into(), key.clone());
+
+        let mut more_x509 = base.clone();
+        more_x509.add_x509_authority(ca_cert("orders.example"));
+        assert!(!base.same_keys(&more_x509), "an added CA is a change");
+        assert!(!more_x509.same_keys(&base), "a removed CA is a change");
+
+        let mut other_x509 = base.clone();
+        other_x509.x509_authorities = vec![ca_cert("orders.example")];
+        assert!(!base.same_keys(&other_x509), "a replaced CA is a change");
+
+        let mut renamed = base.clone();
+        let k = renamed.jwt_authorities.remove("k1").unwrap();
+        renamed.jwt_authorities.insert("k2".into(), k);
+        assert!(!base.same_keys(&renamed), "a new kid is a change");
+
+        let mut rekeyed = base.clone();
+        rekeyed.jwt_authorities.insert("k1".into(), jwt_key());
+        assert!(
+            !base.same_keys(&rekeyed),
+            "a new key under the same kid is a change"
+        );
+
+        let mut no_jwt = base.clone();
+        no_jwt.jwt_authorities.clear();
+        assert!(!base.same_keys(&no_jwt), "a removed JWT key is a change");
+
+        let mut elsewhere = base.clone();
+        elsewhere.trust_domain = td("pay.example");
+        assert!(
+            !base.same_keys(&elsewhere),
+            "bundles of different trust domains never match"
+        );
+    }
+
+    #[test]
+    fn pem_authorities_make_an_x509_only_bundle() {
+        let (a, b) = (ca_cert("orders.example"), ca_cert("orders.example"));
+        let pem = certificates_to_pem(&[a.clone(), b.clone(), a.clone()]);
+        let bundle = Bundle::from_pem_authorities(td("orders.example"), pem.as_bytes()).unwrap();
+        assert_eq!(bundle.trust_domain, td("orders.example"));
+        assert_eq!(
+            bundle.x509_authorities,
+            vec![a, b],
+            "in order, without duplicates"
+        );
+        assert!(bundle.jwt_authorities.is_empty());
+        assert_eq!(bundle.sequence_number, 0);
+        assert_eq!(bundle.refresh_hint, None);
+    }
+
+    #[test]
+    fn pem_authorities_refuse_empty_and_foreign_input() {
+        assert_eq!(
+            Bundle::from_pem_authorities(td("orders.example"), b""),
+            Err(BundleError::NoPemCertificates)
+        );
+        assert_eq!(
+            Bundle::from_pem_authorities(td("orders.example"), br#"{"keys": []}"#),
+            Err(BundleError::NoPemCertificates),
+            "a JSON bundle is not PEM"
+        );
+        let key = KeyPair::generate(KeyType::EcP256).unwrap().to_pkcs8_pem();
+        assert_eq!(
+            Bundle::from_pem_authorities(td("orders.example"), key.as_bytes()),
+            Err(BundleError::UnexpectedPemBlock("PRIVATE KEY".into()))
+        );
+        let message = BundleError::NoPemCertificates.to_string();
+        assert!(message.contains("CERTIFICATE"), "{message}");
     }
 }

@@ -257,6 +257,10 @@ pub enum BundleError {
     /// A PEM block is not a `CERTIFICATE`.
     #[error("unexpected PEM block {0:?}; expected CERTIFICATE")]
     UnexpectedPemBlock(String),
+    /// PEM input meant as a bundle holds no `CERTIFICATE` block, so the bundle would trust
+    /// nothing.
+    #[error("no PEM CERTIFICATE block found; a PEM bundle is one or more CA certificates")]
+    NoPemCertificates,
     /// A certificate in PEM or concatenated DER input is unusable.
     #[error("certificate: {0}")]
     Certificate(#[from] CertificateError),
