@@ -546,11 +546,11 @@ impl Datastore {
                 }
             };
             // The bundle's event before the relationship's, as in `create_relationship`.
-            if let Some(b) = bootstrap {
-                if bundle_locked(&mut tx, td, false).await?.is_none() {
-                    put_operator_bundle(&mut tx, b.clone(), now).await?;
-                    report.bootstrapped.push(td.clone());
-                }
+            if let Some(b) = bootstrap
+                && bundle_locked(&mut tx, td, false).await?.is_none()
+            {
+                put_operator_bundle(&mut tx, b.clone(), now).await?;
+                report.bootstrapped.push(td.clone());
             }
             if changed {
                 tx.record(ChangeKind::RelationshipChanged {
