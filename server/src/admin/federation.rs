@@ -101,7 +101,7 @@ impl FederationService {
     }
 
     /// The relationship and bootstrap bundle of a create or update request.
-    fn from_request(
+    fn parse_request(
         &self,
         rel: Option<api::FederationRelationship>,
         bootstrap: Option<pb::Bundle>,
@@ -263,7 +263,7 @@ impl api::federation_server::Federation for FederationService {
     ) -> Result<Response<api::CreateFederationRelationshipResponse>, Status> {
         let who = caller(&req);
         let r = req.into_inner();
-        let (rel, bootstrap) = self.from_request(r.relationship, r.bootstrap_bundle)?;
+        let (rel, bootstrap) = self.parse_request(r.relationship, r.bootstrap_bundle)?;
         let with_bootstrap = bootstrap.is_some();
         let stored = self
             .state
@@ -291,7 +291,7 @@ impl api::federation_server::Federation for FederationService {
     ) -> Result<Response<api::UpdateFederationRelationshipResponse>, Status> {
         let who = caller(&req);
         let r = req.into_inner();
-        let (rel, bootstrap) = self.from_request(r.relationship, r.bootstrap_bundle)?;
+        let (rel, bootstrap) = self.parse_request(r.relationship, r.bootstrap_bundle)?;
         let with_bootstrap = bootstrap.is_some();
         let stored = self
             .state
