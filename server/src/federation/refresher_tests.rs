@@ -42,13 +42,15 @@ fn stopped(stop: &watch::Sender<()>) -> impl std::future::Future<Output = ()> + 
 /// A bundle endpoint serving what `bundles` holds, with `identity`.
 struct Endpoint {
     port: u16,
+    /// What the endpoint presents; `set` changes it for the next handshakes.
+    identity: lanyard_tls::Identity,
     bundles: watch::Sender<Arc<Bundle>>,
     _stop: watch::Sender<()>,
 }
 
 impl Endpoint {
     async fn start(identity: lanyard_tls::Identity, bundle: Bundle) -> Endpoint {
-        let tls = lanyard_tls::bundle_endpoint_server_config(Arc::new(identity)).unwrap();
+        let tls = lanyard_tls::bundle_endpoint_server_config(Arc::new(identity.clone())).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (bundles, rx) = watch::channel(Arc::new(bundle));
@@ -60,6 +62,7 @@ impl Endpoint {
         tokio::spawn(serve(listener, tls, rx, cfg, stopped(&stop)));
         Endpoint {
             port,
+            identity,
             bundles,
             _stop: stop,
         }
@@ -300,6 +303,26 @@ async fn a_refused_certificate_keeps_the_stored_bundle_and_counts_failures() {
     assert_eq!(st.last_success_at, None);
     let kept = f.stored("orders.example").await.unwrap();
     assert_eq!((kept.sequence, kept.origin), (5, BundleOrigin::Operator));
+}
+
+#[tokio::test]
+async fn every_fetch_checks_the_certificate_presented_now() {
+    let f = Fixture::start().await;
+    let orders = Domain::new("orders.example");
+    let ep = f
+        .web_endpoint(&["127.0.0.1"], with_sequence(&orders.bundle, 1))
+        .await;
+    f.relate(web_rel("orders.example", &ep.url()), None).await;
+    f.handle.refresh_now(&td("orders.example")).await.unwrap();
+    // The endpoint's certificate changes to one for another name: the next fetch must see it
+    // (a resumed TLS session would skip the certificate and succeed).
+    let wrong = f.web.issue(&["wrong.example"], false);
+    ep.identity.set(&wrong.chain, &wrong.key_pkcs8).unwrap();
+    let e = match f.handle.refresh_now(&td("orders.example")).await {
+        Err(RefreshError::Failed(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(e.contains("not valid for 127.0.0.1"), "{e}");
 }
 
 #[tokio::test]
