@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 pub use lanyard_config::ConfigError;
 
+mod federation;
 mod kubernetes;
+pub use federation::{BundleEndpointConfig, FederatesWithConfig, FederationConfig, ProfileName};
 pub use kubernetes::{K8sBundleConfigMapConfig, K8sLeaderElectionConfig, RETRY_JITTER};
 
 /// `[health]`: `/live` and `/ready`, on `127.0.0.1:8080` by default.
@@ -102,6 +104,10 @@ pub struct ServerConfig {
     /// `[prune]`: what is deleted on a schedule, so that nothing grows forever.
     #[serde(default)]
     pub prune: PruneConfig,
+    /// `[federation]`: the bundle endpoint, declared relationships with other trust domains and
+    /// the bounds of fetching their bundles.
+    #[serde(default)]
+    pub federation: FederationConfig,
 }
 
 /// `[k8s_auto_registration]`.
@@ -625,6 +631,7 @@ impl ConfigFile for ServerConfig {
             validate_x509pop(pop)?;
         }
         validate_lifecycle(self)?;
+        federation::validate(self)?;
         if let Some(auto) = &self.k8s_auto_registration {
             kubernetes::check_cluster(
                 self,

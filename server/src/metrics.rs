@@ -125,6 +125,42 @@ pub const ADMIN_METHODS: &[(&str, &str)] = &[
     ),
     ("/lanyard.admin.v1.Bundles/GetBundle", "GetBundle"),
     (
+        "/lanyard.admin.v1.Bundles/ListFederatedBundles",
+        "ListFederatedBundles",
+    ),
+    (
+        "/lanyard.admin.v1.Bundles/SetFederatedBundle",
+        "SetFederatedBundle",
+    ),
+    (
+        "/lanyard.admin.v1.Bundles/DeleteFederatedBundle",
+        "DeleteFederatedBundle",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/CreateFederationRelationship",
+        "CreateFederationRelationship",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/UpdateFederationRelationship",
+        "UpdateFederationRelationship",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/DeleteFederationRelationship",
+        "DeleteFederationRelationship",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/ListFederationRelationships",
+        "ListFederationRelationships",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/GetFederationRelationship",
+        "GetFederationRelationship",
+    ),
+    (
+        "/lanyard.admin.v1.Federation/RefreshBundle",
+        "RefreshBundle",
+    ),
+    (
         "/lanyard.admin.v1.LocalAuthority/GetX509Authorities",
         "GetX509Authorities",
     ),

@@ -1,13 +1,14 @@
 //! `lanyard-server run`: start every part of the server and stop them together.
 //!
-//! Order: data directory (0700) → datastore (migrations) → CA (create or reuse) → entry cache →
-//! metrics registry → the server's own SVID → agent API (TCP, mTLS) + admin API (Unix socket) +
-//! health and `/metrics` → ready.
+//! Order: data directory (0700) → datastore (migrations) → the federation relationships
+//! server.toml declares → CA (create or reuse) → entry cache → metrics registry → the server's
+//! own SVID → agent API (TCP, mTLS) + admin API (Unix socket) + health and `/metrics` + the
+//! bundle endpoint when configured, and the federation refresher → ready.
 //! The Kubernetes work of the whole cluster (auto-registration, the bundle ConfigMap) runs
 //! while this server leads (`k8s::leader`), always when no election is configured.
 //! When everything listens, one line goes to stdout:
-//! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`, which scripts and tests
-//! wait for. A shutdown signal stops accepting, ends streams and returns within `shutdown_grace`
+//! `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>` (then
+//! `bundle_endpoint=<addr>` when it serves one), which scripts and tests wait for. A shutdown signal stops accepting, ends streams and returns within `shutdown_grace`
 //! (what is still open then is dropped).
 
 use std::net::SocketAddr;
@@ -31,6 +32,9 @@ use crate::attest::x509pop::X509PopAttestor;
 use crate::ca::{Ca, CaError};
 use crate::cache::{CacheEvent, EntryCache};
 use crate::config::{CaKeyType, ServerConfig};
+use crate::federation::endpoint::EndpointConfig;
+use crate::federation::fetch::FetchLimits;
+use crate::federation::refresher::{Refresher, RefresherSettings};
 use crate::k8s::bundle_writer::BundleConfigMap;
 use crate::k8s::controller::AutoRegistration;
 use crate::k8s::leader::{Election, Leadership, process_identity, run_while_leading};
@@ -77,6 +81,9 @@ pub enum RunError {
     /// The x509pop attestor's CA bundle is unusable.
     #[error(transparent)]
     X509Pop(#[from] crate::attest::x509pop::X509PopSetupError),
+    /// `[federation]` could not be set up (a file it names, the declared relationships).
+    #[error("federation: {0}")]
+    Federation(String),
 }
 
 /// Concurrent HTTP/2 streams per agent API connection.
@@ -232,6 +239,11 @@ pub async fn run_with(
         })?;
     let ds = Datastore::connect(&config.datastore_url()).await?;
     tracing::info!(backend = ?ds.backend(), "datastore open");
+    crate::federation::start::reconcile_declared(&ds, &config.federation)
+        .await
+        .map_err(RunError::Federation)?;
+    let web_tls =
+        crate::federation::start::web_tls(&config.federation).map_err(RunError::Federation)?;
     let ca = Ca::open_with(
         config.trust_domain.clone(),
         key_type(config.ca.key_type),
@@ -269,6 +281,20 @@ pub async fn run_with(
     )
     .await?;
     report_reserved_entries(&cache);
+    let refresher = Refresher::new(
+        ds.clone(),
+        cache.clone(),
+        config.trust_domain.clone(),
+        RefresherSettings {
+            refresh_floor: config.federation.refresh_floor,
+            limits: FetchLimits {
+                fetch_timeout: config.federation.fetch_timeout,
+                ..FetchLimits::default()
+            },
+            web_tls,
+        },
+    );
+    let state = state.with_federation(refresher.handle());
     // One registry per process, complete before /metrics serves it.
     let mut registry = Registry::default();
     let metrics = ServerMetrics::new(&mut registry);
@@ -294,6 +320,18 @@ pub async fn run_with(
     let health_listener = bind("health", config.health.bind_address).await?;
     let agent_addr = agent_listener.local_addr().ok();
     let health_addr = health_listener.local_addr().ok();
+    let bundle_endpoint = match &config.federation.bundle_endpoint {
+        Some(e) => {
+            let tls = crate::federation::start::endpoint_tls(e, &identity)
+                .map_err(RunError::Federation)?;
+            let listener = bind("bundle endpoint", e.bind_address).await?;
+            Some((e, tls, listener))
+        }
+        None => None,
+    };
+    let bundle_endpoint_addr = bundle_endpoint
+        .as_ref()
+        .and_then(|(_, _, l)| l.local_addr().ok());
 
     let mut attestors: Vec<Arc<dyn crate::attest::NodeAttestor>> = vec![Arc::new(
         JoinTokenAttestor::new(ds.clone(), config.trust_domain.clone()),
@@ -374,6 +412,27 @@ pub async fn run_with(
         config.prune.clone(),
         shutdown.wait(),
     ));
+    tasks.spawn(refresher.run(shutdown.wait()));
+    if let Some((e, tls, listener)) = bundle_endpoint {
+        let (bundles, follow) =
+            crate::federation::start::own_bundle(cache.clone(), shutdown.wait());
+        tasks.spawn(follow);
+        if let Some(files) = tls.cert_files {
+            let (interval, stop) = (e.reload_interval, shutdown.wait());
+            tasks.spawn(async move { files.watch(interval, stop).await });
+        }
+        tasks.spawn(crate::federation::endpoint::serve(
+            listener,
+            tls.config,
+            bundles,
+            EndpointConfig {
+                path: e.path.clone(),
+                refresh_hint: e.refresh_hint,
+                ..EndpointConfig::default()
+            },
+            shutdown.wait(),
+        ));
+    }
     tasks.spawn(maintain_tls(
         state.clone(),
         cache.clone(),
@@ -429,8 +488,11 @@ pub async fn run_with(
 
     health.set(Readiness::Ready);
     let addr = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let endpoint_field = bundle_endpoint_addr
+        .map(|a| format!(" bundle_endpoint={a}"))
+        .unwrap_or_default();
     println!(
-        "lanyard-server ready agent_api={} health={} admin={}",
+        "lanyard-server ready agent_api={} health={} admin={}{endpoint_field}",
         addr(agent_addr),
         addr(health_addr),
         config.socket_path.display()
@@ -440,6 +502,7 @@ pub async fn run_with(
         agent_api = ?agent_addr,
         health = ?health_addr,
         admin = %config.socket_path.display(),
+        bundle_endpoint = ?bundle_endpoint_addr,
         "lanyard-server ready"
     );
 

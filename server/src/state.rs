@@ -7,6 +7,7 @@ use lanyard_datastore::Datastore;
 use lanyard_id::{SpiffeId, TrustDomain};
 
 use crate::ca::Ca;
+use crate::federation::refresher::FederationHandle;
 
 /// The path of the server's own SPIFFE ID (agents pin it when they connect).
 pub const SERVER_ID_PATH: &str = "/lanyard/server";
@@ -34,6 +35,8 @@ pub fn is_under(path: &str, prefix: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct ServerState {
     inner: Arc<Inner>,
+    /// The federation refresher, when one runs ([`ServerState::with_federation`]).
+    federation: Option<FederationHandle>,
 }
 
 #[derive(Debug)]
@@ -72,7 +75,22 @@ impl ServerState {
                 ca_ttl,
                 extra_selector_types,
             }),
+            federation: None,
         }
+    }
+
+    /// This state with the refresher's handle: the admin API reports each relationship's
+    /// refresh status and refreshes on demand through it.
+    pub fn with_federation(self, handle: FederationHandle) -> Self {
+        Self {
+            federation: Some(handle),
+            ..self
+        }
+    }
+
+    /// The refresher's handle, if one runs.
+    pub fn federation(&self) -> Option<&FederationHandle> {
+        self.federation.as_ref()
     }
 
     /// The rules an entry from the admin API must keep, as of `now` (Unix seconds).

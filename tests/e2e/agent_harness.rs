@@ -3,7 +3,8 @@
 //! - [`Agent`]: an agent in a tempdir of its own (agent.toml, bundle.pem, data_dir, the Workload
 //!   API socket, a stderr log), attested with a fresh join token and started by waiting for its
 //!   one stdout line `lanyard-agent listening socket=<path> health=<addr>`. It can be killed with
-//!   SIGKILL, stopped with SIGTERM and restarted on the same data_dir without a token.
+//!   SIGKILL, stopped with SIGTERM and restarted on the same data_dir without a token. Its trust
+//!   domain is its server's ([`Server::trust_domain`]).
 //! - The agent reaches the server through a [`Relay`] (a TCP forwarder in the test) because
 //!   [`Server`] restarts on a new port (`127.0.0.1:0`) while an agent's `server_address` is fixed
 //!   for its lifetime: [`Agent::follow`] points the relay at the restarted server, which to the
@@ -141,6 +142,14 @@ impl Agent {
         Agent::start_with(server, id, Some(token), |_| String::new()).await
     }
 
+    /// [`Agent::start`] with more TOML in agent.toml, as [`Agent::start_with`] takes it: an
+    /// agent of `server`'s trust domain, whatever that is (`pay.example` beside
+    /// `orders.example` in the federation tests).
+    pub(crate) async fn start_in(server: &Server, extra: impl FnOnce(&Path) -> String) -> Agent {
+        let (token, id, _) = server.token(&[]).await;
+        Agent::start_with(server, id, Some(token), extra).await
+    }
+
     /// [`Agent::start`] with the agent's expected `id`, an optional join token, and more TOML in
     /// agent.toml after the top-level keys (so it may set top-level keys, then tables; `extra`
     /// gets the tempdir, for files the config names).
@@ -178,7 +187,8 @@ impl Agent {
     ) -> Result<Agent, String> {
         let relay = Relay::start(server.agent_addr).await;
         let addresses = [relay.addr.to_string()];
-        Agent::launch(id, token, Some(relay), &addresses, bundle_pem, extra).await
+        let td = server.trust_domain();
+        Agent::launch(td, id, token, Some(relay), &addresses, bundle_pem, extra).await
     }
 
     /// An agent of several servers, which it reaches directly: `server_address` lists
@@ -191,14 +201,16 @@ impl Agent {
     ) -> Agent {
         let (token, id, _) = server.token(&[]).await;
         let bundle = server.bundle_pem().await;
-        Agent::launch(id, Some(token), None, addresses, &bundle, extra)
+        let td = server.trust_domain();
+        Agent::launch(td, id, Some(token), None, addresses, &bundle, extra)
             .await
             .unwrap_or_else(|why| panic!("{why}"))
     }
 
-    /// Writes the files (`bundle_pem` as the trust bundle) into a fresh tempdir and starts the
-    /// agent.
+    /// Writes the files of an agent of `trust_domain` (`bundle_pem` as the trust bundle) into a
+    /// fresh tempdir and starts the agent.
     async fn launch(
+        trust_domain: &str,
         id: String,
         token: Option<String>,
         relay: Option<Relay>,
@@ -210,7 +222,8 @@ impl Agent {
         let extra = extra(dir.path());
         // Workloads of other uids must reach the socket inside (tempdirs are 0700).
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let files = AgentFiles::write_for(dir.path(), addresses, bundle_pem, &extra).unwrap();
+        let files =
+            AgentFiles::write_in(dir.path(), trust_domain, addresses, bundle_pem, &extra).unwrap();
         let mut agent = Agent {
             id,
             socket: files.socket.clone(),

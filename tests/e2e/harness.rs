@@ -6,8 +6,10 @@
 //!   stale and no crate is compiled twice.
 //! - [`Server`]: a server in a tempdir of its own (config, data_dir, admin socket, stderr log) on
 //!   127.0.0.1:0, started by waiting for its one stdout line
-//!   `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>`; it can be killed with
-//!   SIGKILL, stopped with SIGTERM and restarted on the same directories.
+//!   `lanyard-server ready agent_api=<addr> health=<addr> admin=<socket>` (and
+//!   `bundle_endpoint=<addr>` when the config enables one); it can be killed with SIGKILL,
+//!   stopped with SIGTERM and restarted on the same directories. Of trust domain `example.org`,
+//!   or of the one [`Server::start_in`] names (two federating trust domains on one machine).
 //! - [`Server::cli`]: `lanyard-server <admin command> --socket-path <its socket>` (see
 //!   [`crate::cli`]).
 //! - [`Server::start_peer`]: another server on the same PostgreSQL datastore, as servers of one
@@ -22,7 +24,9 @@ use std::process::{Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lanyard_test_support::process::{Build, Process, ProcessError, ServerFiles, build_binaries};
+use lanyard_test_support::process::{
+    Build, DEFAULT_TRUST_DOMAIN, Process, ProcessError, ServerFiles, build_binaries,
+};
 use serde_json::Value;
 
 use crate::cli::{CliOutput, lanyard_server};
@@ -71,6 +75,11 @@ pub(crate) struct Server {
     pub(crate) health_addr: SocketAddr,
     /// The admin socket.
     pub(crate) socket: PathBuf,
+    /// The federation bundle endpoint of the current process, when server.toml enables one
+    /// (`[federation.bundle_endpoint]`): the ready line's `bundle_endpoint=<addr>`.
+    pub(crate) bundle_endpoint: Option<SocketAddr>,
+    /// The trust domain server.toml names, bare (`example.org`).
+    trust_domain: String,
     files: ServerFiles,
     child: Running,
     /// Whether the admin socket refused connections right after the last ready line.
@@ -90,13 +99,24 @@ impl Server {
     /// [`Server::start`] with more TOML in server.toml, after the top-level keys (so it may set
     /// top-level keys, then tables); `extra` gets the tempdir (for files the extra config names).
     pub(crate) async fn start_with(store: Store, extra: impl FnOnce(&Path) -> String) -> Server {
+        Server::start_in(store, DEFAULT_TRUST_DOMAIN, extra).await
+    }
+
+    /// [`Server::start_with`] for a server of `trust_domain` (a bare name, `pay.example`).
+    pub(crate) async fn start_in(
+        store: Store,
+        trust_domain: &str,
+        extra: impl FnOnce(&Path) -> String,
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let extra = extra(dir.path());
-        let files = ServerFiles::write(dir.path(), &extra).unwrap();
+        let files = ServerFiles::write_for(dir.path(), trust_domain, &extra).unwrap();
         let mut server = Server {
             agent_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             socket: files.socket.clone(),
+            bundle_endpoint: None,
+            trust_domain: trust_domain.to_owned(),
             files,
             child: Running::new("the server"),
             admin_late: false,
@@ -134,10 +154,12 @@ impl Server {
             Err(ProcessError::Exited { status, log, .. }) => return Err((status, log)),
             Err(e) => panic!("{e}"),
         };
+        self.bundle_endpoint = None;
         for field in ready.split_whitespace() {
             match field.split_once('=') {
                 Some(("agent_api", a)) => self.agent_addr = a.parse().unwrap(),
                 Some(("health", a)) => self.health_addr = a.parse().unwrap(),
+                Some(("bundle_endpoint", a)) => self.bundle_endpoint = Some(a.parse().unwrap()),
                 Some(("admin", s)) => assert_eq!(Path::new(s), self.socket, "{ready}"),
                 _ => {}
             }
@@ -160,7 +182,7 @@ impl Server {
             Store::Shared(url) => url.clone(),
             Store::Sqlite => panic!("servers share a PostgreSQL datastore, not SQLite"),
         };
-        Server::start_with(Store::Shared(url), extra).await
+        Server::start_in(Store::Shared(url), &self.trust_domain, extra).await
     }
 
     /// Stops the server gracefully (asserting a clean exit) and starts it again.
@@ -186,6 +208,17 @@ impl Server {
     /// Whether the admin socket did not yet accept connections when the last ready line came.
     pub(crate) fn admin_was_late(&self) -> bool {
         self.admin_late
+    }
+
+    /// The trust domain server.toml names, bare (`example.org`).
+    pub(crate) fn trust_domain(&self) -> &str {
+        &self.trust_domain
+    }
+
+    /// The server's own SPIFFE ID, `spiffe://<trust domain>/lanyard/server`: the parent of node
+    /// aliases, and the ID its agent API and `https_spiffe` bundle endpoint present.
+    pub(crate) fn spiffe_id(&self) -> String {
+        format!("spiffe://{}/lanyard/server", self.trust_domain)
     }
 
     /// The server's data_dir (its SQLite datastore, CA keys).
@@ -240,7 +273,7 @@ impl Server {
     /// `entry create --output json` for `spiffe_id` under `parent_id` with one selector (a
     /// node selector for a node alias, whose parent is the server); returns the created entry.
     pub(crate) async fn create_entry(&self, spiffe_id: &str, parent_id: &str) -> Value {
-        let selector = if parent_id == "spiffe://example.org/lanyard/server" {
+        let selector = if parent_id == self.spiffe_id() {
             "k8s_psat:cluster:test"
         } else {
             "unix:uid:1000"

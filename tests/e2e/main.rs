@@ -73,6 +73,7 @@ mod agent_readme;
 mod agent_soak;
 mod agent_workload_api;
 mod deploy_manifests;
+mod federation;
 mod hostile_agent;
 mod hostile_workload;
 mod image;

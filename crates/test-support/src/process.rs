@@ -5,7 +5,8 @@
 //!   the calling executable was built in, with the feature set of the caller's [`Build`] (the
 //!   test suite's, so that no crate is compiled twice, or the shipped one).
 //! - [`ServerFiles`], [`AgentFiles`]: the config and paths of a server or an agent whose files
-//!   all live in one directory, listening on 127.0.0.1:0.
+//!   all live in one directory, listening on 127.0.0.1:0, of trust domain `example.org` or of
+//!   the one a test names (two federating trust domains on one machine).
 //! - [`Process::start`]: spawns a command with stdin closed, stderr appended to a log file and
 //!   the variables the binaries read ([`read_by_binaries`]) removed, then waits for the stdout line
 //!   that starts with a ready prefix (stdout is drained afterwards, so the process never blocks
@@ -30,7 +31,7 @@ mod files;
 #[cfg(test)]
 mod tests;
 
-pub use files::{AgentFiles, ServerFiles};
+pub use files::{AgentFiles, DEFAULT_TRUST_DOMAIN, ServerFiles};
 
 /// Variables the server and its CLI read that must not leak in from the caller's environment.
 pub const SERVER_ENV: &[&str] = &[

@@ -44,6 +44,15 @@ pub fn bundle_endpoint_server_config(
     Ok(Arc::new(config))
 }
 
+/// No TLS session resumption for bundle endpoint clients: a resumed session skips the server's
+/// certificate, so a fetch would trust a peer verified against an earlier trust bundle (or an
+/// earlier certificate) without checking the one it presents now, and would report that
+/// earlier certificate chain as the peer's. Every fetch is a full handshake (one every few
+/// minutes per endpoint).
+fn no_resumption() -> rustls::client::Resumption {
+    rustls::client::Resumption::disabled()
+}
+
 /// An `https_spiffe` client config (SPIFFE_Federation §5.2.2.2): the server must present an
 /// X.509-SVID that verifies against the bundle `trust` holds for its trust domain and whose
 /// SPIFFE ID is exactly `endpoint_id`; anything else fails the handshake with a
@@ -58,6 +67,7 @@ pub fn spiffe_endpoint_client_config(
         .with_custom_certificate_verifier(Arc::new(SpiffeServerVerifier::new(trust, endpoint_id)))
         .with_no_client_auth();
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+    config.resumption = no_resumption();
     Ok(Arc::new(config))
 }
 
@@ -75,6 +85,7 @@ pub fn web_pki_client_config(
         .with_custom_certificate_verifier(Arc::new(WebEndpointVerifier { inner }))
         .with_no_client_auth();
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+    config.resumption = no_resumption();
     Ok(Arc::new(config))
 }
 

@@ -1,10 +1,14 @@
-//! The `Bundles` service: the trust domain's bundle as agents and relying parties see it.
+//! The `Bundles` service: the trust domain's bundle as agents and relying parties see it, and
+//! the foreign trust domains' bundles this server stores (federation: fetched by the refresher
+//! or set by hand).
 
 use lanyard_id::TrustDomain;
 use lanyard_proto::lanyard::admin::v1 as api;
 use tonic::{Request, Response, Status};
 
+use super::caller;
 use super::error::status;
+use super::federation::{foreign_trust_domain, stored_from_pb, stored_to_pb};
 use crate::convert::bundle_to_pb;
 use crate::state::ServerState;
 use crate::taint::Taint;
@@ -30,9 +34,20 @@ impl api::bundles_server::Bundles for BundlesService {
                 ))
             })?;
             if td != *ours {
-                return Err(Status::not_found(format!(
-                    "no bundle for trust domain {td}: this server holds only its own ({ours})"
-                )));
+                let stored = self
+                    .state
+                    .datastore()
+                    .get_federated_bundle(&td)
+                    .await
+                    .map_err(status)?
+                    .ok_or_else(|| {
+                        Status::not_found(format!(
+                            "no bundle of trust domain {td} is stored: this server holds its own ({ours}) and those of `bundle list`; store one with `bundle set --trust-domain {td}` or `federation create --trust-domain {td}`"
+                        ))
+                    })?;
+                return Ok(Response::new(api::GetBundleResponse {
+                    bundle: Some(stored_to_pb(&stored)?),
+                }));
             }
         }
         let bundle = self.state.ca().bundle().await.map_err(status)?;
@@ -42,29 +57,68 @@ impl api::bundles_server::Bundles for BundlesService {
         }))
     }
 
-    // Federation (issue 16): placeholders until the federated bundle RPCs are implemented.
     async fn list_federated_bundles(
         &self,
         _req: Request<api::ListFederatedBundlesRequest>,
     ) -> Result<Response<api::ListFederatedBundlesResponse>, Status> {
-        Err(not_yet())
+        let stored = self
+            .state
+            .datastore()
+            .list_federated_bundles()
+            .await
+            .map_err(status)?;
+        Ok(Response::new(api::ListFederatedBundlesResponse {
+            bundles: stored.iter().map(stored_to_pb).collect::<Result<_, _>>()?,
+        }))
     }
 
     async fn set_federated_bundle(
         &self,
-        _req: Request<api::SetFederatedBundleRequest>,
+        req: Request<api::SetFederatedBundleRequest>,
     ) -> Result<Response<api::SetFederatedBundleResponse>, Status> {
-        Err(not_yet())
+        let who = caller(&req);
+        let bundle = req.into_inner().bundle.ok_or_else(|| {
+            Status::invalid_argument("`bundle` is required, with its `trust_domain`")
+        })?;
+        let td = foreign_trust_domain(&self.state, "bundle.trust_domain", &bundle.trust_domain)?;
+        let bundle = stored_from_pb(bundle, &td, "bundle")?;
+        let stored = self
+            .state
+            .datastore()
+            .set_federated_bundle(bundle)
+            .await
+            .map_err(status)?;
+        audit!(
+            who,
+            "bundle.set",
+            trust_domain = %td,
+            sequence = stored.sequence,
+            "admin set a federated bundle"
+        );
+        Ok(Response::new(api::SetFederatedBundleResponse {
+            bundle: Some(stored_to_pb(&stored)?),
+        }))
     }
 
     async fn delete_federated_bundle(
         &self,
-        _req: Request<api::DeleteFederatedBundleRequest>,
+        req: Request<api::DeleteFederatedBundleRequest>,
     ) -> Result<Response<api::DeleteFederatedBundleResponse>, Status> {
-        Err(not_yet())
+        let who = caller(&req);
+        let td = foreign_trust_domain(&self.state, "trust_domain", &req.get_ref().trust_domain)?;
+        let deleted = self
+            .state
+            .datastore()
+            .delete_federated_bundle(&td)
+            .await
+            .map_err(status)?;
+        audit!(
+            who,
+            "bundle.delete",
+            trust_domain = %td,
+            sequence = deleted.sequence,
+            "admin deleted a federated bundle"
+        );
+        Ok(Response::new(api::DeleteFederatedBundleResponse {}))
     }
-}
-
-fn not_yet() -> Status {
-    Status::unimplemented("federated bundles are not implemented by this server yet")
 }

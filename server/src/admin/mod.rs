@@ -1,5 +1,6 @@
 //! The admin API (`proto/lanyard/admin/v1/admin.proto`): registration entries, agents, join
-//! tokens, the trust bundle and the server's own authorities, served over gRPC on the Unix admin
+//! tokens, the trust bundle and foreign ones, federation relationships and the server's own
+//! authorities, served over gRPC on the Unix admin
 //! socket by [`serve_admin`].
 //!
 //! Authorization is file-system access to the socket: its directory is mode 0700, so whoever can
@@ -33,6 +34,7 @@ mod authority;
 mod bundles;
 mod entries;
 mod error;
+mod federation;
 mod jwt;
 mod serve;
 mod tokens;

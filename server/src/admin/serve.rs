@@ -18,6 +18,7 @@ use super::agents::AgentsService;
 use super::authority::LocalAuthorityService;
 use super::bundles::BundlesService;
 use super::entries::EntriesService;
+use super::federation::FederationService;
 use super::tokens::JoinTokensService;
 use crate::state::ServerState;
 
@@ -31,8 +32,8 @@ const SERVER_SOCKET: AdminSocket = AdminSocket {
 };
 
 /// Binds the admin socket at `socket_path` (preparing its directory as the module docs say) and
-/// serves the `Entries`, `Agents`, `JoinTokens`, `Bundles`, `LocalAuthority`, `Jwt` and `Logger`
-/// services until `shutdown` resolves; then removes the socket file.
+/// serves the `Entries`, `Agents`, `JoinTokens`, `Bundles`, `Federation`, `LocalAuthority`, `Jwt`
+/// and `Logger` services until `shutdown` resolves; then removes the socket file.
 pub async fn serve_admin(
     state: ServerState,
     socket_path: &Path,
@@ -75,8 +76,11 @@ pub async fn serve_admin_on(
             },
         ))
         .add_service(api::bundles_server::BundlesServer::new(BundlesService {
-            state,
+            state: state.clone(),
         }))
+        .add_service(api::federation_server::FederationServer::new(
+            FederationService { state },
+        ))
         .add_service(api::local_authority_server::LocalAuthorityServer::new(
             authority.clone(),
         ))

@@ -1,10 +1,12 @@
-//! The admin CLI: `lanyard-server entry|agent|token|bundle|localauthority|jwt|logger|healthcheck
-//! ...`, a client of the admin API on the server's Unix socket.
+//! The admin CLI: `lanyard-server
+//! entry|agent|token|bundle|federation|localauthority|jwt|logger|healthcheck ...`, a client of
+//! the admin API on the server's Unix socket.
 //!
 //! - Every command takes `--socket-path` (env `LANYARD_SERVER_SOCKET_PATH`, default
 //!   [`DEFAULT_SOCKET_PATH`]).
 //! - Every command that prints data takes `--output text|json` (default text), except
-//!   `bundle show`, whose `--format pem|spiffe` already picks the encoding, and `healthcheck`,
+//!   `bundle show|list|set`, whose `--format pem|spiffe|json` picks the encoding (`set` prints
+//!   SPIFFE JSON), and `healthcheck`,
 //!   whose answer is its exit code. JSON objects use the admin proto's field names; listings are
 //!   objects (`{"entries": [...], "next_page_token": "..."}`, `{"agents": [...]}`,
 //!   `{"authorities": [...]}`) so fields can be added without breaking scripts.
@@ -20,6 +22,7 @@ pub mod authority;
 pub mod bundle;
 mod client;
 pub mod entry;
+pub mod federation;
 pub mod jwt;
 pub mod logger;
 mod render;
@@ -47,9 +50,12 @@ pub enum AdminCommand {
     /// Generate join tokens for the join_token node attestor.
     #[command(subcommand)]
     Token(token::TokenCmd),
-    /// Show the trust bundle.
+    /// Show the trust bundle; show, list, set and delete foreign trust domains' bundles.
     #[command(subcommand)]
     Bundle(bundle::BundleCmd),
+    /// Manage federation relationships with other trust domains.
+    #[command(subcommand)]
+    Federation(federation::FederationCmd),
     /// Manage this server's signing authorities (manual CA rotation).
     #[command(subcommand)]
     Localauthority(authority::LocalauthorityCmd),
@@ -166,6 +172,7 @@ pub async fn execute(cmd: AdminCommand, out: &mut String) -> Result<(), CliError
         AdminCommand::Agent(c) => agent::execute(c, out).await,
         AdminCommand::Token(c) => token::execute(c, out).await,
         AdminCommand::Bundle(c) => bundle::execute(c, out).await,
+        AdminCommand::Federation(c) => federation::execute(c, out).await,
         AdminCommand::Localauthority(c) => authority::execute(c, out).await,
         AdminCommand::Jwt(c) => jwt::execute(c, out).await,
         AdminCommand::Logger(c) => logger::execute(c, out).await,

@@ -276,6 +276,9 @@ fn commented_examples_in_deploy_parse_when_uncommented() {
         c.k8s_leader_election.unwrap().lease_duration,
         Duration::from_secs(15)
     );
+    let f = c.federation;
+    assert_eq!(f.bundle_endpoint.unwrap().profile, ProfileName::HttpsWeb);
+    assert_eq!(f.federates_with[0].trust_domain.name(), "orders.example");
 }
 
 #[test]
@@ -409,6 +412,183 @@ fn x509pop_is_validated_with_what_to_write() {
         (
             "[node_attestors.x509pop]\nca_bundle_path = \"/ca.pem\"\nca_bundle_paths = [\"/b.pem\"]\n",
             "ca_bundle_paths",
+        ),
+    ] {
+        let e = refusal(&format!("{base}{toml}"));
+        assert!(e.contains(expect), "{toml}: {e}");
+    }
+}
+
+#[test]
+fn federation_defaults_and_every_key() {
+    let c = ServerConfig::from_toml("trust_domain = \"pay.example\"").unwrap();
+    let f = &c.federation;
+    assert_eq!(f.refresh_floor, Duration::from_secs(30));
+    assert_eq!(f.fetch_timeout, Duration::from_secs(15));
+    assert!(f.https_web_ca_path.is_none());
+    assert!(
+        f.bundle_endpoint.is_none(),
+        "no bundle endpoint unless configured"
+    );
+    assert!(f.federates_with.is_empty());
+
+    let c = ServerConfig::from_toml(
+        r#"trust_domain = "pay.example"
+[federation]
+refresh_floor = "1s"
+fetch_timeout = "2s"
+https_web_ca_path = "/etc/lanyard/roots.pem"
+[federation.bundle_endpoint]
+bind_address = "127.0.0.1:0"
+profile = "https_web"
+path = "/bundle"
+refresh_hint = "2s"
+cert_path = "/etc/lanyard/ep.crt"
+key_path = "/etc/lanyard/ep.key"
+reload_interval = "1s"
+[[federation.federates_with]]
+trust_domain = "spiffe://orders.example"
+bundle_endpoint_url = "https://127.0.0.1:8443/"
+profile = "https_spiffe"
+endpoint_spiffe_id = "spiffe://orders.example/lanyard/server"
+bootstrap_bundle_path = "/etc/lanyard/orders.json"
+[[federation.federates_with]]
+trust_domain = "web.example"
+bundle_endpoint_url = "https://bundles.web.example/web"
+profile = "https_web"
+"#,
+    )
+    .unwrap();
+    let f = &c.federation;
+    assert_eq!(f.refresh_floor, Duration::from_secs(1));
+    assert_eq!(f.fetch_timeout, Duration::from_secs(2));
+    assert_eq!(
+        f.https_web_ca_path.as_deref(),
+        Some(Path::new("/etc/lanyard/roots.pem"))
+    );
+    let e = f.bundle_endpoint.as_ref().unwrap();
+    assert_eq!(e.bind_address.to_string(), "127.0.0.1:0");
+    assert_eq!(e.profile, ProfileName::HttpsWeb);
+    assert_eq!(e.path, "/bundle");
+    assert_eq!(e.refresh_hint, Duration::from_secs(2));
+    assert_eq!(
+        e.cert_path.as_deref(),
+        Some(Path::new("/etc/lanyard/ep.crt"))
+    );
+    assert_eq!(
+        e.key_path.as_deref(),
+        Some(Path::new("/etc/lanyard/ep.key"))
+    );
+    assert_eq!(e.reload_interval, Duration::from_secs(1));
+    let [orders, web] = &f.federates_with[..] else {
+        panic!("two relationships: {:?}", f.federates_with)
+    };
+    assert_eq!(orders.trust_domain.name(), "orders.example");
+    assert_eq!(orders.profile, ProfileName::HttpsSpiffe);
+    assert_eq!(
+        orders.endpoint_id().unwrap().as_str(),
+        "spiffe://orders.example/lanyard/server"
+    );
+    assert_eq!(
+        orders.bootstrap_bundle_path.as_deref(),
+        Some(Path::new("/etc/lanyard/orders.json"))
+    );
+    assert_eq!(web.profile, ProfileName::HttpsWeb);
+    assert!(web.endpoint_id().is_none());
+
+    let c =
+        ServerConfig::from_toml("trust_domain = \"pay.example\"\n[federation.bundle_endpoint]\n")
+            .unwrap();
+    let e = c.federation.bundle_endpoint.unwrap();
+    assert_eq!(e.bind_address.to_string(), "0.0.0.0:8443");
+    assert_eq!(e.profile, ProfileName::HttpsSpiffe);
+    assert_eq!(e.path, "/");
+    assert_eq!(e.refresh_hint, Duration::from_secs(300));
+    assert_eq!(e.reload_interval, Duration::from_secs(10));
+}
+
+#[test]
+fn federation_mistakes_are_refused_saying_what_to_do() {
+    let base = "trust_domain = \"pay.example\"\n";
+    let rel = |extra: &str| {
+        format!(
+            "[[federation.federates_with]]\ntrust_domain = \"orders.example\"\nbundle_endpoint_url = \"https://orders.example/\"\n{extra}"
+        )
+    };
+    for (toml, expect) in [
+        (
+            "[federation]\nrefresh_floor = \"500ms\"\n".to_owned(),
+            "`federation.refresh_floor` is 500ms; give it between 1s and 24h",
+        ),
+        (
+            "[federation]\nfetch_timeout = \"1h\"\n".to_owned(),
+            "`federation.fetch_timeout` is 1h; give it between 1s and 10m",
+        ),
+        (
+            "[federation]\nrefresh_flor = \"1s\"\n".to_owned(),
+            "unknown field `refresh_flor`",
+        ),
+        (
+            "[federation.bundle_endpoint]\nprofile = \"https_web\"\n".to_owned(),
+            "`federation.bundle_endpoint.cert_path` is required with profile \"https_web\"",
+        ),
+        (
+            "[federation.bundle_endpoint]\nprofile = \"https_web\"\ncert_path = \"/c\"\n"
+                .to_owned(),
+            "`federation.bundle_endpoint.key_path` is required",
+        ),
+        (
+            "[federation.bundle_endpoint]\ncert_path = \"/c\"\n".to_owned(),
+            "is only for profile \"https_web\"",
+        ),
+        (
+            "[federation.bundle_endpoint]\nprofile = \"http\"\n".to_owned(),
+            "unknown variant `http`",
+        ),
+        (
+            "[federation.bundle_endpoint]\npath = \"bundle\"\n".to_owned(),
+            "starting with '/'",
+        ),
+        (
+            "[federation.bundle_endpoint]\nrefresh_hint = \"1500ms\"\n".to_owned(),
+            "whole seconds, at least 1s",
+        ),
+        (
+            "[federation.bundle_endpoint]\nreload_interval = \"0s\"\n".to_owned(),
+            "reload_interval",
+        ),
+        (
+            rel("profile = \"https_spiffe\"\n"),
+            "needs endpoint_spiffe_id",
+        ),
+        (
+            rel("profile = \"https_web\"\nendpoint_spiffe_id = \"spiffe://orders.example/s\"\n"),
+            "endpoint_spiffe_id is only for profile \"https_spiffe\"",
+        ),
+        (
+            rel("profile = \"https_spiffe\"\nendpoint_spiffe_id = \"orders.example/s\"\n"),
+            "is not a SPIFFE ID",
+        ),
+        (rel(""), "missing field `profile`"),
+        (
+            "[[federation.federates_with]]\ntrust_domain = \"pay.example\"\nbundle_endpoint_url = \"https://pay.example/\"\nprofile = \"https_web\"\n".to_owned(),
+            "names this server's own trust domain pay.example",
+        ),
+        (
+            "[[federation.federates_with]]\ntrust_domain = \"orders.example\"\nbundle_endpoint_url = \"http://orders.example/\"\nprofile = \"https_web\"\n".to_owned(),
+            "https only",
+        ),
+        (
+            "[[federation.federates_with]]\ntrust_domain = \"orders.example\"\nbundle_endpoint_url = \"https://u:p@orders.example/\"\nprofile = \"https_web\"\n".to_owned(),
+            "user information",
+        ),
+        (
+            "[[federation.federates_with]]\ntrust_domain = \"Orders Example\"\nbundle_endpoint_url = \"https://orders.example/\"\nprofile = \"https_web\"\n".to_owned(),
+            "Orders Example",
+        ),
+        (
+            format!("{}{}", rel("profile = \"https_web\"\n"), rel("profile = \"https_web\"\n")),
+            "declares trust domain orders.example twice",
         ),
     ] {
         let e = refusal(&format!("{base}{toml}"));

@@ -3,9 +3,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// The trust domain of [`ServerFiles::write`] and [`AgentFiles::write`].
+pub const DEFAULT_TRUST_DOMAIN: &str = "example.org";
+
 /// The files of a `lanyard-server run` in one directory: `server.toml` (trust domain
-/// `example.org`, agent API and health endpoint on 127.0.0.1:0, `log_level = "info"`), the
-/// `data/` directory, the admin socket `admin/api.sock` and the log `server.log`.
+/// `example.org` unless [`ServerFiles::write_for`] names another, agent API and health endpoint
+/// on 127.0.0.1:0, `log_level = "info"`), the `data/` directory, the admin socket
+/// `admin/api.sock` and the log `server.log`.
 #[derive(Debug, Clone)]
 pub struct ServerFiles {
     /// `server.toml`.
@@ -19,9 +23,15 @@ pub struct ServerFiles {
 }
 
 impl ServerFiles {
-    /// Writes `dir/server.toml`, with `extra` after the top-level keys (so it may set top-level
-    /// keys, then tables).
+    /// Writes `dir/server.toml` for trust domain [`DEFAULT_TRUST_DOMAIN`], with `extra` after
+    /// the top-level keys (so it may set top-level keys, then tables).
     pub fn write(dir: &Path, extra: &str) -> std::io::Result<ServerFiles> {
+        ServerFiles::write_for(dir, DEFAULT_TRUST_DOMAIN, extra)
+    }
+
+    /// [`ServerFiles::write`] for a server of `trust_domain` (a bare name, `pay.example`), as
+    /// two servers of two trust domains federating on one machine need.
+    pub fn write_for(dir: &Path, trust_domain: &str, extra: &str) -> std::io::Result<ServerFiles> {
         let files = ServerFiles {
             config: dir.join("server.toml"),
             socket: dir.join("admin").join("api.sock"),
@@ -29,6 +39,7 @@ impl ServerFiles {
             log: dir.join("server.log"),
         };
         let config = config_toml(
+            trust_domain,
             &[
                 ("data_dir", quoted(files.data_dir.display())),
                 ("bind_address", quoted("127.0.0.1:0")),
@@ -42,10 +53,10 @@ impl ServerFiles {
 }
 
 /// The files of a `lanyard-agent run` in one directory: `agent.toml` (trust domain
-/// `example.org`, health endpoint on 127.0.0.1:0, `log_level = "info"`), the trust bundle
-/// `bundle.pem`, the `data/` directory, the Workload API socket `public/api.sock`, the admin
-/// socket `admin/api.sock` (set as the dotted key `admin.socket_path`, so `extra` must not open
-/// an `[admin]` table) and the log `agent.log`.
+/// `example.org` unless [`AgentFiles::write_in`] names another, health endpoint on 127.0.0.1:0,
+/// `log_level = "info"`), the trust bundle `bundle.pem`, the `data/` directory, the Workload API
+/// socket `public/api.sock`, the admin socket `admin/api.sock` (set as the dotted key
+/// `admin.socket_path`, so `extra` must not open an `[admin]` table) and the log `agent.log`.
 #[derive(Debug, Clone)]
 pub struct AgentFiles {
     /// `agent.toml`.
@@ -83,6 +94,18 @@ impl AgentFiles {
         bundle_pem: &str,
         extra: &str,
     ) -> std::io::Result<AgentFiles> {
+        AgentFiles::write_in(dir, DEFAULT_TRUST_DOMAIN, servers, bundle_pem, extra)
+    }
+
+    /// [`AgentFiles::write_for`] for an agent of `trust_domain` (a bare name, the trust domain
+    /// of its servers).
+    pub fn write_in(
+        dir: &Path,
+        trust_domain: &str,
+        servers: &[String],
+        bundle_pem: &str,
+        extra: &str,
+    ) -> std::io::Result<AgentFiles> {
         let server_address = match servers {
             [one] => quoted(one),
             several => format!(
@@ -100,6 +123,7 @@ impl AgentFiles {
         };
         std::fs::write(&files.bundle, bundle_pem)?;
         let config = config_toml(
+            trust_domain,
             &[
                 ("server_address", server_address),
                 ("data_dir", quoted(files.data_dir.display())),
@@ -119,10 +143,10 @@ fn quoted(value: impl std::fmt::Display) -> String {
     format!("\"{value}\"")
 }
 
-/// A config file: trust domain `example.org`, the `keys` (TOML values), `log_level = "info"`,
-/// `extra`, then the health endpoint on 127.0.0.1:0.
-fn config_toml(keys: &[(&str, String)], extra: &str) -> String {
-    let mut toml = String::from("trust_domain = \"example.org\"\n");
+/// A config file: `trust_domain`, the `keys` (TOML values), `log_level = "info"`, `extra`,
+/// then the health endpoint on 127.0.0.1:0.
+fn config_toml(trust_domain: &str, keys: &[(&str, String)], extra: &str) -> String {
+    let mut toml = format!("trust_domain = {}\n", quoted(trust_domain));
     for (key, value) in keys {
         toml.push_str(&format!("{key} = {value}\n"));
     }

@@ -113,3 +113,50 @@ fn every_override_variable_is_removed() {
     }
     assert!(!read_by_binaries("LANYARD_TEST_POSTGRES_URL"));
 }
+
+/// The `trust_domain` line of a config file, and whether `extra` comes before `[health]`.
+fn trust_domain_line(config: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(config).unwrap();
+    let health = text.find("[health]").unwrap();
+    assert!(text.find("# extra").unwrap() < health, "{text}");
+    text.lines().next().unwrap().to_owned()
+}
+
+/// The writers without a trust domain keep `example.org` (every existing test's); the `_for` /
+/// `_in` writers put the one given in both files, as two federating trust domains need.
+#[test]
+fn config_writers_set_the_trust_domain_given_or_example_org() {
+    use super::{AgentFiles, DEFAULT_TRUST_DOMAIN, ServerFiles};
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerFiles::write(dir.path(), "# extra").unwrap();
+    assert_eq!(
+        trust_domain_line(&server.config),
+        format!("trust_domain = \"{DEFAULT_TRUST_DOMAIN}\"")
+    );
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 8081));
+    let agent = AgentFiles::write(dir.path(), addr, "PEM", "# extra").unwrap();
+    assert_eq!(
+        trust_domain_line(&agent.config),
+        "trust_domain = \"example.org\""
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerFiles::write_for(dir.path(), "pay.example", "# extra").unwrap();
+    assert_eq!(
+        trust_domain_line(&server.config),
+        "trust_domain = \"pay.example\""
+    );
+    let servers = ["127.0.0.1:8081".to_owned()];
+    let agent =
+        AgentFiles::write_in(dir.path(), "orders.example", &servers, "PEM", "# extra").unwrap();
+    assert_eq!(
+        trust_domain_line(&agent.config),
+        "trust_domain = \"orders.example\""
+    );
+    let text = std::fs::read_to_string(&agent.config).unwrap();
+    assert!(
+        text.contains("server_address = \"127.0.0.1:8081\""),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_to_string(&agent.bundle).unwrap(), "PEM");
+}
