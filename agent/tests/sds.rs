@@ -566,5 +566,14 @@ async fn sds_secrets_secure_a_real_mtls_handshake_between_two_workloads() {
         "{refused}"
     );
     let _ = within(impostor).await.unwrap();
-    agent.stop().await.unwrap();
+
+    // Shutdown ends the open SDS streams with UNAVAILABLE (Envoy reconnects, to the next agent),
+    // rather than holding the agent's exit until its grace period runs out.
+    let stopping = tokio::spawn(agent.stop());
+    for stream in [&mut server_sds, &mut client_sds] {
+        let status = within(stream.rx.message()).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(status.message(), "the agent is shutting down");
+    }
+    within(stopping).await.unwrap().unwrap();
 }
