@@ -74,3 +74,4 @@ mod deploy_manifests;
 mod hostile_agent;
 mod hostile_workload;
 mod image;
+mod sds;
