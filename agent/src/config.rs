@@ -67,6 +67,9 @@ pub struct AgentConfig {
     /// `[workload_api]`: connection, time and attestation limits of the Workload API socket.
     #[serde(default)]
     pub workload_api: WorkloadApiLimits,
+    /// `[sds]`: Envoy SDS on the Workload API socket (resource names, validation contexts).
+    #[serde(default)]
+    pub sds: crate::workload::SdsConfig,
     /// `[admin]`: the agent's admin API (`lanyard-agent logger ...`).
     #[serde(default)]
     pub admin: AdminConfig,
@@ -506,6 +509,9 @@ impl ConfigFile for AgentConfig {
             k8s.validate()?;
         }
         self.workload_api
+            .validate()
+            .map_err(|(field, problem)| ConfigError::Invalid { field, problem })?;
+        self.sds
             .validate()
             .map_err(|(field, problem)| ConfigError::Invalid { field, problem })?;
         if let Some(k8s) = &self.workload_attestors.k8s {

@@ -10,8 +10,8 @@
 //! What the agent holds is read from the [`SvidStore`] at each scrape ([`StoreCollector`]): the
 //! number of X.509-SVIDs and the earliest `not_after` among them, the alert that matters.
 //!
-//! No label value comes from a caller: methods are the Workload API's five (anything else is
-//! `unknown`), and the other labels are fixed lists.
+//! No label value comes from a caller: methods are the Workload API's five and Envoy SDS's three
+//! (anything else is `unknown`), and the other labels are fixed lists.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -28,13 +28,27 @@ use lanyard_observe::metrics::{
 
 use crate::store::SvidStore;
 
-/// The Workload API's methods: `(path, method label)` (the standard's file declares no package).
+/// The Workload API's methods and SDS's on the same socket: `(path, method label)` (the Workload
+/// API standard's file declares no package).
 pub const WORKLOAD_METHODS: &[(&str, &str)] = &[
     ("/SpiffeWorkloadAPI/FetchX509SVID", "FetchX509SVID"),
     ("/SpiffeWorkloadAPI/FetchX509Bundles", "FetchX509Bundles"),
     ("/SpiffeWorkloadAPI/FetchJWTSVID", "FetchJWTSVID"),
     ("/SpiffeWorkloadAPI/FetchJWTBundles", "FetchJWTBundles"),
     ("/SpiffeWorkloadAPI/ValidateJWTSVID", "ValidateJWTSVID"),
+    // Envoy SDS, served on the same socket (`workload::sds`).
+    (
+        "/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets",
+        "StreamSecrets",
+    ),
+    (
+        "/envoy.service.secret.v3.SecretDiscoveryService/FetchSecrets",
+        "FetchSecrets",
+    ),
+    (
+        "/envoy.service.secret.v3.SecretDiscoveryService/DeltaSecrets",
+        "DeltaSecrets",
+    ),
 ];
 
 /// Which Workload API connection limit refused a connection at accept.

@@ -135,6 +135,7 @@ pub async fn run(
     })?;
     let socket = config.socket_path.clone();
     let limits = config.workload_api.clone();
+    let sds = config.sds.clone();
     let grace = config.shutdown_grace;
     let workload_store = store.clone();
     let workload_jwt = jwt.clone();
@@ -145,6 +146,7 @@ pub async fn run(
             listener,
             &socket,
             &limits,
+            &sds,
             grace,
             workload_store,
             workload_jwt,

@@ -77,3 +77,4 @@ mod federation;
 mod hostile_agent;
 mod hostile_workload;
 mod image;
+mod sds;

@@ -114,6 +114,16 @@ impl WorkloadHandler {
         method: &'static str,
     ) -> Result<Caller, Status> {
         check_security_header(request.metadata())?;
+        self.attest_caller(request, method).await
+    }
+
+    /// [`Self::caller`] without the security header check, for Envoy SDS on the same socket
+    /// (Envoy sends no such header; SPIRE exempts SDS from it too).
+    pub(super) async fn attest_caller<T>(
+        &self,
+        request: &Request<T>,
+        method: &'static str,
+    ) -> Result<Caller, Status> {
         let process = match request.extensions().get::<PeerInfo>() {
             Some(PeerInfo(Ok(process))) => Arc::clone(process),
             Some(PeerInfo(Err(e))) => {

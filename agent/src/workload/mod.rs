@@ -4,6 +4,7 @@
 //! - [`WorkloadHandler`]: the `SpiffeWorkloadAPI` service (header check, attestation, streams).
 //! - [`attestor`]: [`WorkloadAttestor`] and the built-in [`UnixAttestor`].
 //! - [`PeerCred`], [`PeerProcess`]: who called, and the PID-reuse defence.
+//! - [`SdsHandler`]: Envoy SDS v3 on the same socket, with the same attestation ([`sds`]).
 //!
 //! The standards are spiffe/spiffe `standards/SPIFFE_Workload_API.md` and
 //! `SPIFFE_Workload_Endpoint.md`; code that enforces a rule of theirs quotes it.
@@ -16,6 +17,7 @@ mod limits;
 mod peer;
 mod procfs;
 mod response;
+pub mod sds;
 mod stream;
 
 use std::future::Future;
@@ -24,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use envoy_types::pb::envoy::service::secret::v3::secret_discovery_service_server::SecretDiscoveryServiceServer;
 use lanyard_observe::metrics::OpenGuard;
 use lanyard_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApiServer;
 use tokio::net::UnixListener;
@@ -37,6 +40,7 @@ pub use peer::{PeerCred, PeerError, PeerInfo, PeerProcess, ProcessChanged};
 pub use procfs::ProcError;
 #[cfg(test)]
 pub(crate) use response::claims_struct;
+pub use sds::{SdsConfig, SdsHandler};
 
 use crate::jwt::JwtMinter;
 use crate::metrics::{Refused, WorkloadMetrics};
@@ -47,6 +51,9 @@ use conn::{ConnSlots, PeerStream, TrackCallsLayer};
 const MAX_DECODING_MESSAGE_SIZE: usize = 64 * 1024;
 /// Responses carry SVIDs, keys and bundles; this bounds what one message may grow to.
 const MAX_ENCODING_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// An SDS `DiscoveryRequest` carries Envoy's node description, whose list of built-in
+/// extensions alone is tens of KiB; this bounds it (about four times what Envoy sends).
+const MAX_SDS_DECODING_MESSAGE_SIZE: usize = 256 * 1024;
 /// Concurrent calls (streams included) per connection.
 const MAX_CALLS_PER_CONNECTION: u32 = 32;
 
@@ -118,7 +125,8 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// (see [`bind_workload_socket`]); a stale socket left by an earlier run is replaced, but a live
 /// one, a symbolic link or a non-socket file is an error. The socket is mode 0777: any user may
 /// connect, since callers are identified by their peer credentials, not by file permissions
-/// (SPIFFE Workload Endpoint §5).
+/// (SPIFFE Workload Endpoint §5). Envoy SDS is served on it too, with the default
+/// [`SdsConfig`].
 pub async fn serve_workload_api(
     socket_path: &Path,
     store: SvidStore,
@@ -132,6 +140,7 @@ pub async fn serve_workload_api(
         listener,
         socket_path,
         &limits,
+        &SdsConfig::default(),
         DEFAULT_SHUTDOWN_GRACE,
         store,
         jwt,
@@ -143,8 +152,9 @@ pub async fn serve_workload_api(
 }
 
 /// [`serve_workload_api`] on a listener from [`bind_workload_socket`], so a caller can report
-/// the socket as listening (or fail) before serving starts, with `limits`, recording into
-/// `metrics`, waiting at most `grace` for open connections once `shutdown` completes.
+/// the socket as listening (or fail) before serving starts, with `limits` (SDS's calls count
+/// against them too) and SDS's names from `sds`, recording into `metrics`, waiting at most
+/// `grace` for open connections once `shutdown` completes.
 ///
 /// At `shutdown` the socket stops accepting and every open stream ends with `Unavailable`
 /// (clients reconnect, to the next agent on this node); a connection whose client still holds
@@ -158,6 +168,7 @@ pub async fn serve_workload_api_on(
     listener: UnixListener,
     socket_path: &Path,
     limits: &WorkloadApiLimits,
+    sds: &SdsConfig,
     grace: Duration,
     store: SvidStore,
     jwt: JwtMinter,
@@ -171,10 +182,12 @@ pub async fn serve_workload_api_on(
     let accept = tokio::spawn(accept_loop(listener, tx, limits.clone(), metrics.clone()));
     let stop_accepting = accept.abort_handle();
     let calls = metrics.calls().layer();
-    let handler = WorkloadHandler::new(store, jwt, attestor)
+    let handler = WorkloadHandler::new(store.clone(), jwt, attestor)
         .with_attestation_timeout(limits.attestation_timeout)
         .with_metrics(metrics);
+    let sds = SdsHandler::new(handler.clone(), store, sds.clone());
     let stop = handler.clone();
+    let stop_sds = sds.clone();
     let (fired, grace_starts) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
@@ -182,6 +195,7 @@ pub async fn serve_workload_api_on(
         // waiting in the backlog of a socket nobody serves any more.
         stop_accepting.abort();
         stop.stop_streams();
+        stop_sds.stop_streams();
         let _ = fired.send(());
     };
     let grace_over = async move {
@@ -194,12 +208,16 @@ pub async fn serve_workload_api_on(
     let service = SpiffeWorkloadApiServer::new(handler)
         .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_ENCODING_MESSAGE_SIZE);
+    let sds = SecretDiscoveryServiceServer::new(sds)
+        .max_decoding_message_size(MAX_SDS_DECODING_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_ENCODING_MESSAGE_SIZE);
     let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_CALLS_PER_CONNECTION)
         .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION as usize)
         .layer(calls)
         .layer(TrackCallsLayer)
         .add_service(service)
+        .add_service(sds)
         .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown);
     // tonic's graceful shutdown waits for every connection to close; a client may hold one
     // open for ever, so the wait is bounded. Dropping `serve` leaves the remaining
