@@ -144,20 +144,23 @@ impl DelegatedIdentityService {
     /// to be unchanged afterwards.
     async fn attest(&self, process: &PeerProcess, who: &str) -> Result<Vec<Selector>, Status> {
         let cred = process.cred();
-        let selectors =
-            match tokio::time::timeout(self.attestation_timeout, self.attestor.attest(&cred)).await
-            {
-                Ok(Ok(selectors)) => selectors,
-                Ok(Err(e)) => {
-                    tracing::warn!(pid = cred.pid, error = %e, "delegated identity: {who} attestation failed");
-                    return Err(Status::unavailable(format!("{who} attestation failed: {e}")));
-                }
-                Err(_) => {
-                    return Err(Status::unavailable(format!(
-                        "{who} attestation timed out"
-                    )));
-                }
-            };
+        let selectors = match tokio::time::timeout(
+            self.attestation_timeout,
+            self.attestor.attest(&cred),
+        )
+        .await
+        {
+            Ok(Ok(selectors)) => selectors,
+            Ok(Err(e)) => {
+                tracing::warn!(pid = cred.pid, error = %e, "delegated identity: {who} attestation failed");
+                return Err(Status::unavailable(format!(
+                    "{who} attestation failed: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(Status::unavailable(format!("{who} attestation timed out")));
+            }
+        };
         if let Err(changed) = process.check_unchanged() {
             return Err(Status::permission_denied(format!(
                 "{who} process (pid {}) changed during attestation: {changed}",
@@ -190,7 +193,12 @@ impl DelegatedIdentityService {
                 .iter()
                 .find(|s| s.matches(&selectors) && self.authorized.delegates.contains(&s.spiffe_id))
             {
-                tracing::debug!(method, pid = cred.pid, delegate = svid.spiffe_id.as_str(), "delegated identity: authorized by SPIFFE ID");
+                tracing::debug!(
+                    method,
+                    pid = cred.pid,
+                    delegate = svid.spiffe_id.as_str(),
+                    "delegated identity: authorized by SPIFFE ID"
+                );
                 return Ok(());
             }
         }
@@ -208,7 +216,11 @@ impl DelegatedIdentityService {
     }
 
     /// The workload a request names: its selectors, or those the agent attests for its pid.
-    async fn target(&self, selectors: &[types::Selector], pid: i32) -> Result<Vec<Selector>, Status> {
+    async fn target(
+        &self,
+        selectors: &[types::Selector],
+        pid: i32,
+    ) -> Result<Vec<Selector>, Status> {
         match (selectors.is_empty(), pid) {
             (false, 0) => parse_selectors(selectors),
             (true, 0) => Err(Status::invalid_argument(
@@ -300,7 +312,9 @@ fn parse_selectors(selectors: &[types::Selector]) -> Result<Vec<Selector>, Statu
 /// The effective uid and gid of `pid` from `/proc/<pid>/status`.
 fn process_cred(pid: i32) -> Result<PeerCred, Status> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| {
-        Status::invalid_argument(format!("pid {pid}: no such process visible to the agent ({e})"))
+        Status::invalid_argument(format!(
+            "pid {pid}: no such process visible to the agent ({e})"
+        ))
     })?;
     let effective = |key: &str| {
         status
@@ -387,7 +401,9 @@ fn jwt_bundles(snapshot: &Snapshot) -> api::SubscribeToJwtBundlesResponse {
             Ok(jwks) => {
                 bundles.insert(bundle.trust_domain.id_string(), jwks.into_bytes());
             }
-            Err(e) => tracing::error!(trust_domain = %bundle.trust_domain, error = %e, "JWT bundle left out"),
+            Err(e) => {
+                tracing::error!(trust_domain = %bundle.trust_domain, error = %e, "JWT bundle left out")
+            }
         }
     }
     api::SubscribeToJwtBundlesResponse { bundles }
@@ -406,9 +422,9 @@ impl DelegatedIdentity for DelegatedIdentityService {
         self.authorize(&request, "SubscribeToX509SVIDs").await?;
         let req = request.get_ref();
         let selectors = self.target(&req.selectors, req.pid).await?;
-        Ok(Response::new(self.watch("SubscribeToX509SVIDs", move |s| {
-            x509_svids(s, &selectors)
-        })))
+        Ok(Response::new(
+            self.watch("SubscribeToX509SVIDs", move |s| x509_svids(s, &selectors)),
+        ))
     }
 
     async fn subscribe_to_x509_bundles(
@@ -416,7 +432,9 @@ impl DelegatedIdentity for DelegatedIdentityService {
         request: Request<api::SubscribeToX509BundlesRequest>,
     ) -> Result<Response<Self::SubscribeToX509BundlesStream>, Status> {
         self.authorize(&request, "SubscribeToX509Bundles").await?;
-        Ok(Response::new(self.watch("SubscribeToX509Bundles", x509_bundles)))
+        Ok(Response::new(
+            self.watch("SubscribeToX509Bundles", x509_bundles),
+        ))
     }
 
     async fn fetch_jwtsvi_ds(
@@ -434,11 +452,15 @@ impl DelegatedIdentity for DelegatedIdentityService {
         let selectors = self.target(&req.selectors, req.pid).await?;
         let snapshot = self.store.current();
         if !snapshot.ready {
-            return Err(Status::unavailable("the agent has not synced with the server yet"));
+            return Err(Status::unavailable(
+                "the agent has not synced with the server yet",
+            ));
         }
         let svids = matching(&snapshot, &selectors);
         if svids.is_empty() {
-            return Ok(Response::new(api::FetchJwtsviDsResponse { svids: Vec::new() }));
+            return Ok(Response::new(api::FetchJwtsviDsResponse {
+                svids: Vec::new(),
+            }));
         }
         let tokens = self
             .jwt
@@ -450,7 +472,12 @@ impl DelegatedIdentity for DelegatedIdentityService {
             .filter_map(|svid| {
                 let token = tokens.iter().find(|t| t.entry_id == svid.entry_id)?;
                 let claims = lanyard_jwt::unverified_claims(&token.token).unwrap_or_default();
-                let time = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64).unwrap_or(0);
+                let time = |name: &str| {
+                    claims
+                        .get(name)
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0)
+                };
                 Some(types::Jwtsvid {
                     token: token.token.to_string(),
                     id: Some(spiffe_id(&svid.spiffe_id)),
@@ -468,7 +495,9 @@ impl DelegatedIdentity for DelegatedIdentityService {
         request: Request<api::SubscribeToJwtBundlesRequest>,
     ) -> Result<Response<Self::SubscribeToJWTBundlesStream>, Status> {
         self.authorize(&request, "SubscribeToJWTBundles").await?;
-        Ok(Response::new(self.watch("SubscribeToJWTBundles", jwt_bundles)))
+        Ok(Response::new(
+            self.watch("SubscribeToJWTBundles", jwt_bundles),
+        ))
     }
 }
 
@@ -510,10 +539,7 @@ impl AsyncWrite for DelegateConn {
         Pin::new(&mut self.stream).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
@@ -531,10 +557,17 @@ async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<std::io::Result<De
             }
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            tracing::warn!(max = MAX_CONNECTIONS, "delegated identity: connection limit reached; closed a new connection");
+            tracing::warn!(
+                max = MAX_CONNECTIONS,
+                "delegated identity: connection limit reached; closed a new connection"
+            );
             continue;
         };
-        let peer = PeerInfo(PeerProcess::from_stream(&stream).map(Arc::new).map_err(Arc::new));
+        let peer = PeerInfo(
+            PeerProcess::from_stream(&stream)
+                .map(Arc::new)
+                .map_err(Arc::new),
+        );
         let conn = DelegateConn {
             stream,
             peer,
@@ -605,7 +638,12 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::InvalidArgument);
         assert!(e.message().contains("type and a value"), "{e:?}");
         let many = vec![sel("unix", "uid:1"); MAX_SELECTORS + 1];
-        assert!(parse_selectors(&many).unwrap_err().message().contains("at most 64"));
+        assert!(
+            parse_selectors(&many)
+                .unwrap_err()
+                .message()
+                .contains("at most 64")
+        );
         let long = "x".repeat(MAX_SELECTOR_LEN + 1);
         assert_eq!(
             parse_selectors(&[sel("unix", &long)]).unwrap_err().code(),
@@ -634,10 +672,16 @@ mod tests {
             Authorized::default(),
             Duration::from_secs(5),
         );
-        let both = service.target(&[sel("unix", "uid:1")], 1).await.unwrap_err();
+        let both = service
+            .target(&[sel("unix", "uid:1")], 1)
+            .await
+            .unwrap_err();
         assert!(both.message().contains("mutually exclusive"), "{both:?}");
         let neither = service.target(&[], 0).await.unwrap_err();
-        assert!(neither.message().contains("selectors or its pid"), "{neither:?}");
+        assert!(
+            neither.message().contains("selectors or its pid"),
+            "{neither:?}"
+        );
         let negative = service.target(&[], -4).await.unwrap_err();
         assert_eq!(negative.code(), tonic::Code::InvalidArgument);
         let own = i32::try_from(std::process::id()).unwrap();
