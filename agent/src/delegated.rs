@@ -692,4 +692,48 @@ mod tests {
             "{selectors:?}"
         );
     }
+
+    /// The table as deploy/conf/agent.toml shows it, and the mistakes it refuses.
+    #[test]
+    fn the_config_table_is_checked() {
+        const MIN: &str = "trust_domain = \"example.org\"\nserver_address = \"127.0.0.1:8081\"\ninsecure_bootstrap = true\n";
+        let parse = |table: &str| {
+            crate::config::AgentConfig::from_toml(&format!("{MIN}[delegated_identity]\n{table}\n"))
+        };
+        let ok = parse(
+            "authorized_delegates = [\"spiffe://example.org/cilium\"]\nauthorized_uids = [0]",
+        )
+        .unwrap();
+        let delegated = ok.delegated_identity.unwrap();
+        assert_eq!(
+            delegated.socket_path,
+            Path::new("/run/lanyard-agent/delegated/api.sock")
+        );
+        let authorized = Authorized::from_config(&delegated);
+        assert!(authorized.uids.contains(&0));
+        assert!(
+            authorized
+                .delegates
+                .contains(&SpiffeId::parse("spiffe://example.org/cilium").unwrap())
+        );
+        assert!(
+            crate::config::AgentConfig::from_toml(MIN)
+                .unwrap()
+                .delegated_identity
+                .is_none(),
+            "off unless configured"
+        );
+        let refused = |table: &str| parse(table).unwrap_err().to_string();
+        assert!(refused("").contains("both empty"), "{}", refused(""));
+        let bad_id = refused("authorized_delegates = [\"cilium\"]");
+        assert!(bad_id.contains("is not a SPIFFE ID"), "{bad_id}");
+        let shared =
+            refused("socket_path = \"/run/lanyard-agent/public/x.sock\"\nauthorized_uids = [0]");
+        assert!(
+            shared.contains("Workload API socket's directory"),
+            "{shared}"
+        );
+        let relative = refused("socket_path = \"api.sock\"\nauthorized_uids = [0]");
+        assert!(relative.contains("absolute"), "{relative}");
+    }
 }
