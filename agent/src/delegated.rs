@@ -246,7 +246,7 @@ impl DelegatedIdentityService {
     /// sent only when it differs from the last one sent.
     fn watch<T, F>(&self, method: &'static str, make: F) -> ResponseStream<T>
     where
-        T: PartialEq + Send + 'static,
+        T: Clone + PartialEq + Send + 'static,
         F: Fn(&Snapshot) -> T + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(1);
@@ -259,9 +259,7 @@ impl DelegatedIdentityService {
                 if snapshot.ready {
                     let message = make(&snapshot);
                     if last.as_ref() != Some(&message) {
-                        // The message is rebuilt from the next snapshot rather than kept: it
-                        // holds private keys.
-                        if tx.send(Ok(make(&snapshot))).await.is_err() {
+                        if tx.send(Ok(message.clone())).await.is_err() {
                             return;
                         }
                         last = Some(message);
