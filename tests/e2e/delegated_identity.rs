@@ -232,6 +232,13 @@ async fn a_caller_in_neither_list_is_refused_on_every_method() {
     // The caller holds an identity, just not a listed one.
     create_uid_entry(&server, DELEGATE, &agent.id, my_uid(), &[]).await;
     wait_for_svids(&agent.socket, &[DELEGATE]).await;
+    // Only the agent's user (and root) can reach the socket at all.
+    let dir = std::fs::metadata(socket.parent().unwrap()).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&dir.permissions()) & 0o777,
+        0o700
+    );
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&dir), my_uid());
     let delegate = client(&socket).await;
     let refused = [
         delegate.fetch_x509_svid(by_uid()).await.map(|_| ()),
