@@ -73,6 +73,9 @@ pub struct AgentConfig {
     /// `[admin]`: the agent's admin API (`lanyard-agent logger ...`).
     #[serde(default)]
     pub admin: AdminConfig,
+    /// `[delegated_identity]`: SPIRE's Delegated Identity API for trusted delegates. Absent: off.
+    #[serde(default)]
+    pub delegated_identity: Option<DelegatedIdentityConfig>,
     /// How long a stopping agent (SIGTERM, SIGINT) waits for open Workload API connections
     /// and calls before it exits anyway.
     #[serde(
@@ -106,6 +109,82 @@ pub const DEFAULT_ADMIN_SOCKET_PATH: &str = "/run/lanyard-agent/admin/api.sock";
 
 fn default_admin_socket_path() -> PathBuf {
     PathBuf::from(DEFAULT_ADMIN_SOCKET_PATH)
+}
+
+/// `[delegated_identity]`: SPIRE's Delegated Identity API (`crate::delegated`) on a socket of
+/// its own, in a directory created 0700 (so a delegate runs as the agent's user or root), for
+/// the callers listed here only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegatedIdentityConfig {
+    /// The API's Unix socket.
+    #[serde(default = "default_delegated_socket_path")]
+    pub socket_path: PathBuf,
+    /// SPIFFE IDs a delegate may hold (it is attested like a workload).
+    #[serde(default)]
+    pub authorized_delegates: Vec<String>,
+    /// Uids a delegate may run as (`SO_PEERCRED`).
+    #[serde(default)]
+    pub authorized_uids: Vec<u32>,
+}
+
+/// The most delegates `authorized_delegates` and `authorized_uids` may list, each.
+pub const MAX_AUTHORIZED_DELEGATES: usize = 1024;
+
+fn default_delegated_socket_path() -> PathBuf {
+    PathBuf::from("/run/lanyard-agent/delegated/api.sock")
+}
+
+impl DelegatedIdentityConfig {
+    fn validate(&self, workload_socket: &Path, admin_socket: &Path) -> Result<(), ConfigError> {
+        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if self.socket_path.is_relative() {
+            return invalid(
+                "delegated_identity.socket_path",
+                "must be an absolute path".into(),
+            );
+        }
+        if self.socket_path.parent() == workload_socket.parent() {
+            return invalid(
+                "delegated_identity.socket_path",
+                "is in the Workload API socket's directory, which every workload may enter; \
+                 give it a directory of its own (mode 0700): e.g. \
+                 /run/lanyard-agent/delegated/api.sock"
+                    .into(),
+            );
+        }
+        if self.socket_path == admin_socket {
+            return invalid(
+                "delegated_identity.socket_path",
+                "is the admin socket's path; give it another".into(),
+            );
+        }
+        if self.authorized_delegates.is_empty() && self.authorized_uids.is_empty() {
+            return invalid(
+                "delegated_identity.authorized_delegates",
+                "and authorized_uids are both empty, so no delegate could call: list the \
+                 delegates' SPIFFE IDs or uids (or remove [delegated_identity] to switch it off)"
+                    .into(),
+            );
+        }
+        if self.authorized_delegates.len() > MAX_AUTHORIZED_DELEGATES
+            || self.authorized_uids.len() > MAX_AUTHORIZED_DELEGATES
+        {
+            return invalid(
+                "delegated_identity.authorized_delegates",
+                format!("and authorized_uids may list at most {MAX_AUTHORIZED_DELEGATES} each"),
+            );
+        }
+        for id in &self.authorized_delegates {
+            if let Err(e) = lanyard_id::SpiffeId::parse(id) {
+                return invalid(
+                    "delegated_identity.authorized_delegates",
+                    format!("{id:?} is not a SPIFFE ID: {e}"),
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[node_attestor]`.
@@ -507,6 +586,9 @@ impl ConfigFile for AgentConfig {
         }
         if let Some(k8s) = &self.workload_attestors.k8s {
             k8s.validate()?;
+        }
+        if let Some(delegated) = &self.delegated_identity {
+            delegated.validate(&self.socket_path, &self.admin.socket_path)?;
         }
         self.workload_api
             .validate()

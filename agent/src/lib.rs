@@ -11,6 +11,7 @@
 //! - [`workload`]: the SPIFFE Workload API server on the Unix socket, workload attestation and
 //!   the PID-reuse defence.
 //! - [`admin`]: the agent's admin API on its private admin socket (`Logger`).
+//! - [`delegated`]: SPIRE's Delegated Identity API for trusted delegates, on its own socket.
 //! - [`metrics`]: the Prometheus metrics served on the health listener's `/metrics`.
 //! - [`cli`]: the workload-side CLI (`api fetch x509`, `api watch`, `healthcheck`), a Workload
 //!   API client, and `logger`, an admin API client.
@@ -19,6 +20,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod delegated;
 pub mod jwt;
 pub mod metrics;
 pub mod node;

@@ -129,6 +129,38 @@ pub async fn run(
             tracing::error!(error = %e, "admin API failed");
         }
     });
+    // `[delegated_identity]`: off unless configured; bound before the Workload API socket
+    // for the same reason as the admin socket.
+    let delegated_task = match &config.delegated_identity {
+        Some(delegated) => {
+            let listener = crate::delegated::bind_delegated(&delegated.socket_path)
+                .await
+                .map_err(|e| RunError::Bind {
+                    what: format!(
+                        "delegated identity socket {}",
+                        delegated.socket_path.display()
+                    ),
+                    reason: e.to_string(),
+                })?;
+            let service = crate::delegated::DelegatedIdentityService::new(
+                store.clone(),
+                jwt.clone(),
+                Arc::clone(&attestor),
+                crate::delegated::Authorized::from_config(delegated),
+                config.workload_api.attestation_timeout,
+            );
+            let socket = delegated.socket_path.clone();
+            let stop = shutdown.wait();
+            Some(tokio::spawn(async move {
+                if let Err(e) =
+                    crate::delegated::serve_delegated_on(listener, &socket, service, stop).await
+                {
+                    tracing::error!(error = %e, "Delegated Identity API failed");
+                }
+            }))
+        }
+        None => None,
+    };
     let listener = bind_workload_socket(&config.socket_path).map_err(|e| RunError::Bind {
         what: format!("Workload API socket {}", config.socket_path.display()),
         reason: e.to_string(),
@@ -208,9 +240,16 @@ pub async fn run(
         health_task.abort();
         admin_task.abort();
         lanyard_admin::remove(&config.admin.socket_path);
+        if let (Some(task), Some(delegated)) = (&delegated_task, &config.delegated_identity) {
+            task.abort();
+            lanyard_admin::remove(&delegated.socket_path);
+        }
     } else {
         let _ = workload_task.await;
         let _ = admin_task.await;
+        if let Some(task) = delegated_task {
+            let _ = task.await;
+        }
         if in_time {
             tokio::select! {
                 _ = health_task => {}

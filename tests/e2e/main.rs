@@ -51,6 +51,7 @@ mod bad_input;
 mod ban_evict;
 mod config_env;
 mod csr;
+mod delegated_identity;
 mod ha;
 mod join_token;
 mod k8s_bundle;
