@@ -101,6 +101,21 @@ impl SvidWatch {
     }
 
     /// Reads messages until one satisfies `pred`, for at most `guard` in all.
+    /// [`SvidWatch::until`], but `first` (the message already read, e.g. by
+    /// [`wait_for_svids`]) is checked before waiting: a stream sends only when the caller's
+    /// response changes, so what `first` already shows never comes again.
+    pub(crate) async fn until_from(
+        &mut self,
+        first: X509svidResponse,
+        guard: Duration,
+        mut pred: impl FnMut(&X509svidResponse) -> bool,
+    ) -> X509svidResponse {
+        if pred(&first) {
+            return first;
+        }
+        self.until(guard, pred).await
+    }
+
     pub(crate) async fn until(
         &mut self,
         guard: Duration,

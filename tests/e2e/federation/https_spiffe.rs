@@ -33,8 +33,14 @@ fn chain(resp: &X509svidResponse) -> Vec<CertDer> {
 
 /// Reads `watch` until a response carries a foreign bundle of `td`; returns the response and
 /// that bundle's authorities.
-async fn await_federated(watch: &mut SvidWatch, td: &str) -> (X509svidResponse, Vec<CertDer>) {
-    let resp = watch.until(PATIENCE, |r| federated(r, td).is_some()).await;
+async fn await_federated(
+    watch: &mut SvidWatch,
+    first: X509svidResponse,
+    td: &str,
+) -> (X509svidResponse, Vec<CertDer>) {
+    let resp = watch
+        .until_from(first, PATIENCE, |r| federated(r, td).is_some())
+        .await;
     let authorities = federated(&resp, td).unwrap();
     (resp, authorities)
 }
@@ -137,14 +143,14 @@ async fn https_spiffe_both_ways_hands_each_side_the_other_only_where_entries_fed
     create_uid_entry(&b, ORDERS_API, &b_agent.id, uid, &["--federates-with", PAY]).await;
 
     // B's workload: its SVID, a JWT-SVID for A's audience, and A's bundle.
-    let (mut b_watch, _) = wait_for_svids(&b_agent.socket, &[ORDERS_API]).await;
-    let (orders_resp, pay_handed_to_b) = await_federated(&mut b_watch, PAY).await;
+    let (mut b_watch, first) = wait_for_svids(&b_agent.socket, &[ORDERS_API]).await;
+    let (orders_resp, pay_handed_to_b) = await_federated(&mut b_watch, first, PAY).await;
     let orders_chain = chain(&orders_resp);
     let orders_token = jwt_for(&b_agent, "pay").await;
 
     // A's federating workload: B's bundle, under its own key, beside (not instead of) A's own.
-    let (mut a_watch, _) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
-    let (checkout_resp, orders_handed_to_a) = await_federated(&mut a_watch, ORDERS).await;
+    let (mut a_watch, first) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
+    let (checkout_resp, orders_handed_to_a) = await_federated(&mut a_watch, first, ORDERS).await;
     assert_eq!(orders_handed_to_a, own_authorities(&b).await);
     assert_eq!(
         lanyard_x509::split_der_certificates(&checkout_resp.svids[0].bundle).unwrap(),
@@ -243,8 +249,8 @@ async fn a_relationship_declared_in_server_toml_federates_and_is_not_deleted_by_
     .await;
     create_uid_entry(&b, ORDERS_API, &b_agent.id, uid, &[]).await;
     let (_, orders_resp) = wait_for_svids(&b_agent.socket, &[ORDERS_API]).await;
-    let (mut watch, _) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
-    let (_, handed) = await_federated(&mut watch, ORDERS).await;
+    let (mut watch, first) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
+    let (_, handed) = await_federated(&mut watch, first, ORDERS).await;
     verify_x509_svid(
         &chain(&orders_resp),
         &bundle_of(ORDERS, &handed, 0),

@@ -57,9 +57,11 @@ async fn a_ca_rotation_of_b_reaches_a_workloads_before_the_old_authority_is_revo
     let old = own_authorities(&b).await;
     assert_eq!(old.len(), 1, "B starts with one authority");
     let old_id = first_x509_authority(&b).await;
-    let (mut a_watch, _) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
+    let (mut a_watch, first) = wait_for_svids(&a_agent.socket, &[CHECKOUT]).await;
     a_watch
-        .until(PATIENCE, |r| federated(r, ORDERS).as_ref() == Some(&old))
+        .until_from(first, PATIENCE, |r| {
+            federated(r, ORDERS).as_ref() == Some(&old)
+        })
         .await;
     let (mut b_watch, _) = wait_for_svids(&b_agent.socket, &[ORDERS_API]).await;
 
