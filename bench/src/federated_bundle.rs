@@ -67,11 +67,12 @@ fn carries(ev: &Event, want: &[Vec<u8>]) -> bool {
     got == want
 }
 
-/// (stream 0, all streams) after `t0` until every stream carries `want`, or `None` on timeout.
+/// (stream 0, all streams) after `t0` until a message of every stream is `done_for`, or `None`
+/// on timeout.
 async fn wait_all(
     node: &mut Node,
     t0: Instant,
-    want: &[Vec<u8>],
+    done_for: impl Fn(&Event) -> bool,
 ) -> Result<Option<(Duration, Duration)>> {
     let n = node.streams;
     let mut done = vec![false; n];
@@ -91,7 +92,7 @@ async fn wait_all(
                 node.agent.log_tail()
             ));
         }
-        if carries(&ev, want) && !done[ev.stream] {
+        if !done[ev.stream] && done_for(&ev) {
             done[ev.stream] = true;
             count += 1;
             if ev.stream == 0 {
@@ -129,13 +130,15 @@ pub(crate) async fn run(
     while node.events.try_recv().is_ok() {}
     let t = Instant::now();
     let entry = node.admin().create(entry).await?;
-    wait_all(node, t, &seed).await?.ok_or_else(|| {
-        anyhow!(
-            "the streams did not carry {FOREIGN}'s seeded bundle within {PATIENCE:?} of the \
+    wait_all(node, t, |ev| carries(ev, &seed))
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "the streams did not carry {FOREIGN}'s seeded bundle within {PATIENCE:?} of the \
              federating entry's creation; agent log:\n{}",
-            node.agent.log_tail()
-        )
-    })?;
+                node.agent.log_tail()
+            )
+        })?;
 
     let mut one = Vec::new();
     let mut all = Vec::new();
@@ -149,7 +152,7 @@ pub(crate) async fn run(
             .set_federated_bundle(FOREIGN, &want, 2 + u64::try_from(i)?)
             .await?;
         rpc.push(t0.elapsed());
-        match wait_all(node, t0, &want).await? {
+        match wait_all(node, t0, |ev| carries(ev, &want)).await? {
             Some((first, last)) => {
                 one.push(first);
                 all.push(last);
@@ -157,8 +160,15 @@ pub(crate) async fn run(
             None => timeouts += 1,
         }
     }
-    node.admin().delete(&entry).await?;
+    // The node as it was for the scenarios after this one (`conn_rate` checks that the first
+    // SVID a new workload gets is the bench's).
     while node.events.try_recv().is_ok() {}
+    let t = Instant::now();
+    node.admin().delete(&entry).await?;
+    let gone = |ev: &Event| ev.ids.iter().flatten().all(|id| id != FEDERATING_ID);
+    wait_all(node, t, gone).await?.ok_or_else(|| {
+        anyhow!("the federating entry's deletion did not reach every stream within {PATIENCE:?}")
+    })?;
 
     let [s1, sall, srpc] = [&one, &all, &rpc].map(|v| Samples::new(v));
     if let Some(dir) = plot_dir {
