@@ -1,4 +1,4 @@
-//! The server's admin API (`Entries`, `LocalAuthority`) over its Unix socket: the same services
+//! The server's admin API (`Entries`, `LocalAuthority`, `Bundles`) over its Unix socket: the same services
 //! the `lanyard-server entry ...` / `authority ...` commands call, used directly so that a timed
 //! create, delete or taint is not dominated by starting a CLI process, and so that 1,000 entries
 //! go in two batches.
@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 use lanyard_proto::lanyard::admin::v1 as api;
+use lanyard_proto::lanyard::admin::v1::bundles_client::BundlesClient;
 use lanyard_proto::lanyard::admin::v1::entries_client::EntriesClient;
 use lanyard_proto::lanyard::admin::v1::entry_result::Result as EntryOutcome;
 use lanyard_proto::lanyard::admin::v1::local_authority_client::LocalAuthorityClient;
@@ -31,10 +32,11 @@ pub(crate) fn uid_entry(spiffe_id: String, parent_id: &str, uid: u32) -> types::
     }
 }
 
-/// `Entries` and `LocalAuthority` clients on one connection to the admin socket.
+/// `Entries`, `LocalAuthority` and `Bundles` clients on one connection to the admin socket.
 pub(crate) struct Admin {
     entries: EntriesClient<Channel>,
     authorities: LocalAuthorityClient<Channel>,
+    bundles: BundlesClient<Channel>,
 }
 
 /// One X.509 authority of the server, as `LocalAuthority` lists it.
@@ -65,7 +67,8 @@ impl Admin {
         let channel = unix_channel(socket).await?;
         Ok(Admin {
             entries: EntriesClient::new(channel.clone()),
-            authorities: LocalAuthorityClient::new(channel),
+            authorities: LocalAuthorityClient::new(channel.clone()),
+            bundles: BundlesClient::new(channel),
         })
     }
 
@@ -157,6 +160,34 @@ impl Admin {
     pub(crate) async fn delete(&mut self, id: &str) -> Result<()> {
         self.entries
             .delete_entry(api::DeleteEntryRequest { id: id.to_owned() })
+            .await?;
+        Ok(())
+    }
+
+    /// `SetFederatedBundle`: stores `trust_domain`'s bundle with these X.509 `authorities`
+    /// (DER) and `sequence`, as `lanyard-server bundle set` does.
+    pub(crate) async fn set_federated_bundle(
+        &mut self,
+        trust_domain: &str,
+        authorities: &[Vec<u8>],
+        sequence: u64,
+    ) -> Result<()> {
+        let bundle = types::Bundle {
+            trust_domain: trust_domain.to_owned(),
+            x509_authorities: authorities
+                .iter()
+                .map(|der| types::X509Authority {
+                    asn1: der.clone(),
+                    tainted: false,
+                })
+                .collect(),
+            sequence_number: sequence,
+            ..Default::default()
+        };
+        self.bundles
+            .set_federated_bundle(api::SetFederatedBundleRequest {
+                bundle: Some(bundle),
+            })
             .await?;
         Ok(())
     }

@@ -5,12 +5,13 @@
 //! `scenario, metric, value, unit, baseline, ratio`. It reports; it never asserts.
 //!
 //! Scenarios: `sign` ([`sign`]), `sign_fairness` ([`fairness`]), `fetch_latency` ([`fetch`]),
-//! `propagation` ([`propagation`]), `conn_rate` ([`conn_rate`]), `taint_resign` ([`taint`]),
+//! `propagation` ([`propagation`]), `federated_bundle` ([`federated_bundle`]), `conn_rate` ([`conn_rate`]), `taint_resign` ([`taint`]),
 //! `agent_rss` (the agent's `VmRSS` with the [`node`] set up). See docs/benchmarks.md.
 
 mod admin;
 mod conn_rate;
 mod fairness;
+mod federated_bundle;
 mod fetch;
 mod node;
 mod procs;
@@ -87,6 +88,9 @@ enum Scenario {
     /// Entry created/deleted → SVID on/gone from an open stream.
     #[value(name = "propagation")]
     Propagation,
+    /// Foreign bundle stored (`bundle set`) → new authorities on an open stream.
+    #[value(name = "federated_bundle")]
+    FederatedBundle,
     /// Agent resident memory with the entries and streams.
     #[value(name = "agent_rss")]
     AgentRss,
@@ -217,6 +221,7 @@ async fn run(args: &Args) -> Result<()> {
     let node_scenarios = [
         Scenario::FetchLatency,
         Scenario::Propagation,
+        Scenario::FederatedBundle,
         Scenario::ConnRate,
         Scenario::TaintResign,
         Scenario::AgentRss,
@@ -227,7 +232,8 @@ async fn run(args: &Args) -> Result<()> {
         ));
         match Node::start(&bins, entries, streams, per_connection).await {
             Err(e) => notes.push(format!(
-                "fetch_latency, propagation, conn_rate, taint_resign, agent_rss: not measured, \
+                "fetch_latency, propagation, federated_bundle, conn_rate, taint_resign, \
+                 agent_rss: not measured, \
                  the node did not come up: {e:#}"
             )),
             Ok(mut node) => {
@@ -273,6 +279,13 @@ async fn run(args: &Args) -> Result<()> {
                     match propagation::run(&mut node, rounds, args.plot_dir.as_deref()).await {
                         Ok(m) => metrics.extend(m),
                         Err(e) => notes.push(format!("propagation: failed: {e:#}")),
+                    }
+                }
+                if want(Scenario::FederatedBundle) {
+                    say(format!("federated_bundle: {rounds} foreign bundle changes"));
+                    match federated_bundle::run(&mut node, rounds, args.plot_dir.as_deref()).await {
+                        Ok(m) => metrics.extend(m),
+                        Err(e) => notes.push(format!("federated_bundle: failed: {e:#}")),
                     }
                 }
                 if want(Scenario::ConnRate) {

@@ -1,7 +1,7 @@
-//! The node the `fetch_latency`, `propagation`, `conn_rate`, `taint_resign` and `agent_rss`
-//! scenarios share: a real `lanyard-server`, a real `lanyard-agent` attested with a join token,
-//! `entries` registration entries under that agent, and `streams` open `FetchX509SVID` streams
-//! (one connection each) from this process.
+//! The node the `fetch_latency`, `propagation`, `federated_bundle`, `conn_rate`, `taint_resign`
+//! and `agent_rss` scenarios share: a real `lanyard-server`, a real `lanyard-agent` attested
+//! with a join token, `entries` registration entries under that agent, and `streams` open
+//! `FetchX509SVID` streams (one connection each) from this process.
 //!
 //! One entry selects this process's uid (`unix:uid:<euid>`), so every stream of ours gets that
 //! SVID. The others select uids no process has (`unix:uid:100000+i`): the agent signs, holds and
@@ -9,6 +9,7 @@
 //! carry them. The entries exist before the agent starts, so its first publish (after signing all
 //! of them in one pass) is what the first stream sees.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,6 +38,9 @@ pub(crate) struct Event {
     pub(crate) at: Instant,
     /// The SPIFFE IDs it carries; `None` when the stream ended or failed.
     pub(crate) ids: Option<Vec<String>>,
+    /// Its `federated_bundles` (trust domain ID → DER authorities), moved out of the message;
+    /// empty when the stream ended or failed.
+    pub(crate) federated: HashMap<String, Vec<u8>>,
 }
 
 /// The shared node.
@@ -163,6 +167,7 @@ impl Node {
                                 stream,
                                 at: Instant::now(),
                                 ids: None,
+                                federated: HashMap::new(),
                             });
                             return;
                         }
@@ -172,15 +177,24 @@ impl Node {
                         let msg = s.message().await;
                         let at = Instant::now();
                         permit.take();
-                        let ids = match msg {
-                            Ok(Some(resp)) => Some(ids(&resp).map(str::to_owned).collect()),
-                            _ => None,
+                        let (ids, federated) = match msg {
+                            Ok(Some(resp)) => (
+                                Some(ids(&resp).map(str::to_owned).collect()),
+                                resp.federated_bundles,
+                            ),
+                            _ => (None, HashMap::new()),
                         };
                         let last = ids.is_none();
                         if last {
                             ended.fetch_add(1, Ordering::Relaxed);
                         }
-                        if tx.send(Event { stream, at, ids }).is_err() || last {
+                        let ev = Event {
+                            stream,
+                            at,
+                            ids,
+                            federated,
+                        };
+                        if tx.send(ev).is_err() || last {
                             return;
                         }
                     }
