@@ -4,6 +4,8 @@
 //! The agent gets the fingerprint ID and the certificate's selectors, a workload entry under a
 //! node alias on those selectors gets its SVID, the same certificate attests again to the same
 //! agent, and a certificate of another CA is refused with the reason in the agent's exit log.
+//! Evicted, the agent process attests again by itself with its certificate and keeps serving its
+//! workload as the same agent; banned, it stays stopped and says so on `/ready`.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,7 +18,7 @@ use serde_json::Value;
 
 use crate::agent_client::wait_for_svids;
 use crate::agent_harness::{Agent, create_uid_entry, my_uid};
-use crate::harness::{Server, http_get};
+use crate::harness::{PATIENCE, Server, http_get};
 use crate::store::Store;
 
 type Ca = CertifiedIssuer<'static, KeyPair>;
@@ -250,4 +252,132 @@ async fn a_node_certificate_of_another_ca_is_refused_with_the_reason() {
         ),
         "{metrics}"
     );
+}
+
+/// A server trusting a fresh node root, an agent attested with a node certificate it issued,
+/// and a workload served under a node alias on the root's fingerprint: the server, the agent,
+/// its ID and the workload's.
+async fn serving_agent() -> (Server, Agent, String, &'static str) {
+    let root =
+        CertifiedIssuer::self_signed(ca_params("Node Root CA"), KeyPair::generate().unwrap())
+            .unwrap();
+    let (leaf_der, cert_pem, key_pem) = node_files(&root, false);
+    let scratch = tempfile::tempdir().unwrap();
+    let id = format!(
+        "spiffe://example.org/lanyard/agent/x509pop/{}",
+        sha1sum(scratch.path(), &leaf_der)
+    );
+    let root_fp = sha1sum(scratch.path(), root.der());
+    let server = server(&root).await;
+    let agent = agent(&server, &id, &cert_pem, &key_pem)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"));
+    agent.wait_ready().await;
+    let alias = "spiffe://example.org/nodes/pop-fleet";
+    server
+        .cli(&[
+            "entry",
+            "create",
+            "--spiffe-id",
+            alias,
+            "--parent-id",
+            "spiffe://example.org/lanyard/server",
+            "--selector",
+            &format!("x509pop:ca:fingerprint:{root_fp}"),
+        ])
+        .await
+        .ok();
+    let workload = "spiffe://example.org/pop/workload";
+    create_uid_entry(&server, workload, alias, my_uid(), &[]).await;
+    wait_for_svids(&agent.socket, &[workload]).await;
+    (server, agent, id, workload)
+}
+
+/// Waits at most [`PATIENCE`] for `text` in the agent's log; panics with the log.
+async fn logged(agent: &Agent, text: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !agent.log_text().contains(text) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{text:?} not logged within {PATIENCE:?}:\n{}",
+            agent.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evicted_x509pop_agent_attests_again_by_itself_and_keeps_serving() {
+    let (server, agent, id, workload) = serving_agent().await;
+    server
+        .cli(&["agent", "evict", "--spiffe-id", &id])
+        .await
+        .ok();
+    logged(
+        &agent,
+        "re-attested with x509pop after the server stopped serving the agent",
+    )
+    .await;
+    agent.wait_ready().await;
+    wait_for_svids(&agent.socket, &[workload]).await;
+    let log = agent.log_text();
+    assert!(!log.contains("join token"), "{log}");
+    let list = server
+        .cli(&["agent", "list", "--output", "json"])
+        .await
+        .json();
+    let agents: Vec<&str> = list["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["spiffe_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, [id.as_str()], "re-attestation made another agent");
+    let shown = server
+        .cli(&["agent", "show", "--spiffe-id", &id, "--output", "json"])
+        .await
+        .json();
+    assert_eq!(shown["attestation_type"], "x509pop", "{shown}");
+    let metrics = http_get(server.health_addr, "/metrics").await;
+    assert!(
+        metrics.contains(
+            "lanyard_server_attestations_total{attestor=\"x509pop\",outcome=\"success\"} 2"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banned_x509pop_agent_stays_stopped_and_says_why() {
+    let (server, agent, id, _) = serving_agent().await;
+    server.cli(&["agent", "ban", "--spiffe-id", &id]).await.ok();
+    let body = agent.wait_readiness("not_ready").await;
+    assert!(
+        body.contains(&format!(
+            "agent banned: agent {id} was banned by an operator"
+        )),
+        "{body}"
+    );
+    // The stop is recorded before any re-attestation would be tried, and a banned agent is
+    // never re-attested: the server saw exactly one attestation, and the agent is still banned.
+    let log = agent.log_text();
+    assert!(!log.contains("re-attested"), "{log}");
+    assert_eq!(log.matches("node attested").count(), 1, "{log}");
+    let metrics = http_get(server.health_addr, "/metrics").await;
+    assert!(
+        metrics.contains(
+            "lanyard_server_attestations_total{attestor=\"x509pop\",outcome=\"success\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        !metrics
+            .contains("lanyard_server_attestations_total{attestor=\"x509pop\",outcome=\"denied\"}"),
+        "a banned agent tried to attest again: {metrics}"
+    );
+    let shown = server
+        .cli(&["agent", "show", "--spiffe-id", &id, "--output", "json"])
+        .await
+        .json();
+    assert_eq!(shown["banned"], true, "{shown}");
 }
