@@ -337,17 +337,9 @@ async fn identity(
                     () = tokio::time::sleep(d) => {}
                 }
             }
-            // ResourceExhausted: the server is attesting too many nodes at once (a fleet that
-            // restarted together); its turn comes after a backoff like an outage's. Cancelled:
-            // the connection was closed under the call (a server at its connection limit
-            // closes new ones at accept; hyper reports that as Unavailable, Unknown or
-            // Cancelled depending on when it sees it).
-            Err(NodeError::Rpc(s))
-                if matches!(
-                    s.code(),
-                    Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
-                ) =>
-            {
+            // No server answered, or it was too busy: its turn comes after a backoff like an
+            // outage's.
+            Err(NodeError::Rpc(s)) if unreachable_or_busy(&s) => {
                 let d = backoff.step();
                 tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, "server unreachable or busy for attestation");
                 servers.fail_over().await;
@@ -410,6 +402,9 @@ pub async fn run(
     // servers, trust is taken as lost only when none verifies (one address may lead to a server
     // of another trust domain).
     let mut untrusted_in_a_row = 0;
+    // When a re-attestation failed because no server answered (the agent's SVID expired during
+    // an outage that is not over): the next try, with backoff, instead of staying stopped.
+    let mut reattest_retry: Option<tokio::time::Instant> = None;
 
     loop {
         // Set when the server stopped serving this agent (not banned) and it can prove its
@@ -539,6 +534,9 @@ pub async fn run(
         if stream.is_none() && stopped.is_none() {
             wake = wake.min(next_connect.saturating_duration_since(tokio::time::Instant::now()));
         }
+        if let Some(at) = reattest_retry {
+            wake = wake.min(at.saturating_duration_since(tokio::time::Instant::now()));
+        }
         metrics.sync_connected(stream.is_some());
         let mut changed = false;
         let mut renew_now = false;
@@ -615,7 +613,11 @@ pub async fn run(
             }
         }
 
-        if reattest && let Some(evidence) = Reattestable::of(&cfg) {
+        let retry_due = reattest_retry.is_some_and(|at| tokio::time::Instant::now() >= at);
+        if (reattest || retry_due)
+            && let Some(evidence) = Reattestable::of(&cfg)
+        {
+            reattest_retry = None;
             let attestor = evidence.attestor();
             match attest_again(evidence, servers.current(), &cfg.trust_domain, &trust).await {
                 Ok((new, _bundle)) => {
@@ -633,6 +635,12 @@ pub async fn run(
                     stopped = None;
                     rebootstrap = true;
                     next_connect = tokio::time::Instant::now();
+                }
+                Err(NodeError::Rpc(s)) if unreachable_or_busy(&s) => {
+                    let d = backoff.step();
+                    tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, attestor, "server unreachable or busy for re-attestation with {attestor}; retrying");
+                    servers.fail_over().await;
+                    reattest_retry = Some(tokio::time::Instant::now() + d);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, attestor, "re-attestation with {attestor} failed; the agent stays stopped (restart it to retry)");
@@ -705,6 +713,18 @@ fn keep_own_trust(
         dd.save_bundle(&b.x509_authorities)?;
     }
     Ok(())
+}
+
+/// Whether an attestation failed because no server answered it or the server was too busy: a
+/// later try may work. ResourceExhausted: the server is attesting too many nodes at once (a
+/// fleet that restarted together). Cancelled: the connection was closed under the call (a server
+/// at its connection limit closes new ones at accept; hyper reports that as Unavailable, Unknown
+/// or Cancelled depending on when it sees it).
+fn unreachable_or_busy(s: &Status) -> bool {
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
+    )
 }
 
 /// Takes `new` as the agent's identity: stored, presented on connections opened from now on.
@@ -818,6 +838,16 @@ mod tests {
         assert!(!pop.contains("join token"), "{pop}");
         let token = own_svid_expired(&me, reattestable(&config(true, false, false)));
         assert!(token.contains("a new join token"), "{token}");
+    }
+
+    #[test]
+    fn a_reattestation_no_server_answered_is_retried_a_refused_one_is_not() {
+        assert!(unreachable_or_busy(&Status::unavailable(
+            "connection refused"
+        )));
+        assert!(unreachable_or_busy(&Status::resource_exhausted("busy")));
+        assert!(!unreachable_or_busy(&Status::permission_denied("banned")));
+        assert!(!unreachable_or_busy(&Status::invalid_argument("bad chain")));
     }
 
     #[tokio::test]

@@ -53,7 +53,16 @@ pub(super) fn bootstrap_bundle(cfg: &NodeConfig) -> Result<Bundle, String> {
             let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path_of(cfg)))?;
             certificates_from_pem(&pem).map_err(|e| format!("{}: {e}", path_of(cfg)))?
         }
-        None => cfg.bootstrap_bundle.clone().unwrap_or_default(),
+        None => match &cfg.bootstrap_bundle {
+            Some(certs) => certs.clone(),
+            None => {
+                return Err(format!(
+                    "trust_bundle_path is not set (the agent started with insecure_bootstrap), \
+                     so it has nothing to trust the server with anew: set trust_bundle_path to a \
+                     file holding the current bundle ({BUNDLE_SHOW}) and restart the agent"
+                ));
+            }
+        },
     };
     if certs.is_empty() {
         return Err(format!(
