@@ -5,7 +5,9 @@
 //! node alias on those selectors gets its SVID, the same certificate attests again to the same
 //! agent, and a certificate of another CA is refused with the reason in the agent's exit log.
 //! Evicted, the agent process attests again by itself with its certificate and keeps serving its
-//! workload as the same agent; banned, it stays stopped and says so on `/ready`.
+//! workload as the same agent; banned, it stays stopped and says so on `/ready`. Its trust in
+//! the server lost (the authority it trusted revoked while it was down), it attests again
+//! trusting `trust_bundle_path` once the operator has written the current bundle there.
 
 use std::path::Path;
 use std::process::Command;
@@ -380,4 +382,71 @@ async fn a_banned_x509pop_agent_stays_stopped_and_says_why() {
         .await
         .json();
     assert_eq!(shown["banned"], true, "{shown}");
+}
+
+/// The authority (key ID) that signed the SVID the agent serves `workload`.
+async fn served_by(agent: &Agent, workload: &str) -> String {
+    let (_, resp) = wait_for_svids(&agent.socket, &[workload]).await;
+    let chain = lanyard_x509::split_der_certificates(&resp.svids[0].x509_svid).unwrap();
+    let aki = lanyard_x509::CertInfo::from_der(chain[0].as_bytes())
+        .unwrap()
+        .authority_key_id
+        .unwrap();
+    aki.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_x509pop_agent_whose_authority_was_revoked_bootstraps_again_from_its_trust_bundle() {
+    let (server, mut agent, id, workload) = serving_agent().await;
+    let first = served_by(&agent, workload).await;
+
+    // Away while a new authority is activated and the one it trusted is revoked.
+    let stopped = agent.stop().await;
+    assert!(stopped.success(), "{stopped}");
+    let prepared = server
+        .cli(&["localauthority", "x509", "prepare", "--output", "json"])
+        .await
+        .json();
+    let newest = prepared["authority_id"].as_str().unwrap().to_owned();
+    for (verb, authority) in [("activate", &newest), ("taint", &first), ("revoke", &first)] {
+        server
+            .cli(&["localauthority", "x509", verb, "--authority-id", authority])
+            .await
+            .ok();
+    }
+    agent
+        .try_start_again(None)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"));
+
+    // trust_bundle_path still holds the revoked authority only: it says so, with the way back,
+    // and asks for no join token.
+    let bundle_path = agent.trust_bundle_path().display().to_string();
+    let body = agent.wait_readiness("not_ready").await;
+    for words in [
+        "verifies neither against the agent's stored bundle nor against trust_bundle_path",
+        bundle_path.as_str(),
+        "lanyard-server bundle show --format pem",
+        "attests with x509pop at its next try",
+    ] {
+        assert!(body.contains(words), "{words:?} missing from {body}");
+    }
+    assert!(!body.contains("join token"), "{body}");
+
+    // The operator writes the current bundle there: the agent attests again with its node
+    // certificate, as the same agent, and serves an SVID of the new authority.
+    std::fs::write(agent.trust_bundle_path(), server.bundle_pem().await).unwrap();
+    agent.wait_ready().await;
+    assert_eq!(served_by(&agent, workload).await, newest);
+    logged(
+        &agent,
+        "re-attested with x509pop trusting trust_bundle_path",
+    )
+    .await;
+    let list = server
+        .cli(&["agent", "list", "--output", "json"])
+        .await
+        .json();
+    assert_eq!(list["agents"].as_array().map_or(0, Vec::len), 1, "{list}");
+    assert_eq!(list["agents"][0]["spiffe_id"], id.as_str(), "{list}");
 }

@@ -109,13 +109,19 @@ pub(super) fn rebootstrap_failed(
     retry_in: Duration,
 ) -> (String, bool) {
     let retry = humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)));
+    // A PSAT agent runs in a pod: its trust_bundle_path is mounted from a ConfigMap.
+    let configmap = if attestor == "k8s_psat" {
+        "; on Kubernetes, update the ConfigMap it is mounted from"
+    } else {
+        ""
+    };
     match untrusted(e) {
         Some(why) => (
             format!(
                 "the server's certificate verifies neither against the agent's stored bundle \
-                 nor against {} ({why}): write the current bundle there ({BUNDLE_SHOW}; on \
-                 Kubernetes, update the ConfigMap it is mounted from); the agent reads it again \
-                 and attests with {attestor} at its next try, in {retry}",
+                 nor against {} ({why}): write the current bundle there \
+                 ({BUNDLE_SHOW}{configmap}); the agent reads it again and attests with \
+                 {attestor} at its next try, in {retry}",
                 path_of(cfg)
             ),
             true,
