@@ -5,8 +5,9 @@
 //! bundles it holds until they expire, reports `degraded` on `/ready`, reconnects with jittered
 //! exponential backoff, and on reconnection re-syncs and catches up on every rotation it missed.
 //! When the server says the agent is unknown, evicted or banned, the agent stops getting new
-//! SVIDs, says why in its log and health status, and (unless banned) forgets its identity so that
-//! a restart with a new join token works. When the agent's own SVID expires before the server is
+//! SVIDs, says why in its log and health status, and (unless banned) forgets its identity: a
+//! re-attestable agent (k8s_psat, x509pop) attests again at once, a join-token agent works
+//! again when restarted with a new token. When the agent's own SVID expires before the server is
 //! back (an outage longer than the SVID's lifetime, or a server whose CA expired while it was
 //! down), the server can no longer authenticate it: the agent stops retrying, reports
 //! `not_ready` with what it needs (a re-attestable agent, k8s_psat or x509pop, attests again by
@@ -102,7 +103,9 @@ pub struct NodeConfig {
     /// eviction.
     pub k8s_psat: Option<PsatConfig>,
     /// x509pop attestation instead of a join token: the node certificate proves the node at
-    /// the first attestation and whenever the agent has no valid identity at start.
+    /// the first attestation, whenever the agent has no valid identity at start, and again by
+    /// itself when the server stops serving the agent (not when banned). Renewal uses
+    /// `RenewAgent`.
     pub x509pop: Option<x509pop::X509PopConfig>,
 }
 
