@@ -5,15 +5,18 @@
 //! bundles it holds until they expire, reports `degraded` on `/ready`, reconnects with jittered
 //! exponential backoff, and on reconnection re-syncs and catches up on every rotation it missed.
 //! When the server says the agent is unknown, evicted or banned, the agent stops getting new
-//! SVIDs, says why in its log and health status, and (unless banned) forgets its identity so that
-//! a restart with a new join token works. When the agent's own SVID expires before the server is
+//! SVIDs, says why in its log and health status, and (unless banned) forgets its identity: a
+//! re-attestable agent (k8s_psat, x509pop) attests again at once, a join-token agent works
+//! again when restarted with a new token. When the agent's own SVID expires before the server is
 //! back (an outage longer than the SVID's lifetime, or a server whose CA expired while it was
 //! down), the server can no longer authenticate it: the agent stops retrying, reports
-//! `not_ready` with what it needs (a k8s_psat agent attests again by itself; a join-token agent
-//! a new token and the current bundle), and keeps serving what it holds until it expires.
-//! When the server's certificate no longer verifies against the agent's stored bundle (the
-//! authority it trusted was revoked while it was away), see [`trust`]: a k8s_psat agent attests
-//! again trusting `trust_bundle_path`, a join-token agent says it needs a new token.
+//! `not_ready` with what it needs (a re-attestable agent, k8s_psat or x509pop, attests again by
+//! itself; a join-token agent needs a new token and the current bundle), and keeps serving what
+//! it holds until it expires. When the server's certificate no longer verifies against the
+//! agent's stored bundle (the authority it trusted was revoked while it was away), see
+//! [`trust`]: a re-attestable agent attests again trusting `trust_bundle_path`, a join-token
+//! agent says it needs a new token. [`Reattestable`] is the one place that decides which
+//! agents can come back by themselves.
 //!
 //! Several servers (`server_address` listing several, or a name resolving to several; see
 //! [`servers`]): a failed connection, handshake or Sync stream moves the agent to the next
@@ -100,7 +103,9 @@ pub struct NodeConfig {
     /// eviction.
     pub k8s_psat: Option<PsatConfig>,
     /// x509pop attestation instead of a join token: the node certificate proves the node at
-    /// the first attestation and whenever the agent has no valid identity at start.
+    /// the first attestation, whenever the agent has no valid identity at start, and again by
+    /// itself when the server stops serving the agent (not when banned). Renewal uses
+    /// `RenewAgent`.
     pub x509pop: Option<x509pop::X509PopConfig>,
 }
 
@@ -131,16 +136,60 @@ impl PsatConfig {
     }
 }
 
-/// Attests with the PSAT over a new connection that trusts `trust` (no client certificate).
-async fn attest_psat(
-    psat: &PsatConfig,
+/// Evidence the agent can present again by itself, proving the same node as the same agent:
+/// a PSAT (the kubelet keeps it fresh) or a node certificate and its key. A join token is
+/// single-use, so a join-token agent is not re-attestable.
+#[derive(Debug, Clone, Copy)]
+enum Reattestable<'a> {
+    /// `[node_attestor.k8s_psat]`.
+    K8sPsat(&'a PsatConfig),
+    /// `[node_attestor.x509pop]`.
+    X509Pop(&'a x509pop::X509PopConfig),
+}
+
+impl<'a> Reattestable<'a> {
+    /// The evidence `cfg` attests with, when the agent can attest again by itself.
+    fn of(cfg: &'a NodeConfig) -> Option<Self> {
+        match (&cfg.k8s_psat, &cfg.x509pop) {
+            (Some(psat), _) => Some(Self::K8sPsat(psat)),
+            (None, Some(pop)) => Some(Self::X509Pop(pop)),
+            (None, None) => None,
+        }
+    }
+
+    /// The attestor's name, for messages and the `attestation_type`.
+    fn attestor(self) -> &'static str {
+        match self {
+            Self::K8sPsat(_) => "k8s_psat",
+            Self::X509Pop(_) => x509pop::ATTESTATION_TYPE,
+        }
+    }
+}
+
+/// The attestor of `cfg` when the agent can attest again by itself.
+fn reattestable(cfg: &NodeConfig) -> Option<&'static str> {
+    Reattestable::of(cfg).map(Reattestable::attestor)
+}
+
+/// Attests with `evidence` (read now: a rotated token, a renewed certificate) over a new
+/// connection that trusts `trust` (no client certificate).
+async fn attest_again(
+    evidence: Reattestable<'_>,
     addr: SocketAddr,
     td: &TrustDomain,
     trust: &TrustStore,
 ) -> Result<(AgentSvid, Bundle), NodeError> {
-    let payload = psat.payload()?;
-    let mut c = client::connect(addr, td, Identity::new(), trust.clone())?;
-    client::attest(&mut c, "k8s_psat", payload).await
+    match evidence {
+        Reattestable::K8sPsat(psat) => {
+            let payload = psat.payload()?;
+            let mut c = client::connect(addr, td, Identity::new(), trust.clone())?;
+            client::attest(&mut c, "k8s_psat", payload).await
+        }
+        Reattestable::X509Pop(pop) => {
+            let mut c = client::connect(addr, td, Identity::new(), trust.clone())?;
+            x509pop::attest(&mut c, pop).await
+        }
+    }
 }
 
 struct Backoff {
@@ -272,7 +321,7 @@ async fn identity(
             // (by updating trust_bundle_path, read again before the next try).
             Err(e) if trust::untrusted(&e).is_some() => {
                 let d = backoff.step();
-                let (message, _) = trust::rebootstrap_failed(cfg, &e, d);
+                let (message, _) = trust::rebootstrap_failed(cfg, evidence.0, &e, d);
                 tracing::error!("{message}");
                 health.set(Readiness::NotReady(message));
                 // Another server may be the right one (an address of another trust domain in
@@ -291,17 +340,9 @@ async fn identity(
                     () = tokio::time::sleep(d) => {}
                 }
             }
-            // ResourceExhausted: the server is attesting too many nodes at once (a fleet that
-            // restarted together); its turn comes after a backoff like an outage's. Cancelled:
-            // the connection was closed under the call (a server at its connection limit
-            // closes new ones at accept; hyper reports that as Unavailable, Unknown or
-            // Cancelled depending on when it sees it).
-            Err(NodeError::Rpc(s))
-                if matches!(
-                    s.code(),
-                    Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
-                ) =>
-            {
+            // No server answered, or it was too busy: its turn comes after a backoff like an
+            // outage's.
+            Err(NodeError::Rpc(s)) if unreachable_or_busy(&s) => {
                 let d = backoff.step();
                 tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, "server unreachable or busy for attestation");
                 servers.fail_over().await;
@@ -355,7 +396,7 @@ pub async fn run(
     let mut sign_retry: Option<SystemTime> = None;
     let mut stopped: Option<String> = None;
     // Set when the server's certificate stopped verifying against the stored bundle and the
-    // agent can prove its node again (k8s_psat): the next connection attempt attests anew,
+    // agent can prove its node again (k8s_psat, x509pop): the next connection attempt attests anew,
     // trusting trust_bundle_path, instead of syncing.
     let mut rebootstrap = false;
     // The server the last Sync stream was opened with, to log a move to another one.
@@ -364,23 +405,26 @@ pub async fn run(
     // servers, trust is taken as lost only when none verifies (one address may lead to a server
     // of another trust domain).
     let mut untrusted_in_a_row = 0;
+    // When a re-attestation failed because no server answered (the agent's SVID expired during
+    // an outage that is not over): the next try, with backoff, instead of staying stopped.
+    let mut reattest_retry: Option<tokio::time::Instant> = None;
 
     loop {
         // Set when the server stopped serving this agent (not banned) and it can prove its
-        // node again (k8s_psat): it re-attests instead of staying stopped.
+        // node again (k8s_psat, x509pop): it re-attests instead of staying stopped.
         let mut reattest = false;
         let connect_due =
             stream.is_none() && stopped.is_none() && tokio::time::Instant::now() >= next_connect;
         if connect_due
             && rebootstrap
-            && let Some(psat) = &cfg.k8s_psat
+            && let Some(evidence) = Reattestable::of(&cfg)
         {
-            match trust::rebootstrap(&cfg, psat, servers.current()).await {
+            match trust::rebootstrap(&cfg, evidence, servers.current()).await {
                 Ok((new, bundle)) => {
                     dd.save_bundle(&bundle.x509_authorities)?;
                     trust.set(bundle_set(&bundle));
                     renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
-                    tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat trusting trust_bundle_path: the agent trusts the server again");
+                    tracing::info!(agent = %me.spiffe_id, attestor = evidence.attestor(), "re-attested with {} trusting trust_bundle_path: the agent trusts the server again", evidence.attestor());
                     api = connect(servers.current())?;
                     jwt.set_server(Some(api.clone()));
                     rebootstrap = false;
@@ -388,7 +432,8 @@ pub async fn run(
                 }
                 Err(e) => {
                     let d = backoff.step();
-                    let (message, not_ready) = trust::rebootstrap_failed(&cfg, &e, d);
+                    let (message, not_ready) =
+                        trust::rebootstrap_failed(&cfg, evidence.attestor(), &e, d);
                     if not_ready {
                         tracing::error!("{message}");
                         health.set(Readiness::NotReady(message));
@@ -421,17 +466,17 @@ pub async fn run(
                 Err(s) if s.code() == Code::PermissionDenied => {
                     jwt.set_server(None);
                     stopped = Some(stop(&dd, &health, false, s.message().to_owned()));
-                    reattest = cfg.k8s_psat.is_some();
+                    reattest = reattestable(&cfg).is_some();
                 }
                 // The agent's own SVID expired while the server was unreachable: the server
                 // cannot authenticate it any more, so retrying only repeats a TLS failure.
                 Err(_) if me.not_after <= SystemTime::now() => {
                     jwt.set_server(None);
-                    let message = own_svid_expired(&me, cfg.k8s_psat.is_some());
+                    let message = own_svid_expired(&me, reattestable(&cfg));
                     tracing::error!("{message}");
                     health.set(Readiness::NotReady(message.clone()));
                     stopped = Some(message);
-                    reattest = cfg.k8s_psat.is_some();
+                    reattest = reattestable(&cfg).is_some();
                 }
                 // One server's certificate does not verify, but others are left to try.
                 Err(s)
@@ -451,8 +496,8 @@ pub async fn run(
                     let Some(why) = trust::untrusted_server(&s) else {
                         unreachable!("the guard found it")
                     };
-                    if cfg.k8s_psat.is_some() {
-                        let message = trust::psat_rebootstrapping(&cfg, why);
+                    if let Some(attestor) = reattestable(&cfg) {
+                        let message = trust::rebootstrapping(&cfg, attestor, why);
                         tracing::warn!("{message}");
                         health.set(Readiness::Degraded(message));
                         rebootstrap = true;
@@ -491,6 +536,9 @@ pub async fn run(
             .unwrap_or(Duration::from_secs(3600));
         if stream.is_none() && stopped.is_none() {
             wake = wake.min(next_connect.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        if let Some(at) = reattest_retry {
+            wake = wake.min(at.saturating_duration_since(tokio::time::Instant::now()));
         }
         metrics.sync_connected(stream.is_some());
         let mut changed = false;
@@ -535,7 +583,7 @@ pub async fn run(
                             jwt.set_server(None);
                             stream = None;
                             stopped = Some(stop(&dd, &health, banned, message));
-                            reattest = !banned && cfg.k8s_psat.is_some();
+                            reattest = !banned && reattestable(&cfg).is_some();
                         }
                     },
                     Ok(None) | Err(_) => {
@@ -543,7 +591,7 @@ pub async fn run(
                         if let Err(s) = &msg && s.code() == Code::PermissionDenied {
                             jwt.set_server(None);
                             stopped = Some(stop(&dd, &health, false, reason));
-                            reattest = cfg.k8s_psat.is_some();
+                            reattest = reattestable(&cfg).is_some();
                         } else if let Err(s) = &msg
                             && s.code() == Code::Unavailable
                             && s.message() == lanyard_proto::SYNC_SERVER_STOPPING
@@ -568,11 +616,16 @@ pub async fn run(
             }
         }
 
-        if reattest && let Some(psat) = &cfg.k8s_psat {
-            match attest_psat(psat, servers.current(), &cfg.trust_domain, &trust).await {
+        let retry_due = reattest_retry.is_some_and(|at| tokio::time::Instant::now() >= at);
+        if (reattest || retry_due)
+            && let Some(evidence) = Reattestable::of(&cfg)
+        {
+            reattest_retry = None;
+            let attestor = evidence.attestor();
+            match attest_again(evidence, servers.current(), &cfg.trust_domain, &trust).await {
                 Ok((new, _bundle)) => {
                     renew_at = adopt(new, &dd, &tls_identity, &mut me)?;
-                    tracing::info!(agent = %me.spiffe_id, "re-attested with k8s_psat after the server stopped serving the agent");
+                    tracing::info!(agent = %me.spiffe_id, attestor, "re-attested with {attestor} after the server stopped serving the agent");
                     api = connect(servers.current())?;
                     jwt.set_server(Some(api.clone()));
                     stream = None;
@@ -581,25 +634,34 @@ pub async fn run(
                 }
                 // The stored bundle no longer verifies the server: bootstrap trust anew.
                 Err(e) if trust::untrusted(&e).is_some() => {
-                    tracing::warn!(error = %e, "re-attestation with k8s_psat failed: the server's certificate no longer verifies against the stored bundle; attesting again trusting trust_bundle_path");
+                    tracing::warn!(error = %e, attestor, "re-attestation with {attestor} failed: the server's certificate no longer verifies against the stored bundle; attesting again trusting trust_bundle_path");
                     stopped = None;
                     rebootstrap = true;
                     next_connect = tokio::time::Instant::now();
                 }
+                Err(NodeError::Rpc(s)) if unreachable_or_busy(&s) => {
+                    let d = backoff.step();
+                    tracing::warn!(server = %servers.current(), reason = %s.message(), retry_in = ?d, attestor, "server unreachable or busy for re-attestation with {attestor}; retrying");
+                    servers.fail_over().await;
+                    reattest_retry = Some(tokio::time::Instant::now() + d);
+                }
                 Err(e) => {
-                    tracing::error!(error = %e, "re-attestation with k8s_psat failed; the agent stays stopped (restart it to retry)");
+                    tracing::error!(error = %e, attestor, "re-attestation with {attestor} failed; the agent stays stopped (restart it to retry)");
                 }
             }
         }
 
         let now = SystemTime::now();
         if stopped.is_none() && stream.is_some() && (renew_now || now >= renew_at) {
-            let renewed = match &cfg.k8s_psat {
-                // Re-attestable: attest again with a fresh token (node selectors refresh too).
-                Some(psat) => attest_psat(psat, servers.current(), &cfg.trust_domain, &trust)
-                    .await
-                    .map(|(svid, _)| svid),
-                None => client::renew(&mut api).await,
+            let renewed = match Reattestable::of(&cfg) {
+                // A PSAT is short-lived: attest again with a fresh token (node selectors refresh
+                // too). A node certificate renews with RenewAgent, as a join token does.
+                Some(psat @ Reattestable::K8sPsat(_)) => {
+                    attest_again(psat, servers.current(), &cfg.trust_domain, &trust)
+                        .await
+                        .map(|(svid, _)| svid)
+                }
+                Some(Reattestable::X509Pop(_)) | None => client::renew(&mut api).await,
             };
             match renewed {
                 Ok(new) => {
@@ -656,6 +718,18 @@ fn keep_own_trust(
     Ok(())
 }
 
+/// Whether an attestation failed because no server answered it or the server was too busy: a
+/// later try may work. ResourceExhausted: the server is attesting too many nodes at once (a
+/// fleet that restarted together). Cancelled: the connection was closed under the call (a server
+/// at its connection limit closes new ones at accept; hyper reports that as Unavailable, Unknown
+/// or Cancelled depending on when it sees it).
+fn unreachable_or_busy(s: &Status) -> bool {
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
+    )
+}
+
 /// Takes `new` as the agent's identity: stored, presented on connections opened from now on.
 /// Returns when to renew it.
 fn adopt(
@@ -671,15 +745,16 @@ fn adopt(
 }
 
 /// What an agent whose own SVID expired must be given to come back.
-fn own_svid_expired(me: &AgentSvid, psat: bool) -> String {
+/// `attestor` is the re-attestable attestor the agent uses, if any.
+fn own_svid_expired(me: &AgentSvid, attestor: Option<&str>) -> String {
     let id = &me.spiffe_id;
     let when = humantime::format_rfc3339_seconds(me.not_after);
     let bundle =
         "trust_bundle_path holding the current bundle (`lanyard-server bundle show --format pem`)";
-    if psat {
+    if let Some(attestor) = attestor {
         format!(
             "the agent's own SVID ({id}) expired at {when} while the server was unreachable, so \
-             the server can no longer authenticate it; it attests again with k8s_psat, and if \
+             the server can no longer authenticate it; it attests again with {attestor}, and if \
              that fails it must be restarted with {bundle}"
         )
     } else {
@@ -705,4 +780,111 @@ fn stop(dd: &DataDir, health: &Health, banned: bool, message: String) -> String 
     };
     health.set(Readiness::NotReady(format!("{what}: {message}")));
     message
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use lanyard_id::SpiffeId;
+    use zeroize::Zeroizing;
+
+    use super::*;
+
+    fn config(join_token: bool, psat: bool, pop: bool) -> NodeConfig {
+        NodeConfig {
+            trust_domain: TrustDomain::new("example.org").unwrap(),
+            server_address: ServerAddresses::parse(&["127.0.0.1:1"]).unwrap(),
+            data_dir: PathBuf::from("/nonexistent/data"),
+            bootstrap_bundle: None,
+            trust_bundle_path: Some(PathBuf::from("/nonexistent/bundle.pem")),
+            insecure_bootstrap: false,
+            join_token: join_token.then(|| "token".to_owned()),
+            k8s_psat: psat.then(|| PsatConfig {
+                cluster: "c".into(),
+                token_path: PathBuf::from("/nonexistent/token"),
+            }),
+            x509pop: pop.then(|| x509pop::X509PopConfig {
+                certificate_path: PathBuf::from("/nonexistent/node.pem"),
+                private_key_path: PathBuf::from("/nonexistent/node.key"),
+                intermediates_path: None,
+            }),
+        }
+    }
+
+    fn svid() -> AgentSvid {
+        AgentSvid {
+            spiffe_id: SpiffeId::parse("spiffe://example.org/lanyard/agent/x509pop/ab12").unwrap(),
+            chain: Vec::new(),
+            key_pkcs8: Zeroizing::new(Vec::new()),
+            not_before: SystemTime::UNIX_EPOCH,
+            not_after: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        }
+    }
+
+    #[test]
+    fn psat_and_x509pop_agents_attest_again_by_themselves_join_token_ones_do_not() {
+        assert_eq!(reattestable(&config(false, true, false)), Some("k8s_psat"));
+        assert_eq!(reattestable(&config(false, false, true)), Some("x509pop"));
+        assert_eq!(reattestable(&config(true, false, false)), None);
+        assert!(matches!(
+            Reattestable::of(&config(false, false, true)),
+            Some(Reattestable::X509Pop(_))
+        ));
+    }
+
+    #[test]
+    fn an_expired_own_svid_message_names_the_attestor_and_asks_no_token_of_reattestable_agents() {
+        let me = svid();
+        let pop = own_svid_expired(&me, reattestable(&config(false, false, true)));
+        assert!(pop.contains("it attests again with x509pop"), "{pop}");
+        assert!(!pop.contains("join token"), "{pop}");
+        let token = own_svid_expired(&me, reattestable(&config(true, false, false)));
+        assert!(token.contains("a new join token"), "{token}");
+    }
+
+    #[test]
+    fn a_reattestation_no_server_answered_is_retried_a_refused_one_is_not() {
+        assert!(unreachable_or_busy(&Status::unavailable(
+            "connection refused"
+        )));
+        assert!(unreachable_or_busy(&Status::resource_exhausted("busy")));
+        assert!(!unreachable_or_busy(&Status::permission_denied("banned")));
+        assert!(!unreachable_or_busy(&Status::invalid_argument("bad chain")));
+    }
+
+    #[tokio::test]
+    async fn attesting_again_with_x509pop_reads_the_node_certificate_now() {
+        let cfg = config(false, false, true);
+        let evidence = Reattestable::of(&cfg).unwrap();
+        let trust = TrustStore::new(BundleSet::from_iter([Bundle::new(
+            cfg.trust_domain.clone(),
+        )]));
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let e = attest_again(evidence, addr, &cfg.trust_domain, &trust)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x509pop: /nonexistent/node.pem"), "{e}");
+        // Trust lost: the bundle is read from trust_bundle_path, and its absence is named.
+        let e = trust::rebootstrap(&cfg, evidence, addr)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("trust_bundle_path /nonexistent/bundle.pem"),
+            "{e}"
+        );
+        let (message, not_ready) = trust::rebootstrap_failed(
+            &cfg,
+            evidence.attestor(),
+            &NodeError::CannotAttest(e),
+            Duration::from_secs(2),
+        );
+        assert!(not_ready);
+        assert!(
+            message.contains("attesting again with x509pop"),
+            "{message}"
+        );
+    }
 }

@@ -4,9 +4,10 @@
 //! server refusing the agent by the TLS verifier's typed verdict ([`PeerRejected`]), never by
 //! the error's text.
 //!
-//! A k8s_psat agent can prove its node again: it attests anew trusting `trust_bundle_path`, read
-//! at each try (an operator may update the ConfigMap it is mounted from), with backoff. A
-//! join-token agent cannot: it says what it needs and stops retrying.
+//! A re-attestable agent (k8s_psat, x509pop) can prove its node again: it attests anew trusting
+//! `trust_bundle_path`, the file it bootstrapped from, read at each try (an operator may update
+//! it, or the ConfigMap it is mounted from), with backoff. A join-token agent cannot: it says
+//! what it needs and stops retrying.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +18,7 @@ use lanyard_x509::{Bundle, certificates_from_pem};
 use tonic::Status;
 
 use super::client::AgentSvid;
-use super::{NodeConfig, NodeError, PsatConfig, attest_psat, bundle_set};
+use super::{NodeConfig, NodeError, Reattestable, attest_again, bundle_set};
 
 /// How to get the current bundle, as the operator types it.
 const BUNDLE_SHOW: &str = "`lanyard-server bundle show --format pem`";
@@ -52,7 +53,16 @@ pub(super) fn bootstrap_bundle(cfg: &NodeConfig) -> Result<Bundle, String> {
             let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path_of(cfg)))?;
             certificates_from_pem(&pem).map_err(|e| format!("{}: {e}", path_of(cfg)))?
         }
-        None => cfg.bootstrap_bundle.clone().unwrap_or_default(),
+        None => match &cfg.bootstrap_bundle {
+            Some(certs) => certs.clone(),
+            None => {
+                return Err(format!(
+                    "trust_bundle_path is not set (the agent started with insecure_bootstrap), \
+                     so it has nothing to trust the server with anew: set trust_bundle_path to a \
+                     file holding the current bundle ({BUNDLE_SHOW}) and restart the agent"
+                ));
+            }
+        },
     };
     if certs.is_empty() {
         return Err(format!(
@@ -67,50 +77,58 @@ pub(super) fn bootstrap_bundle(cfg: &NodeConfig) -> Result<Bundle, String> {
     Ok(bundle)
 }
 
-/// Attests with the PSAT over a connection that trusts the bootstrap bundle read now.
+/// Attests with `evidence` over a connection that trusts the bootstrap bundle read now.
 pub(super) async fn rebootstrap(
     cfg: &NodeConfig,
-    psat: &PsatConfig,
+    evidence: Reattestable<'_>,
     addr: SocketAddr,
 ) -> Result<(AgentSvid, Bundle), NodeError> {
     let bundle = bootstrap_bundle(cfg).map_err(NodeError::CannotAttest)?;
     let trust = TrustStore::new(bundle_set(&bundle));
-    attest_psat(psat, addr, &cfg.trust_domain, &trust).await
+    attest_again(evidence, addr, &cfg.trust_domain, &trust).await
 }
 
-/// Logged when a k8s_psat agent starts attesting anew.
-pub(super) fn psat_rebootstrapping(cfg: &NodeConfig, why: &PeerRejected) -> String {
+/// Logged when a re-attestable agent starts attesting anew with `attestor`.
+pub(super) fn rebootstrapping(cfg: &NodeConfig, attestor: &str, why: &PeerRejected) -> String {
     format!(
         "the server's certificate no longer verifies against the agent's stored bundle ({why}): \
          the authority the agent trusted was revoked while it was away; attesting again with \
-         k8s_psat, trusting {}",
+         {attestor}, trusting {}",
         path_of(cfg)
     )
 }
 
-/// Why a k8s_psat re-bootstrap failed and what the operator can do, for the log and `/ready`;
-/// `true` when it is the bootstrap bundle that does not verify the server (not ready), `false`
-/// for a server that is unreachable or refused (degraded: the next try may work).
+/// Why a re-bootstrap with `attestor` failed (in the first attestation too) and what the
+/// operator can do, for the log and `/ready`; `true` when it is the bootstrap bundle that does
+/// not verify the server or the evidence cannot be read (not ready), `false` for a server that
+/// is unreachable or refused (degraded: the next try may work).
 pub(super) fn rebootstrap_failed(
     cfg: &NodeConfig,
+    attestor: &str,
     e: &NodeError,
     retry_in: Duration,
 ) -> (String, bool) {
     let retry = humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)));
+    // A PSAT agent runs in a pod: its trust_bundle_path is mounted from a ConfigMap.
+    let configmap = if attestor == "k8s_psat" {
+        "; on Kubernetes, update the ConfigMap it is mounted from"
+    } else {
+        ""
+    };
     match untrusted(e) {
         Some(why) => (
             format!(
                 "the server's certificate verifies neither against the agent's stored bundle \
-                 nor against {} ({why}): write the current bundle there ({BUNDLE_SHOW}; on \
-                 Kubernetes, update the ConfigMap it is mounted from); the agent reads it again \
-                 and attests with k8s_psat at its next try, in {retry}",
+                 nor against {} ({why}): write the current bundle there \
+                 ({BUNDLE_SHOW}{configmap}); the agent reads it again and attests with \
+                 {attestor} at its next try, in {retry}",
                 path_of(cfg)
             ),
             true,
         ),
         None => (
             format!(
-                "attesting again with k8s_psat after the server's certificate stopped verifying \
+                "attesting again with {attestor} after the server's certificate stopped verifying \
                  against the stored bundle failed ({e}); retrying in {retry}"
             ),
             matches!(e, NodeError::CannotAttest(_)),
