@@ -1,8 +1,8 @@
 //! Issue 16: federation between two real trust domains on this machine. Two servers
 //! (`pay.example` = A, `orders.example` = B), each with its own tempdir, data_dir, admin socket
 //! and bundle endpoint on 127.0.0.1:0, and an agent of each; the relationships, foreign bundles
-//! and entries are set up with the admin CLI as an operator would (plan
-//! `docs/plans/federation.md` §3 E2E).
+//! and entries are set up with the admin CLI as an operator would
+//! (`docs/federation.md`).
 //!
 //! - [`https_spiffe`]: federation both ways; a workload of A validates B's X.509-SVID and
 //!   JWT-SVID with what A's agent hands it (Rust `spiffe` crate), a workload of A whose entry
