@@ -312,9 +312,12 @@ impl Shared {
             w.rel = rel;
             return;
         }
-        // New or changed: start over (failures forgotten, first fetch at once).
-        workers.remove(&td);
-        self.board.remove(&td);
+        // Changed: start over (failures forgotten, first fetch at once). New to this loop: keep
+        // what a refresh on demand already recorded (the admin API may refresh a relationship it
+        // just created before its change event reaches this loop); its schedule stands too.
+        if workers.remove(&td).is_some() {
+            self.board.remove(&td);
+        }
         tracing::info!(
             trust_domain = %td,
             url = %rel.endpoint_url,
