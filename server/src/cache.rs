@@ -423,6 +423,17 @@ impl EntryCache {
                 return Ok(());
             }
             for ev in events {
+                if let ChangeKind::Unknown { kind } = &ev.kind {
+                    tracing::warn!(
+                        seq = ev.seq,
+                        kind,
+                        "a change-log event of a kind this server does not know (a newer lanyard-server shares the datastore); reloading every entry and bundle: upgrade this server"
+                    );
+                    // The reload reads the log's position before loading, so the cache moves
+                    // past this event; the rest of this batch is read again from there.
+                    self.reload().await?;
+                    break;
+                }
                 self.apply(ev.seq, ev.kind).await?;
             }
         }
@@ -532,6 +543,11 @@ impl EntryCache {
             ChangeKind::RelationshipChanged { trust_domain } => {
                 self.write().seq = seq;
                 Some(CacheEvent::Relationship { trust_domain })
+            }
+            // `catch_up` reloads at an unknown kind instead of applying it.
+            ChangeKind::Unknown { .. } => {
+                self.reload().await?;
+                None
             }
         };
         if let Some(event) = event {
@@ -785,6 +801,45 @@ mod tests {
         assert_eq!(cache.federated_bundle(&orders), None);
         assert!(cache.federated_bundles().is_empty());
         assert_eq!(cache.seq(), ds.latest_seq().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_event_kind_of_a_newer_server_reloads_instead_of_stopping() {
+        use sqlx::Connection as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ds.db");
+        let ds = Datastore::connect(path.to_str().unwrap()).await.unwrap();
+        let td = TrustDomain::new("example.org").unwrap();
+        let server_id = SpiffeId::parse("spiffe://example.org/lanyard/server").unwrap();
+        let cache = EntryCache::load(ds.clone(), td, server_id).await.unwrap();
+        let mut rx = cache.subscribe();
+        let parent = "spiffe://example.org/agent/a";
+        let first = ds.create_entry(entry("1", parent)).await.unwrap();
+        let second = ds.create_entry(entry("2", parent)).await.unwrap();
+        // The first create's event as a newer server would have written it.
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let seq = ds.latest_seq().await.unwrap() - 1;
+        sqlx::query("UPDATE events SET kind = 'from_a_newer_server' WHERE seq = $1")
+            .bind(seq)
+            .execute(&mut c)
+            .await
+            .unwrap();
+
+        cache.catch_up().await.unwrap();
+        assert!(
+            matches!(next_event(&mut rx), CacheEvent::Reloaded),
+            "streams are told to recompute"
+        );
+        assert_eq!(cache.seq(), ds.latest_seq().await.unwrap());
+        for e in [&first, &second] {
+            assert!(cache.get(&e.id).is_some(), "entry {} is served", e.id);
+        }
+        // And it keeps following the log.
+        let third = ds.create_entry(entry("3", parent)).await.unwrap();
+        cache.catch_up().await.unwrap();
+        assert!(cache.get(&third.id).is_some());
     }
 
     #[test]

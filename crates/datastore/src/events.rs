@@ -31,6 +31,8 @@ pub(crate) fn insert(seq: i64, kind: &ChangeKind, at: i64) -> Stmt {
         ChangeKind::RelationshipChanged { trust_domain } => {
             ("relationship_changed", trust_domain.name(), "")
         }
+        // Read back as it was stored; this version records none of its own.
+        ChangeKind::Unknown { kind } => (kind.as_str(), "", ""),
     };
     stmt("INSERT INTO events (seq, kind, subject, parent, at) VALUES ($1, $2, $3, $4, $5)")
         .bind(seq)
@@ -71,11 +73,11 @@ fn decode(row: &DbRow) -> Result<ChangeEvent, DatastoreError> {
         "relationship_changed" => ChangeKind::RelationshipChanged {
             trust_domain: td(&subject)?,
         },
-        other => {
-            return Err(DatastoreError::corrupt(format!(
-                "event {seq}: unknown kind {other:?}"
-            )));
-        }
+        // A newer server's kind: the reader reloads (see `ChangeKind::Unknown`), so that a
+        // server not yet upgraded keeps following the log instead of stopping at this event.
+        other => ChangeKind::Unknown {
+            kind: other.to_owned(),
+        },
     };
     Ok(ChangeEvent {
         seq,

@@ -256,6 +256,13 @@ pub enum ChangeKind {
         /// The foreign trust domain.
         trust_domain: TrustDomain,
     },
+    /// An event of a kind this version does not know, written by a newer server sharing the
+    /// datastore. Never written by this version. A reader cannot apply it piecewise: it reloads
+    /// its whole state from the datastore, which holds what the newer server wrote.
+    Unknown {
+        /// The kind's name as stored.
+        kind: String,
+    },
 }
 
 /// One row of the change log.

@@ -12,6 +12,7 @@ backend_tests!(
     a_reader_behind_the_pruned_log_is_told_to_reload,
     the_log_is_pruned_as_a_prefix_whatever_the_clocks,
     several_servers_prune_at_once,
+    a_newer_servers_event_kind_is_read_as_unknown,
 );
 
 const PARENT: &str = "spiffe://example.org/agent/a";
@@ -155,19 +156,59 @@ async fn the_log_is_pruned_as_a_prefix_whatever_the_clocks(h: &Harness) {
     assert_eq!(ds.events_after(3, 0).await.unwrap().len(), 2);
 }
 
+/// A server not yet upgraded reads an event kind a newer server wrote as `Unknown` (and its
+/// cache reloads) instead of failing on the whole log from there on.
+async fn a_newer_servers_event_kind_is_read_as_unknown(h: &Harness) {
+    let ds = &h.ds;
+    for n in 0..2 {
+        ds.create_entry(entry(
+            &format!("spiffe://example.org/w{n}"),
+            PARENT,
+            &[&format!("t:{n}")],
+        ))
+        .await
+        .unwrap();
+    }
+    let sql = "UPDATE events SET kind = $1 WHERE seq = $2";
+    update_event(h, sql, "from_a_newer_server", 1).await;
+    let events = ds.events_after(0, 0).await.unwrap();
+    assert_eq!(
+        events[0].kind,
+        ChangeKind::Unknown {
+            kind: "from_a_newer_server".into()
+        }
+    );
+    assert!(
+        matches!(&events[1].kind, ChangeKind::EntryUpserted { .. }),
+        "the events after it still read: {events:?}"
+    );
+}
+
 /// Rewrites one event's `at`, as a server with a skewed clock would have written it.
 async fn set_event_at(h: &Harness, seq: i64, at: i64) {
+    update_event(h, "UPDATE events SET at = $1 WHERE seq = $2", at, seq).await;
+}
+
+/// Runs `sql` (`$1` the value, `$2` the event's seq) on one event.
+async fn update_event<T>(h: &Harness, sql: &'static str, value: T, seq: i64)
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + Send
+        + Clone,
+{
     use sqlx::Connection as _;
-    let sql = "UPDATE events SET at = $1 WHERE seq = $2";
     let n = if h.is_postgres() {
         let mut c = sqlx::PgConnection::connect(&h.url).await.unwrap();
-        let r = sqlx::query(sql).bind(at).bind(seq).execute(&mut c).await;
+        let r = sqlx::query(sql).bind(value).bind(seq).execute(&mut c).await;
         r.unwrap().rows_affected()
     } else {
         let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", h.url))
             .await
             .unwrap();
-        let r = sqlx::query(sql).bind(at).bind(seq).execute(&mut c).await;
+        let r = sqlx::query(sql).bind(value).bind(seq).execute(&mut c).await;
         r.unwrap().rows_affected()
     };
     assert_eq!(n, 1, "no event {seq}");
