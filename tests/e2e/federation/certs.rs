@@ -123,13 +123,7 @@ fn provider() -> Arc<CryptoProvider> {
 /// The leaf certificate (DER) the TLS server at `addr` presents for SNI `server_name`, whoever
 /// issued it: a probe, not a client that trusts anything it reads.
 pub(crate) async fn presented_leaf(addr: std::net::SocketAddr, server_name: &str) -> Vec<u8> {
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = probe_connector();
     let name = ServerName::try_from(server_name.to_owned()).unwrap();
     let handshake = async {
         let tcp = tokio::net::TcpStream::connect(addr).await?;
@@ -143,7 +137,19 @@ pub(crate) async fn presented_leaf(addr: std::net::SocketAddr, server_name: &str
     conn.peer_certificates().unwrap()[0].as_ref().to_vec()
 }
 
-/// Accepts any server certificate (signatures are still checked): for [`presented_leaf`] only.
+/// A TLS client that accepts any server certificate (signatures are still checked): a probe of
+/// what an endpoint does, as an attacker's client would be, never a client that trusts it.
+pub(crate) fn probe_connector() -> tokio_rustls::TlsConnector {
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// Accepts any server certificate (signatures are still checked): for [`probe_connector`] only.
 #[derive(Debug)]
 struct AnyCertificate(Arc<CryptoProvider>);
 

@@ -30,6 +30,7 @@ use crate::agent_harness::Agent;
 use crate::harness::{PATIENCE, Server};
 use crate::store::Store;
 
+mod attacked_endpoint;
 mod certs;
 mod endpoint;
 
