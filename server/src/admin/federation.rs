@@ -17,12 +17,11 @@ use tonic::{Request, Response, Status};
 
 use super::caller;
 use super::error::status;
-use crate::convert::bundle_to_pb;
+use crate::convert::federated_bundle_to_pb;
 use crate::federation::refresher::RefreshError;
 use crate::federation::status::RefreshStatus;
 use crate::federation::url::EndpointUrl;
 use crate::state::ServerState;
-use crate::taint::Taint;
 
 /// Implements [`api::federation_server::Federation`].
 #[derive(Debug, Clone)]
@@ -252,7 +251,7 @@ pub(super) fn stored_to_pb(stored: &FederatedBundle) -> Result<pb::Bundle, Statu
             Status::internal(message)
         })?;
     bundle.sequence_number = stored.sequence;
-    Ok(bundle_to_pb(&bundle, &Taint::default()))
+    Ok(federated_bundle_to_pb(&bundle))
 }
 
 #[tonic::async_trait]

@@ -14,9 +14,8 @@ use lanyard_x509::{Bundle, CertDer, JwtAuthority};
 
 use super::federation::{read_input, trust_domain};
 use super::{CliError, SocketArg, client, push_json, rpc};
-use crate::convert::bundle_to_pb;
+use crate::convert::federated_bundle_to_pb;
 use crate::federation::input::{InputFormat, parse_bundle};
-use crate::taint::Taint;
 
 /// Bundle commands.
 #[derive(Debug, Subcommand)]
@@ -260,7 +259,7 @@ async fn set(a: SetArgs, out: &mut String) -> Result<(), CliError> {
     let mut c = BundlesClient::new(client::connect(&a.socket.socket_path).await?);
     let stored = c
         .set_federated_bundle(api::SetFederatedBundleRequest {
-            bundle: Some(bundle_to_pb(&bundle, &Taint::default())),
+            bundle: Some(federated_bundle_to_pb(&bundle)),
         })
         .await
         .map_err(rpc(format!("set the bundle of {td}")))?

@@ -10,10 +10,9 @@ use lanyard_proto::lanyard::admin::v1::federation_client::FederationClient;
 
 use super::render::{line, time};
 use super::{CliError, Common, Output, client, push_json, rpc};
-use crate::convert::bundle_to_pb;
+use crate::convert::federated_bundle_to_pb;
 use crate::federation::input::{InputFormat, parse_bundle};
 use crate::federation::url::EndpointUrl;
-use crate::taint::Taint;
 
 /// Federation relationship commands.
 #[derive(Debug, Subcommand)]
@@ -142,7 +141,7 @@ fn request_parts(
             let bundle = parse_bundle(&td, &bytes, InputFormat::Auto).map_err(|e| {
                 CliError::Usage(format!("--bootstrap-bundle {}: {e}", path.display()))
             })?;
-            Some(bundle_to_pb(&bundle, &Taint::default()))
+            Some(federated_bundle_to_pb(&bundle))
         }
     };
     let rel = api::FederationRelationship {
